@@ -1,0 +1,168 @@
+/* The list of container formats and the meta helpers they share. */
+#include <pthread.h>
+#include <string.h>
+#include <strings.h>
+
+#include "aimark/format.h"
+#include "core/internal.h"
+#include "core/io_internal.h"
+#include "format.h"
+
+/*
+ * Each format file defines one table. The declarations are weak so that the
+ * registry links while a format is absent from the build; absent ones are
+ * skipped. Order matters only for probing: more specific magic first.
+ */
+#define FORMAT(name) extern const aimark__format_ops aimark__format_##name __attribute__((weak));
+#define FORMAT_LIST(X) X(jpeg) X(png) X(webp) X(wav) X(mp3) X(flac) X(ogg) X(mp4) X(mkv) X(avi) \
+	X(pdf) X(ooxml) X(html) X(markdown) X(text)
+FORMAT_LIST(FORMAT)
+#undef FORMAT
+
+#define FORMAT_PTR(name) &aimark__format_##name,
+static const aimark__format_ops *const g_all_formats[] = { FORMAT_LIST(FORMAT_PTR) };
+#define N_ALL (sizeof g_all_formats / sizeof g_all_formats[0])
+
+/* The formats present in this build, in registry order. */
+static const aimark__format_ops *g_formats[N_ALL];
+static size_t g_n_formats;
+static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+
+static void collect_formats(void)
+{
+	for (size_t i = 0; i < N_ALL; i++)
+		if (g_all_formats[i] != NULL)
+			g_formats[g_n_formats++] = g_all_formats[i];
+}
+
+static size_t format_count(void)
+{
+	pthread_once(&g_once, collect_formats);
+	return g_n_formats;
+}
+
+#define N_FORMATS format_count()
+#define PROBE_BYTES 64
+
+const aimark__format_ops *aimark__format_find(const char *name)
+{
+	for (size_t i = 0; name && i < N_FORMATS; i++)
+		if (strcasecmp(g_formats[i]->name, name) == 0)
+			return g_formats[i];
+	return NULL;
+}
+
+const aimark__format_ops *aimark__format_detect(aimark_source *src)
+{
+	unsigned char head[PROBE_BYTES];
+	uint64_t size = aimark_source_size(src);
+	size_t n = size < PROBE_BYTES ? (size_t)size : PROBE_BYTES;
+	if (aimark_source_read(src, 0, head, n) != 0)
+		return NULL;
+	for (size_t i = 0; i < N_FORMATS; i++)
+		if (g_formats[i]->probe(head, n))
+			return g_formats[i];
+	return NULL;
+}
+
+const char *aimark_format_detect(aimark_source *src)
+{
+	const aimark__format_ops *ops = src ? aimark__format_detect(src) : NULL;
+	return ops ? ops->name : NULL;
+}
+
+size_t aimark_format_count(void) { return N_FORMATS; }
+
+const char *aimark_format_name(size_t i) { return i < N_FORMATS ? g_formats[i]->name : NULL; }
+
+const char *aimark_format_from_extension(const char *path)
+{
+	const char *dot = path ? strrchr(path, '.') : NULL;
+	if (dot == NULL || strchr(dot, '/'))
+		return NULL;
+	for (size_t i = 0; i < N_FORMATS; i++)
+		for (const char *const *e = g_formats[i]->extensions; e && *e; e++)
+			if (strcasecmp(dot + 1, *e) == 0)
+				return g_formats[i]->name;
+	return NULL;
+}
+
+void aimark__meta_init(aimark__meta *meta, aimark_findings *findings)
+{
+	memset(meta, 0, sizeof *meta);
+	meta->findings = findings;
+}
+
+void aimark__meta_dispose(aimark__meta *meta)
+{
+	if (meta == NULL)
+		return;
+	for (size_t i = 0; i < meta->n_carriers; i++)
+		aimark__free(meta->carriers[i].text);
+	aimark__free(meta->carriers);
+	aimark__free(meta->essence);
+	if (meta->priv && meta->priv_free)
+		meta->priv_free(meta->priv);
+	memset(meta, 0, sizeof *meta);
+}
+
+int aimark__meta_add_carrier(aimark__meta *meta, const char *kind, const char *text, size_t len, uint64_t offset)
+{
+	if (meta->n_carriers == meta->cap_carriers) {
+		size_t cap = meta->cap_carriers ? meta->cap_carriers * 2 : 4;
+		aimark__carrier *p = aimark__realloc(meta->carriers, cap * sizeof *p);
+		RETURN_ENOMEM_IF_NULL(p);
+		meta->carriers = p;
+		meta->cap_carriers = cap;
+	}
+	char *copy = aimark__strndup(text, len);
+	RETURN_ENOMEM_IF_NULL(copy);
+	meta->carriers[meta->n_carriers++] = (aimark__carrier){ kind, copy, len, offset };
+	return 0;
+}
+
+int aimark__meta_add_essence(aimark__meta *meta, uint64_t offset, uint64_t length)
+{
+	if (length == 0)
+		return 0;
+	if (meta->n_essence > 0) {
+		aimark__range *last = &meta->essence[meta->n_essence - 1];
+		if (last->offset + last->length == offset) {
+			last->length += length;
+			return 0;
+		}
+	}
+	if (meta->n_essence == meta->cap_essence) {
+		size_t cap = meta->cap_essence ? meta->cap_essence * 2 : 16;
+		aimark__range *p = aimark__realloc(meta->essence, cap * sizeof *p);
+		RETURN_ENOMEM_IF_NULL(p);
+		meta->essence = p;
+		meta->cap_essence = cap;
+	}
+	meta->essence[meta->n_essence++] = (aimark__range){ offset, length };
+	return 0;
+}
+
+int aimark__meta_hash_essence(aimark_source *src, const aimark__meta *meta,
+			      int (*update)(void *ctx, const void *data, size_t len), void *ctx)
+{
+	const unsigned char *mem = aimark__source_memory(src);
+	unsigned char chunk[64 * 1024];
+	for (size_t i = 0; i < meta->n_essence; i++) {
+		uint64_t off = meta->essence[i].offset, left = meta->essence[i].length;
+		RETURN_IF(off > aimark_source_size(src) || left > aimark_source_size(src) - off, AIMARK_EFORMAT,
+			  "essence range passes the end of the input");
+		if (mem) {
+			RETURN_IF_ERR(update(ctx, mem + off, (size_t)left));
+			continue;
+		}
+		while (left > 0) {
+			size_t n = left < sizeof chunk ? (size_t)left : sizeof chunk;
+			RETURN_IF_ERR(aimark_source_read(src, off, chunk, n));
+			RETURN_IF_ERR(update(ctx, chunk, n));
+			off += n;
+			left -= n;
+		}
+	}
+	return 0;
+}
