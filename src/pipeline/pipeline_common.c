@@ -1,0 +1,87 @@
+/* Steps shared by aimark_mark and aimark_verify. */
+#include <string.h>
+
+#include "aimark/format.h"
+#include "core/findings_internal.h"
+#include "core/internal.h"
+#include "label/label_internal.h"
+#include "pipeline_internal.h"
+
+const aimark__format_ops *aimark__pipeline_format(aimark_source *src, const char *format, const char *path_hint)
+{
+	const aimark__format_ops *ops;
+	if (format) {
+		ops = aimark__format_find(format);
+		if (ops == NULL)
+			aimark__error_set(AIMARK_EUNSUPPORTED, "unknown format name \"%s\"", format);
+		return ops;
+	}
+	ops = aimark__format_detect(src);
+	if (ops == NULL && path_hint) {
+		const char *name = aimark_format_from_extension(path_hint);
+		ops = name ? aimark__format_find(name) : NULL;
+	}
+	if (ops == NULL)
+		aimark__error_set(AIMARK_EUNSUPPORTED, "%s: not a format aimark handles", aimark_source_name(src));
+	return ops;
+}
+
+static int hash_update(void *ctx, const void *data, size_t len)
+{
+	return aimark__hash_update(ctx, data, len);
+}
+
+int aimark__pipeline_essence_digest(aimark_source *src, const aimark__meta *meta, aimark__hash_alg alg,
+				    unsigned char digest[AIMARK__HASH_MAX])
+{
+	aimark__hash *h = NULL;
+	RETURN_IF_ERR(aimark__hash_new(&h, alg));
+	int rc = aimark__meta_hash_essence(src, meta, hash_update, h);
+	if (rc == 0)
+		rc = aimark__hash_final(h, digest);
+	aimark__hash_free(h);
+	return rc;
+}
+
+static int is_preferred(const char *kind)
+{
+	return strcmp(kind, AIMARK__CARRIER_XMP) == 0;
+}
+
+int aimark__pipeline_primary_label(const aimark__meta *meta, aimark_findings *findings, aimark_label **out,
+				   const char **carrier)
+{
+	*out = NULL;
+	*carrier = NULL;
+	aimark_label *labels[16] = { NULL };
+	size_t n = meta->n_carriers < 16 ? meta->n_carriers : 16;
+	int rc = 0;
+	size_t primary = SIZE_MAX;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		const aimark__carrier *c = &meta->carriers[i];
+		if (aimark__label_parse(&labels[i], c->text, c->len, findings, NULL) != 0) {
+			rc = aimark__findings_add(findings, AIMARK_SEVERITY_ERROR, "label-unreadable", "%s label at offset %llu: %s",
+						  c->kind, (unsigned long long)c->offset, aimark_error_last());
+			aimark_error_clear();
+			continue;
+		}
+		if (primary == SIZE_MAX || (is_preferred(c->kind) && !is_preferred(meta->carriers[primary].kind)))
+			primary = i;
+	}
+	for (size_t i = 0; i < n && rc == 0 && primary != SIZE_MAX; i++)
+		if (i != primary && labels[i] && !aimark__label_equal(labels[i], labels[primary]))
+			rc = aimark__findings_add(findings, AIMARK_SEVERITY_ERROR, "conflicting-labels",
+						  "the %s label differs from the %s label (one label per file, GB 45438 6.1 c)",
+						  meta->carriers[i].kind, meta->carriers[primary].kind);
+	if (rc == 0 && meta->n_carriers > 1)
+		rc = aimark__findings_add(findings, AIMARK_SEVERITY_INFO, "multiple-carriers", "the label is carried %zu times",
+					  meta->n_carriers);
+	if (rc == 0 && primary != SIZE_MAX) {
+		*out = labels[primary];
+		*carrier = meta->carriers[primary].kind;
+		labels[primary] = NULL;
+	}
+	for (size_t i = 0; i < n; i++)
+		aimark_label_free(labels[i]);
+	return rc;
+}

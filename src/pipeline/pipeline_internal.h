@@ -1,0 +1,32 @@
+/* Shared steps of the mark and verify pipelines. */
+#ifndef AIMARK_PIPELINE_INTERNAL_H
+#define AIMARK_PIPELINE_INTERNAL_H
+
+#include "aimark/label.h"
+#include "crypto/crypto.h"
+#include "format/format.h"
+
+/* Content selection written in the Hash binding: prefix + format name. */
+#define AIMARK__CNTSEL_PREFIX "aimark.essence.v1/"
+
+/*
+ * Picks the format: by name when `format` is set, else by content, else by
+ * the extension of `path_hint` (text formats have no magic). NULL with an
+ * AIMARK_EUNSUPPORTED message when nothing fits.
+ */
+const aimark__format_ops *aimark__pipeline_format(aimark_source *src, const char *format, const char *path_hint);
+
+/* Digest of the essence ranges of `src` with `alg`. */
+int aimark__pipeline_essence_digest(aimark_source *src, const aimark__meta *meta, aimark__hash_alg alg,
+				    unsigned char digest[AIMARK__HASH_MAX]);
+
+/*
+ * Parses every carrier's label. *out gets the primary one (XMP first, else
+ * the first readable carrier), *carrier its kind; NULL when no carrier holds a
+ * readable label. Unreadable carriers and carriers whose label differs from
+ * the primary one add findings ("label-unreadable", "conflicting-labels").
+ */
+int aimark__pipeline_primary_label(const aimark__meta *meta, aimark_findings *findings, aimark_label **out,
+				   const char **carrier);
+
+#endif
