@@ -1,5 +1,4 @@
 /* The list of container formats and the meta helpers they share. */
-#include <pthread.h>
 #include <string.h>
 #include <strings.h>
 
@@ -7,41 +6,22 @@
 #include "core/internal.h"
 #include "core/io_internal.h"
 #include "format.h"
+#include "format_list.h"
 
 /*
- * Each format file defines one table. The declarations are weak so that the
- * registry links while a format is absent from the build; absent ones are
- * skipped. Order matters only for probing: more specific magic first.
+ * Each src/format/<name>_meta.c defines `aimark__format_<name>`; the build
+ * generates AIMARK__FORMAT_LIST from the files present, in probing order
+ * (more specific magic first; see AIMARK_FORMAT_ORDER in CMakeLists.txt).
  */
-#define FORMAT(name) extern const aimark__format_ops aimark__format_##name __attribute__((weak));
-#define FORMAT_LIST(X) X(jpeg) X(png) X(webp) X(wav) X(mp3) X(flac) X(ogg) X(mp4) X(mkv) X(avi) \
-	X(pdf) X(ooxml) X(html) X(markdown) X(text)
-FORMAT_LIST(FORMAT)
-#undef FORMAT
+#define FORMAT_DECLARE(name) extern const aimark__format_ops aimark__format_##name;
+AIMARK__FORMAT_LIST(FORMAT_DECLARE)
+#undef FORMAT_DECLARE
 
 #define FORMAT_PTR(name) &aimark__format_##name,
-static const aimark__format_ops *const g_all_formats[] = { FORMAT_LIST(FORMAT_PTR) };
-#define N_ALL (sizeof g_all_formats / sizeof g_all_formats[0])
+static const aimark__format_ops *const g_formats[] = { AIMARK__FORMAT_LIST(FORMAT_PTR) };
+#undef FORMAT_PTR
 
-/* The formats present in this build, in registry order. */
-static const aimark__format_ops *g_formats[N_ALL];
-static size_t g_n_formats;
-static pthread_once_t g_once = PTHREAD_ONCE_INIT;
-
-static void collect_formats(void)
-{
-	for (size_t i = 0; i < N_ALL; i++)
-		if (g_all_formats[i] != NULL)
-			g_formats[g_n_formats++] = g_all_formats[i];
-}
-
-static size_t format_count(void)
-{
-	pthread_once(&g_once, collect_formats);
-	return g_n_formats;
-}
-
-#define N_FORMATS format_count()
+#define N_FORMATS (sizeof g_formats / sizeof g_formats[0])
 #define PROBE_BYTES 64
 
 const aimark__format_ops *aimark__format_find(const char *name)
