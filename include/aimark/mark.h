@@ -16,6 +16,17 @@
 extern "C" {
 #endif
 
+/** The layers of marks (GB 45438 explicit and implicit labels, watermark, C2PA). */
+#define AIMARK_LAYER_METADATA 0x1u  /* signed GB 45438 metadata label (always written) */
+#define AIMARK_LAYER_EXPLICIT 0x2u  /* visible / audible label in the content (GB 45438 section 5) */
+#define AIMARK_LAYER_WATERMARK 0x4u /* keyed invisible watermark bound to the label */
+#define AIMARK_LAYER_C2PA 0x8u      /* C2PA manifest signed with an X.509 certificate */
+#define AIMARK_LAYER_ALL 0xFu
+
+/* Opaque keys of the watermark and C2PA layers (see watermark.h, c2pa.h). */
+typedef struct aimark_wm_key aimark_wm_key;
+typedef struct aimark_c2pa_signer aimark_c2pa_signer;
+
 /** Who writes: the content's producer, or a platform that distributes it. */
 typedef enum aimark_role {
 	AIMARK_ROLE_PRODUCER = 0,
@@ -48,10 +59,24 @@ typedef struct aimark_mark_options {
 	int replace_foreign_label;
 	/* Format override ("jpeg", "png", "webp"); NULL to detect from content. */
 	const char *format;
+
+	/* Layers to add besides the metadata label: AIMARK_LAYER_* bits (0: metadata only). */
+	unsigned int layers;
+	/* Explicit label (AIMARK_LAYER_EXPLICIT). */
+	const char *explicit_text;     /* NULL: the default for the modality and language */
+	const char *explicit_position; /* NULL: the modality's default (docs/explicit-labels.md) */
+	const char *explicit_language; /* "zh" (default) or "en" */
+	const char *explicit_font;     /* font file for visible text; NULL: the bundled font */
+	/* Watermark (AIMARK_LAYER_WATERMARK): required key; strength 0 means the default (1.0). */
+	const aimark_wm_key *watermark_key;
+	float watermark_strength;
+	/* C2PA (AIMARK_LAYER_C2PA): the certificate and key that sign the manifest. */
+	const aimark_c2pa_signer *c2pa_signer;
 } aimark_mark_options;
 
 #define AIMARK_MARK_OPTIONS_VERSION 1
-#define AIMARK_MARK_OPTIONS_INIT { AIMARK_MARK_OPTIONS_VERSION, AIMARK_ROLE_PRODUCER, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0, NULL }
+#define AIMARK_MARK_OPTIONS_INIT { AIMARK_MARK_OPTIONS_VERSION, AIMARK_ROLE_PRODUCER, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0, NULL, \
+	0, NULL, NULL, NULL, NULL, NULL, 0.0f, NULL }
 
 /** Initialises `opts` to the defaults. Returns 0 or AIMARK_EINVAL on a version mismatch. */
 AIMARK_API AIMARK_NODISCARD int aimark_mark_options_init(aimark_mark_options *opts, unsigned int version);

@@ -44,15 +44,28 @@ typedef enum aimark_content_status {
 	AIMARK_CONTENT_CHANGED = 2
 } aimark_content_status;
 
+typedef struct aimark_wm_key aimark_wm_key;
+
 typedef struct aimark_verify_options {
 	unsigned int version;       /* AIMARK_VERIFY_OPTIONS_VERSION */
 	const aimark_trust *trust;  /* NULL: nothing is trusted */
 	const char *format;         /* NULL: detect from content */
 	const char *display_name;   /* name used in the report; NULL: the source's */
+	/*
+	 * Layers to check (AIMARK_LAYER_* bits from mark.h); 0 checks all of
+	 * them. The metadata label is always checked. Explicit-label and
+	 * watermark detection decode the content, so they cost more.
+	 */
+	unsigned int layers;
+	/* Watermark keys to try in one pass; none: no watermark detection. */
+	const aimark_wm_key *const *watermark_keys;
+	size_t n_watermark_keys;
+	/* C2PA trust anchors: a PEM bundle file; NULL: no certificate is trusted. */
+	const char *c2pa_trust_anchors;
 } aimark_verify_options;
 
 #define AIMARK_VERIFY_OPTIONS_VERSION 1
-#define AIMARK_VERIFY_OPTIONS_INIT { AIMARK_VERIFY_OPTIONS_VERSION, NULL, NULL, NULL }
+#define AIMARK_VERIFY_OPTIONS_INIT { AIMARK_VERIFY_OPTIONS_VERSION, NULL, NULL, NULL, 0, NULL, 0, NULL }
 
 AIMARK_API AIMARK_NODISCARD int aimark_verify_options_init(aimark_verify_options *opts, unsigned int version);
 
