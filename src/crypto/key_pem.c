@@ -30,6 +30,24 @@ static enum block_kind block_kind(const char *name)
 	return BLOCK_OTHER;
 }
 
+/*
+ * A private key file may carry a public key that does not belong to its
+ * private scalar (SEC1 and PKCS#8 v2 store both); signatures made with such
+ * a key would never verify, so refuse it.
+ */
+static int wrap_private(aimark_key **out, EVP_PKEY *pkey, size_t offset)
+{
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
+	int ok = ctx != NULL && EVP_PKEY_pairwise_check(ctx) == 1;
+	EVP_PKEY_CTX_free(ctx);
+	if (!ok) {
+		EVP_PKEY_free(pkey);
+		return aimark__crypto_ossl_error(AIMARK_EFORMAT,
+			"PEM: the private key at offset %zu does not match its public key", offset);
+	}
+	return aimark__key_wrap(out, pkey, 1);
+}
+
 /* Decodes one PEM block's DER body into a key. */
 static int decode_block(aimark_key **out, enum block_kind kind, const unsigned char *der, long len, size_t offset)
 {
@@ -43,7 +61,7 @@ static int decode_block(aimark_key **out, enum block_kind kind, const unsigned c
 		if (pkey == NULL)
 			return aimark__crypto_ossl_error(AIMARK_EFORMAT, "PEM: bad private key in the block at offset %zu",
 				offset);
-		return aimark__key_wrap(out, pkey, 1);
+		return wrap_private(out, pkey, offset);
 	case BLOCK_PUBLIC:
 		pkey = d2i_PUBKEY(NULL, &p, len);
 		if (pkey == NULL)
@@ -94,7 +112,9 @@ int aimark_key_load_pem(aimark_key **out, const void *pem, size_t len)
 		unsigned char *der = NULL;
 		long der_len = 0;
 		size_t offset = len - (size_t)BIO_ctrl_pending(bio);
-		if (PEM_read_bio(bio, &name, &header, &der, &der_len) != 1) {
+		/* PEM_FLAG_SECURE: the base64 and DER of a private key live in
+		 * secure memory, which is wiped when freed. */
+		if (PEM_read_bio_ex(bio, &name, &header, &der, &der_len, PEM_FLAG_SECURE) != 1) {
 			unsigned long e = ERR_peek_last_error();
 			if (ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE) {
 				ERR_clear_error();
@@ -109,17 +129,17 @@ int aimark_key_load_pem(aimark_key **out, const void *pem, size_t len)
 			encrypted = 1;
 		else if (kind != BLOCK_OTHER && (best == BLOCK_OTHER || (kind == BLOCK_PRIVATE && best != BLOCK_PRIVATE))) {
 			if (best_der != NULL)
-				OPENSSL_clear_free(best_der, (size_t)best_len);
+				OPENSSL_secure_clear_free(best_der, (size_t)best_len);
 			best = kind;
 			best_der = der;
 			best_len = der_len;
 			best_off = offset;
 			der = NULL;
 		}
-		OPENSSL_free(name);
-		OPENSSL_free(header);
+		OPENSSL_secure_free(name);
+		OPENSSL_secure_free(header);
 		if (der != NULL)
-			OPENSSL_clear_free(der, (size_t)der_len);
+			OPENSSL_secure_clear_free(der, (size_t)der_len);
 	}
 	BIO_free(bio);
 
@@ -135,7 +155,8 @@ int aimark_key_load_pem(aimark_key **out, const void *pem, size_t len)
 				"PEM: none of the %d blocks is a PRIVATE KEY, PUBLIC KEY or CERTIFICATE", blocks);
 	}
 	if (best_der != NULL)
-		OPENSSL_clear_free(best_der, (size_t)best_len);
+		OPENSSL_secure_clear_free(best_der, (size_t)best_len);
+	ERR_clear_error(); /* decoders may leave notes behind even on success */
 	if (rc == AIMARK_EUNSUPPORTED) {
 		/* The contract reports an unsupported key type in a PEM file as EFORMAT. */
 		char msg[512];

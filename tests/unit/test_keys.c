@@ -52,6 +52,14 @@ static const char sec1_key[] =
 	"-----END EC PRIVATE KEY-----\n";
 static const char sec1_key_id[] = "4f4c4f456920b7161d22ff1376ff68aac2abe654fa1cecb10ecf22966ee3ec0a";
 
+/* sec1_key with one private-scalar byte changed: the stored public key no longer belongs to it. */
+static const char sec1_mismatched[] =
+	"-----BEGIN EC PRIVATE KEY-----\n"
+	"MHcCAQEEIOnqYlytj/vSZJvX5G2ZXstKIhc/xw6UqxOCQSLTPoA4oAoGCCqGSM49\n"
+	"AwEHoUQDQgAErkf+eOFWRixSU10u+b1yVKVFZinY1ywxU92e4w0Hb77+I4N5l5au\n"
+	"FZgxIHBfPTAy2QxDvSt5effYaEz85Wz8JQ==\n"
+	"-----END EC PRIVATE KEY-----\n";
+
 static const char rsa_pub[] =
 	"-----BEGIN PUBLIC KEY-----\n"
 	"MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDJbggZZbEkBVPCVrqZcXjyRj/f\n"
@@ -221,6 +229,9 @@ static void test_load_pem_bad_input(void **state)
 	expect_pem_error(p384_pub, strlen(p384_pub), AIMARK_EFORMAT);
 	expect_pem_error(encrypted_key, strlen(encrypted_key), AIMARK_EFORMAT);
 	assert_non_null(strstr(aimark_error_last(), "encrypted"));
+	/* a private key whose stored public key is not its own */
+	expect_pem_error(sec1_mismatched, strlen(sec1_mismatched), AIMARK_EFORMAT);
+	assert_non_null(strstr(aimark_error_last(), "does not match"));
 	/* only EC PARAMETERS */
 	expect_pem_error(sec1_key, 80, AIMARK_EFORMAT);
 	/* truncated: no END line */
