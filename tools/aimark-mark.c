@@ -283,6 +283,13 @@ int main(int argc, char **argv)
 		if (failed) {
 			failures++;
 			tool_error_lib(in);
+			if (aimark_error_last_code() == AIMARK_EEXISTS) {
+				if (out != in && strcmp(in, out) != 0 && tool_path_exists(out))
+					tool_error(out, "exists: give --force to overwrite it");
+				else
+					tool_error(in, "give --replace-foreign-label to replace that label, or --propagator "
+					           "without --producer to add propagation fields next to it");
+			}
 		}
 		print_result(&s, role, in, out, &res, failed);
 	}

@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,12 +96,15 @@ typedef struct scan {
 	double start;
 } scan;
 
-static volatile sig_atomic_t interrupted;
+/* Set by SIGINT/SIGTERM or a failed write; read by every thread (lock-free, so safe in a handler). */
+static atomic_int interrupted;
 
 static void on_signal(int sig)
 {
+	int saved = errno;
 	(void)sig;
-	interrupted = 1;
+	atomic_store(&interrupted, 1);
+	errno = saved;
 }
 
 static void clear_progress_line(const scan *sc)
@@ -180,7 +184,7 @@ static void scan_one(scan *sc, const char *path, tool_str *row)
 		if (fflush(sc->out) != 0 || ferror(sc->out)) {
 			sc->write_failed = 1;
 			sc->write_errno = errno;
-			interrupted = 1; /* nothing more can be recorded: stop the scan */
+			atomic_store(&interrupted, 1); /* nothing more can be recorded: stop the scan */
 		}
 	}
 	sc->done++;
@@ -195,7 +199,7 @@ static void *worker(void *arg)
 	tool_str row = TOOL_STR_INIT;
 	char *path;
 	while ((path = tool_queue_pop(sc->queue)) != NULL) {
-		if (!interrupted)
+		if (!atomic_load(&interrupted))
 			scan_one(sc, path, &row);
 		free(path);
 	}

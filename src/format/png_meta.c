@@ -7,7 +7,6 @@
  * them, copying every other chunk byte for byte. The essence is the set of
  * chunks that decode to the picture (see is_essence_type).
  */
-#include <pthread.h>
 #include <string.h>
 #include <strings.h>
 #include <zlib.h>
@@ -19,15 +18,6 @@
 #include "format.h"
 #include "xmp.h"
 
-/*
- * zlib is needed only for compressed text chunks (zTXt, compressed iTXt). It
- * is referenced weakly so the library links without it; when it is absent,
- * such chunks are reported as findings instead of being read.
- */
-#pragma weak inflateInit_
-#pragma weak inflate
-#pragma weak inflateEnd
-
 #define PNG_SIG_LEN 8
 #define PNG_MAX_CHUNK_LEN UINT32_C(0x7fffffff)
 #define PNG_MAX_LABEL_CHUNKS 256   /* label-bearing chunks one file may have */
@@ -36,29 +26,16 @@
 
 static const unsigned char png_signature[PNG_SIG_LEN] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
 
-/* ---- CRC-32 (ISO 3309, as PNG uses it) ---- */
-
-static uint32_t g_crc_table[256];
-static pthread_once_t g_crc_once = PTHREAD_ONCE_INIT;
-
-static void crc_table_init(void)
-{
-	for (uint32_t n = 0; n < 256; n++) {
-		uint32_t c = n;
-		for (int k = 0; k < 8; k++)
-			c = (c & 1) ? UINT32_C(0xedb88320) ^ (c >> 1) : c >> 1;
-		g_crc_table[n] = c;
-	}
-}
-
-/* Continues a CRC: start with 0, feed pieces in order. */
+/* CRC-32 as PNG uses it (zlib's); continues `crc`, start with 0. */
 static uint32_t png_crc(uint32_t crc, const unsigned char *p, size_t n)
 {
-	pthread_once(&g_crc_once, crc_table_init);
-	crc = ~crc;
-	for (size_t i = 0; i < n; i++)
-		crc = g_crc_table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
-	return ~crc;
+	while (n > 0) { /* crc32() takes a uInt length */
+		uInt step = n > 0x40000000u ? 0x40000000u : (uInt)n;
+		crc = (uint32_t)crc32(crc, p, step);
+		p += step;
+		n -= step;
+	}
+	return crc;
 }
 
 /* ---- chunk classes ---- */
@@ -206,15 +183,11 @@ static int text_split(const char *type, const unsigned char *d, size_t len, png_
 
 /*
  * Inflates a zlib stream into `out`, at most AIMARK__MAX_METADATA_BLOCK bytes.
- * Returns 0, AIMARK_ENOMEM, or another code with `*why` set (EUNSUPPORTED
- * without zlib, EFORMAT for a corrupt stream, ELIMIT when too large).
+ * Returns 0, AIMARK_ENOMEM, or another code with `*why` set (EFORMAT for a
+ * corrupt stream, ELIMIT when too large).
  */
 static int png_inflate(const unsigned char *in, size_t len, aimark_buf *out, const char **why)
 {
-	if (inflateInit_ == NULL || inflate == NULL || inflateEnd == NULL) {
-		*why = "compressed text cannot be read: the library was linked without zlib";
-		return AIMARK_EUNSUPPORTED;
-	}
 	z_stream zs;
 	memset(&zs, 0, sizeof zs);
 	if (inflateInit(&zs) != Z_OK)

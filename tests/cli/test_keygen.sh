@@ -123,4 +123,4 @@ expect_rc 1 "keygen onto a regular file exits 1"
 check "the error names the path" grep -q "plainfile" "$W/err"
 
 echo "$PASS passed, $FAIL failed"
-[ "$FAIL" -eq 0 ]
+if [ "$FAIL" -ne 0 ]; then exit 1; fi

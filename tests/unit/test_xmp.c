@@ -703,6 +703,75 @@ static void test_exiftool_writes_we_read(void **state)
 	free(dir);
 }
 
+/* ---- allocation failures ---- */
+
+static long g_fail_after = -1, g_allocs;
+
+static void *failing_malloc(size_t size, void *user)
+{
+	(void)user;
+	if (g_fail_after >= 0 && g_allocs++ >= g_fail_after)
+		return NULL;
+	return malloc(size);
+}
+
+static void *failing_realloc(void *ptr, size_t size, void *user)
+{
+	(void)user;
+	if (g_fail_after >= 0 && g_allocs++ >= g_fail_after)
+		return NULL;
+	return realloc(ptr, size);
+}
+
+static void plain_free(void *ptr, void *user)
+{
+	(void)user;
+	free(ptr);
+}
+
+/* Runs find and set with the k-th allocation failing, for every k until both succeed. */
+static void test_allocation_failures(void **state)
+{
+	(void)state;
+	static const aimark_allocator failing = { failing_malloc, failing_realloc, plain_free, NULL };
+	const char *dups = "<rdf:RDF xmlns:rdf=\"" RDFNS "\"><rdf:Description rdf:about=\"\" xmlns:t=\"" NS "\" "
+			   "t:AIGC=\"a\"><t:AIGC>b</t:AIGC></rdf:Description></rdf:RDF>";
+	const char *inputs[] = { DOUBAO, OTHER_PROPS, dups };
+	for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {
+		int find_done = 0, set_done = 0;
+		for (long k = 0; k < 10000 && !(find_done && set_done); k++) {
+			aimark_findings *f = NULL;
+			assert_int_equal(aimark_findings_new(&f), 0);
+			aimark_buf json = AIMARK_BUF_INIT, out = AIMARK_BUF_INIT;
+			g_allocs = 0;
+			g_fail_after = k;
+			aimark_allocator_set(&failing);
+			int rc1 = find_done ? 0 : aimark__xmp_find_aigc(inputs[i], strlen(inputs[i]), &json, f);
+			int rc2 = set_done ? 0 : aimark__xmp_set_aigc(inputs[i], strlen(inputs[i]), "{}", 2, &out);
+			aimark_allocator_set(NULL);
+			g_fail_after = -1;
+			if (!find_done) {
+				if (rc1 != AIMARK_ENOMEM && rc1 != (i == 1 ? AIMARK_ENOTFOUND : 0))
+					fail_msg("find with allocation %ld failing: %d %s", k, rc1, aimark_error_last());
+				find_done = rc1 != AIMARK_ENOMEM;
+			}
+			if (!set_done) {
+				if (rc2 != AIMARK_ENOMEM && rc2 != 0)
+					fail_msg("set with allocation %ld failing: %d %s", k, rc2, aimark_error_last());
+				if (rc2 == 0)
+					assert_found((const char *)out.ptr, "{}");
+				else
+					assert_int_equal(out.size, 0);
+				set_done = rc2 == 0;
+			}
+			aimark_buf_dispose(&json);
+			aimark_buf_dispose(&out);
+			aimark_findings_free(f);
+		}
+		assert_true(find_done && set_done);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -731,6 +800,7 @@ int main(void)
 		cmocka_unit_test(test_set_empty_elements_and_alt),
 		cmocka_unit_test(test_set_keeps_bom_and_padding),
 		cmocka_unit_test(test_set_errors),
+		cmocka_unit_test(test_allocation_failures),
 		cmocka_unit_test(test_exiftool_reads_ours),
 		cmocka_unit_test(test_exiftool_writes_we_read),
 	};

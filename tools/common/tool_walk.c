@@ -82,7 +82,7 @@ static void report(tool_walk *w, const char *path, const char *message)
 		w->on_error(path, message, w->user);
 }
 
-static int stopped(const tool_walk *w) { return w->stop != NULL && *w->stop != 0; }
+static int stopped(const tool_walk *w) { return w->stop != NULL && atomic_load(w->stop) != 0; }
 
 typedef struct entry {
 	char *name;

@@ -12,14 +12,14 @@
 #ifndef AIMARK_TOOL_WALK_H
 #define AIMARK_TOOL_WALK_H
 
-#include <signal.h>
+#include <stdatomic.h>
 
 typedef struct tool_walk_seen tool_walk_seen;
 
 typedef struct tool_walk {
 	/* Settings (set before the first tool_walk_path call). */
 	int follow_symlinks;                 /* follow links below the roots; roots are always followed */
-	volatile sig_atomic_t *stop;         /* optional: the walk ends early once *stop != 0 */
+	const atomic_int *stop;              /* optional: the walk ends early once *stop != 0 */
 	int (*on_file)(const char *path, void *user);  /* a regular file; nonzero ends the walk */
 	void (*on_error)(const char *path, const char *message, void *user); /* optional */
 	void *user;
