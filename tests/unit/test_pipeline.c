@@ -318,6 +318,7 @@ static void test_bad_inputs_leave_file_unchanged(void **state)
 	snprintf(cmd, sizeof cmd, "ls -A '%s' | grep -c '^\\.' > /dev/null", dir);
 	assert_int_not_equal(system(cmd), 0);
 	tu_rmtree(dir);
+	free(dir);
 }
 
 static void test_mark_file_in_place_keeps_mode(void **state)
