@@ -58,7 +58,7 @@ static void usage(FILE *out)
 		"            130 interrupted (rows written so far are complete: use --resume).\n"
 		"\n"
 		"Example:\n"
-		"  aimark-scan --jobs 8 --trust keys/ --jsonl scan.jsonl --resume /srv/archive\n");
+		"  aimark-scan --jobs 8 --trust keys/producer.pub --jsonl scan.jsonl --resume /srv/archive\n");
 }
 
 typedef struct format_count {
@@ -82,6 +82,9 @@ typedef struct scan {
 	tool_queue *queue;
 	tool_strset *already;      /* files listed in the JSONL being resumed */
 	FILE *out;
+	const char *out_base;      /* basename of --jsonl, to keep the scan off its own output */
+	dev_t out_dev;
+	ino_t out_ino;
 	pthread_mutex_t lock;      /* guards `out` and the counters below */
 	pthread_cond_t finished_cv;
 	int finished;
@@ -142,8 +145,15 @@ static void scan_one(scan *sc, const char *path, tool_str *row)
 	aimark_report *r = NULL;
 	aimark_verdict verdict = AIMARK_VERDICT_ERROR;
 	char format[32] = "unknown";
+	/* Reports name the file in UTF-8; --resume looks names up in the same spelling (on_file). */
+	int oom = 0;
+	char *display = tool_display_name(path, &oom);
+	aimark_verify_options vopts = sc->vopts;
+	vopts.display_name = display;
 	aimark_error_clear();
-	if (aimark_verify_file(path, &sc->vopts, &r) != 0) {
+	if (oom) {
+		error_row(row, path, "out of memory");
+	} else if (aimark_verify_file(path, &vopts, &r) != 0) {
 		error_row(row, path, aimark_error_last());
 	} else {
 		aimark_buf buf = AIMARK_BUF_INIT;
@@ -166,6 +176,7 @@ static void scan_one(scan *sc, const char *path, tool_str *row)
 		aimark_buf_dispose(&buf);
 		aimark_report_free(r);
 	}
+	free(display);
 	if (row->failed) {
 		tool_str_free(row);
 		error_row(row, path, "out of memory");
@@ -231,12 +242,32 @@ static void *progress_thread(void *arg)
 }
 
 /* Walker callback: queue the file unless the JSONL being resumed lists it. */
+/* 1 when `path` is the JSONL this scan writes (scanning a tree that holds its own output). */
+static int is_own_output(const scan *sc, const char *path)
+{
+	if (sc->out_base == NULL)
+		return 0;
+	const char *slash = strrchr(path, '/');
+	if (strcmp(slash ? slash + 1 : path, sc->out_base) != 0)
+		return 0;
+	struct stat st;
+	return stat(path, &st) == 0 && st.st_dev == sc->out_dev && st.st_ino == sc->out_ino;
+}
+
 static int on_file(const char *path, void *user)
 {
 	scan *sc = user;
-	if (sc->already && tool_strset_has(sc->already, path)) {
-		sc->skipped_resume++;
+	if (is_own_output(sc, path))
 		return 0;
+	if (sc->already) {
+		int oom = 0;
+		char *display = tool_display_name(path, &oom);
+		int seen = !oom && tool_strset_has(sc->already, display ? display : path);
+		free(display);
+		if (seen) {
+			sc->skipped_resume++;
+			return 0;
+		}
 	}
 	char *copy = strdup(path);
 	if (copy == NULL) {
@@ -340,6 +371,13 @@ static int open_output(scan *sc)
 	if (sc->out == NULL) {
 		tool_error(sc->jsonl_path, "%s", strerror(errno));
 		return -1;
+	}
+	struct stat st;
+	if (fstat(fileno(sc->out), &st) == 0 && S_ISREG(st.st_mode)) {
+		const char *slash = strrchr(sc->jsonl_path, '/');
+		sc->out_base = slash ? slash + 1 : sc->jsonl_path;
+		sc->out_dev = st.st_dev;
+		sc->out_ino = st.st_ino;
 	}
 	return 0;
 }

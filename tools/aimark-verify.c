@@ -24,7 +24,8 @@ static void usage(FILE *out)
 		"\n"
 		"Options:\n"
 		"  -t, --trust PATH  trust the public key in PATH (PEM key or certificate), or\n"
-		"                    every *.pub / *.pem key in directory PATH; repeatable.\n"
+		"                    every key in the *.pub, *.pem and *.key files of\n"
+		"                    directory PATH (e.g. a key directory); repeatable.\n"
 		"                    Without it nothing is trusted: signed files are 'unverified'\n"
 		"  -j, --json        print the report as JSON (one object per line with several files)\n"
 		"      --pretty      indent the JSON\n"
@@ -146,8 +147,15 @@ int main(int argc, char **argv)
 		const char *path = argv[i];
 		aimark_report *r = NULL;
 		int code;
+		/* File names need not be UTF-8; the report's "file" must be. */
+		int oom = 0;
+		char *display = tool_display_name(path, &oom);
+		opts.display_name = display;
 		aimark_error_clear();
-		if (aimark_verify_file(path, &opts, &r) != 0) {
+		if (oom) {
+			tool_error(path, "out of memory");
+			code = VERIFY_EXIT_ERROR;
+		} else if (aimark_verify_file(path, &opts, &r) != 0) {
 			print_open_error(&s, path);
 			code = VERIFY_EXIT_ERROR;
 		} else {
@@ -156,6 +164,7 @@ int main(int argc, char **argv)
 				code = VERIFY_EXIT_ERROR;
 			aimark_report_free(r);
 		}
+		free(display);
 		if (code > exit_code)
 			exit_code = code;
 	}

@@ -95,6 +95,21 @@ const char *aimark_content_status_name(aimark_content_status s)
 
 /* ---- JSON ---- */
 
+/* A JSON string for text that may not be UTF-8 (file names): invalid bytes become \xHH. */
+static json_t *text_json(const char *text)
+{
+	json_t *s = json_string(text);
+	if (s != NULL)
+		return s;
+	aimark_buf b = AIMARK_BUF_INIT;
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+		if (*p < 0x80 ? aimark__buf_append(&b, p, 1) : aimark__buf_printf(&b, "\\x%02X", *p))
+			break;
+	s = json_string(b.ptr ? (const char *)b.ptr : "");
+	aimark_buf_dispose(&b);
+	return s;
+}
+
 static json_t *signer_json(const aimark__security_check *c)
 {
 	if (c->key_id[0] == '\0')
@@ -141,11 +156,11 @@ int aimark_report_to_json(const aimark_report *r, int pretty, aimark_buf *out)
 	RETURN_IF(r == NULL || out == NULL, AIMARK_EINVAL, "report: NULL argument");
 	json_t *o = json_object();
 	RETURN_ENOMEM_IF_NULL(o);
-	json_object_set_new(o, "file", json_string(r->file));
+	json_object_set_new(o, "file", text_json(r->file));
 	json_object_set_new(o, "format", json_string(r->format));
 	json_object_set_new(o, "verdict", json_string(aimark_verdict_name(r->verdict)));
 	if (r->error)
-		json_object_set_new(o, "error", json_string(r->error));
+		json_object_set_new(o, "error", text_json(r->error));
 	json_object_set_new(o, "aigc", aigc_json(r));
 	json_object_update(o, r->layers);
 	json_object_set_new(o, "findings", findings_json(r->findings));

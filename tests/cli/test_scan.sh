@@ -203,6 +203,28 @@ run "$SCAN" --jobs 2 --jsonl "$W/fresh.jsonl" --resume "$T/sub/deeper"
 expect_rc 0 "--resume with a new JSONL exits 0"
 expect_eq "$(rows "$W/fresh.jsonl")" 1 "--resume with a new JSONL writes every row"
 
+# File names that are not UTF-8 get a \xHH spelling in "file", and --resume still recognises them.
+mkdir "$W/names"
+cp "$T/signed.png" "$W/names/$(printf 'bad\xffname.png')"
+cp "$T/signed.png" "$W/names/日本語.png"
+cp "$T/signed.png" "$W/names/quote\"back\\slash.png"
+run "$SCAN" --jobs 2 --jsonl "$W/names.jsonl" "$W/names"
+expect_rc 0 "odd file names scan fine"
+expect_eq "$(rows "$W/names.jsonl" 'r["file"].endswith("/bad\\xffname.png")')" 1 "a non-UTF-8 name is spelt with \\xHH"
+expect_eq "$(rows "$W/names.jsonl" 'r["file"].endswith("/日本語.png")')" 1 "a UTF-8 name is kept as it is"
+expect_eq "$(rows "$W/names.jsonl" 'r["file"].endswith("/quote\"back\\slash.png")')" 1 "quotes and backslashes survive"
+run "$SCAN" --jobs 2 --jsonl "$W/names.jsonl" --resume "$W/names"
+expect_eq "$(rows "$W/names.jsonl")" 3 "--resume recognises every odd name"
+
+# The JSONL written inside the scanned tree is not scanned itself.
+mkdir "$W/own"
+cp "$T/signed.png" "$W/own/a.png"
+run "$SCAN" --jsonl "$W/own/scan.jsonl" "$W/own"
+expect_rc 0 "a scan writing its JSONL inside the tree exits 0"
+expect_eq "$(rows "$W/own/scan.jsonl")" 1 "the scan's own JSONL is not a row"
+run "$SCAN" --jsonl "$W/own/scan.jsonl" --resume "$W/own"
+expect_eq "$(rows "$W/own/scan.jsonl")" 1 "nor on --resume"
+
 # ---- an existing JSONL is not clobbered --------------------------------------------------------------
 cp "$J" "$W/scan.kept"
 run "$SCAN" --jsonl "$J" "$T"

@@ -19,7 +19,7 @@ void tool_init(const char *name)
 const char *tool_name(void) { return program_name; }
 
 /* Formats the whole message first so that concurrent threads never interleave inside a line. */
-static void emit(const char *subject, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void emit(const char *subject, const char *fmt, va_list ap)
 {
 	char msg[2048];
 	int n = vsnprintf(msg, sizeof msg, fmt, ap);

@@ -131,7 +131,7 @@ int tool_str_json_string(tool_str *s, const char *text)
 		} else {
 			size_t n = utf8_sequence(p + i, len - i);
 			if (n == 0) {
-				tool_str_puts(s, "\xEF\xBF\xBD"); /* U+FFFD */
+				tool_str_printf(s, "\\\\x%02x", c); /* JSON for the characters \xHH */
 				i++;
 			} else {
 				tool_str_append(s, (const char *)p + i, n);
@@ -140,6 +140,39 @@ int tool_str_json_string(tool_str *s, const char *text)
 		}
 	}
 	return tool_str_append(s, "\"", 1);
+}
+
+char *tool_display_name(const char *path, int *failed)
+{
+	const unsigned char *p = (const unsigned char *)path;
+	size_t len = strlen(path), i = 0, bad = 0;
+	while (i < len) {
+		size_t n = utf8_sequence(p + i, len - i);
+		bad += n == 0;
+		i += n ? n : 1;
+	}
+	if (bad == 0)
+		return NULL;
+	char *out = malloc(len + bad * 3 + 1);
+	if (out == NULL) {
+		*failed = 1;
+		return NULL;
+	}
+	char *o = out;
+	for (i = 0; i < len;) {
+		size_t n = utf8_sequence(p + i, len - i);
+		if (n == 0) {
+			snprintf(o, 5, "\\x%02x", p[i]);
+			o += 4;
+			i++;
+		} else {
+			memcpy(o, p + i, n);
+			o += n;
+			i += n;
+		}
+	}
+	*o = '\0';
+	return out;
 }
 
 int tool_json_error_report(tool_str *s, const char *file, const char *message, int pretty)

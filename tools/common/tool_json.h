@@ -27,8 +27,9 @@ int tool_str_printf(tool_str *s, const char *fmt, ...) __attribute__((format(pri
 
 /*
  * Appends `text` as a quoted JSON string: '"' and '\' escaped, control
- * characters as \u00XX, bytes that are not valid UTF-8 replaced by U+FFFD so
- * the output is always valid JSON.
+ * characters as \u00XX, and each byte that is not part of valid UTF-8
+ * written as the four characters \xHH (see tool_display_name), so the
+ * output is always valid JSON.
  */
 int tool_str_json_string(tool_str *s, const char *text);
 
@@ -39,6 +40,14 @@ int tool_str_json_string(tool_str *s, const char *text);
  * With `pretty`, one member per line (two-space indent). No trailing newline.
  */
 int tool_json_error_report(tool_str *s, const char *file, const char *message, int pretty);
+
+/*
+ * File names need not be UTF-8, JSON text must be. Returns NULL when `path`
+ * is valid UTF-8 (use it as it is), otherwise a malloc'ed copy in which
+ * every byte that is not part of valid UTF-8 is written as the four
+ * characters \xHH (lowercase hex). Sets *failed on allocation failure.
+ */
+char *tool_display_name(const char *path, int *failed);
 
 /* Empties the string, keeping its memory. */
 void tool_str_reset(tool_str *s);
