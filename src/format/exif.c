@@ -391,6 +391,9 @@ int aimark__exif_replace_text(const unsigned char *tiff, size_t len, uint16_t ta
 	RETURN_IF(pick < 0, AIMARK_ENOTFOUND, "EXIF: no tag 0x%04x in IFD0 or the Exif IFD", tag);
 	const exif_entry *e = &l.cand[pick];
 
+	/* rewriting an entry of one IFD must not change the other's entries */
+	RETURN_IF(l.has_exif && ranges_overlap(l.ifd0, 2 + 12 * l.ifd0_n, l.exif_ifd, 2 + 12 * l.exif_n), AIMARK_EFORMAT,
+		  "EXIF: the Exif IFD at offset %zu overlaps IFD0 at offset %zu", l.exif_ifd, l.ifd0);
 	if (!e->is_inline) {
 		int bad = ranges_overlap(e->val_off, e->val_len, 0, 8) ||
 			  ranges_overlap(e->val_off, e->val_len, l.ifd0, 2 + 12 * l.ifd0_n) ||
@@ -401,23 +404,34 @@ int aimark__exif_replace_text(const unsigned char *tiff, size_t len, uint16_t ta
 
 	size_t prefix = tag == AIMARK__EXIF_TAG_USERCOMMENT ? 8 : 0;
 	size_t count = prefix + text_len + (tag == AIMARK__EXIF_TAG_IMAGEDESCRIPTION ? 1 : 0);
-	size_t pad = (count > 4 && (len & 1)) ? 1 : 0;
-	size_t new_off = len + pad;
+	/*
+	 * Where the new value goes, so that relabelling does not grow the block
+	 * without bound: into the old value's space when it fits; else, when the
+	 * old value is the block's tail (as after an earlier replace), in place of
+	 * that tail; else appended at the end.
+	 */
+	int in_place = !e->is_inline && count > 4 && count <= e->val_len;
+	size_t base_len = (!e->is_inline && !in_place && e->val_off + e->val_len == len) ? e->val_off : len;
+	size_t pad = (count > 4 && !in_place && (base_len & 1)) ? 1 : 0;
+	size_t new_off = in_place ? e->val_off : base_len + pad;
 	RETURN_IF(count > 4 && (new_off > UINT32_MAX || count > UINT32_MAX - new_off), AIMARK_ELIMIT,
 		  "EXIF: the block would pass 4 GiB");
 
 	aimark_buf nb = AIMARK_BUF_INIT;
-	int rc = aimark__buf_reserve(&nb, len + pad + (count > 4 ? count : 0));
+	int rc = aimark__buf_reserve(&nb, base_len + pad + (count > 4 ? count : 0));
 	if (rc < 0)
 		return rc;
-	aimark__buf_append(&nb, tiff, len); /* cannot fail: reserved */
+	aimark__buf_append(&nb, tiff, base_len); /* cannot fail: reserved */
 	unsigned char *p = nb.ptr;
-	if (!e->is_inline)
+	if (!e->is_inline && e->val_off < base_len)
 		memset(p + e->val_off, 0, e->val_len);
 
 	unsigned char value_inline[4] = { 0, 0, 0, 0 };
 	unsigned char *dst;
-	if (count > 4) {
+	if (in_place) {
+		wr32(p + e->pos + 8, b.be, (uint32_t)new_off);
+		dst = p + new_off;
+	} else if (count > 4) {
 		static const unsigned char zero = 0;
 		if (pad)
 			aimark__buf_append(&nb, &zero, 1);

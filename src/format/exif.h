@@ -28,10 +28,13 @@ int aimark__exif_find_aigc(const unsigned char *tiff, size_t len, aimark_buf *te
 /*
  * Returns (appended to `out`) a copy of the TIFF block with the value of
  * `tag` (UserComment: written as "ASCII\0\0\0" + text; ImageDescription:
- * text + NUL) replaced: the new value is appended at the end of the block,
- * the entry's count and offset updated, and the old value bytes zeroed. Every
- * other offset stays valid because nothing moves. AIMARK_ENOTFOUND when the
- * tag is absent, AIMARK_EFORMAT for a malformed block.
+ * text + NUL) replaced, the entry's count and offset updated, and the old
+ * value bytes zeroed. The new value goes into the old value's space when it
+ * fits; else in place of the old value when that was the block's tail (so
+ * relabelling does not grow the block); else it is appended. Nothing else
+ * moves, so every other offset stays valid. AIMARK_ENOTFOUND when the tag is
+ * absent, AIMARK_EFORMAT for a malformed block, AIMARK_EINVAL for another
+ * tag, AIMARK_ELIMIT past the size limits.
  */
 int aimark__exif_replace_text(const unsigned char *tiff, size_t len, uint16_t tag, const char *text, size_t text_len, aimark_buf *out);
 

@@ -290,9 +290,13 @@ static size_t json_object_end(const unsigned char *s, size_t len, size_t start)
 	return len;
 }
 
-/* Adds a carrier, cut at the first NUL (text chunks may not hold one). */
+/* Adds a carrier, cut at the first NUL (label text never holds one; the copy is a C string). */
 static int add_text_carrier(aimark__meta *meta, const char *kind, const unsigned char *text, size_t len, uint64_t offset)
 {
+	if (text == NULL) {
+		text = (const unsigned char *)"";
+		len = 0;
+	}
 	const unsigned char *nul = len ? memchr(text, 0, len) : NULL;
 	if (nul)
 		len = (size_t)(nul - text);
@@ -347,8 +351,7 @@ static int read_text_chunk(png_walk *w, const char *type, uint64_t off, const un
 		aimark_buf json = AIMARK_BUF_INIT;
 		rc = aimark__xmp_find_aigc((const char *)text, text_len, &json, fd);
 		if (rc == 0)
-			rc = aimark__meta_add_carrier(w->meta, AIMARK__CARRIER_XMP, json.ptr ? (const char *)json.ptr : "",
-						      json.size, off);
+			rc = add_text_carrier(w->meta, AIMARK__CARRIER_XMP, json.ptr, json.size, off);
 		else if (rc == AIMARK_ENOTFOUND)
 			rc = 0;
 		else if (rc == AIMARK_EFORMAT)
@@ -423,10 +426,10 @@ static int read_exif_chunk(png_walk *w, uint64_t off, const unsigned char *data,
 		png_special s = { .offset = off, .length = len, .role = ROLE_EXIF, .exif_tag = tag, .exif_skip = skip };
 		rc = layout_add(w->lay, &s);
 		if (rc == 0)
-			rc = aimark__meta_add_carrier(w->meta,
-						      tag == AIMARK__EXIF_TAG_IMAGEDESCRIPTION ? AIMARK__CARRIER_EXIF_DESCRIPTION
-											       : AIMARK__CARRIER_EXIF_USERCOMMENT,
-						      text.ptr ? (const char *)text.ptr : "", text.size, off);
+			rc = add_text_carrier(w->meta,
+					      tag == AIMARK__EXIF_TAG_IMAGEDESCRIPTION ? AIMARK__CARRIER_EXIF_DESCRIPTION
+										       : AIMARK__CARRIER_EXIF_USERCOMMENT,
+					      text.ptr, text.size, off);
 	} else if (rc == AIMARK_ENOTFOUND) {
 		rc = 0;
 	} else if (rc == AIMARK_EFORMAT) {

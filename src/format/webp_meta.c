@@ -116,6 +116,19 @@ static int vp8l_dimensions(const unsigned char *p, uint32_t n, uint32_t *w, uint
 	return 0;
 }
 
+/* Adds a carrier, cut at the first NUL (label text never holds one; the copy is a C string). */
+static int add_text_carrier(aimark__meta *meta, const char *kind, const unsigned char *text, size_t len, uint64_t offset)
+{
+	if (text == NULL) {
+		text = (const unsigned char *)"";
+		len = 0;
+	}
+	const unsigned char *nul = len ? memchr(text, 0, len) : NULL;
+	if (nul)
+		len = (size_t)(nul - text);
+	return aimark__meta_add_carrier(meta, kind, (const char *)text, len, offset);
+}
+
 static int read_xmp_chunk(webp_layout *lay, aimark__meta *meta, uint64_t off, const unsigned char *p, uint32_t n)
 {
 	aimark_findings *fd = meta->findings;
@@ -129,7 +142,7 @@ static int read_xmp_chunk(webp_layout *lay, aimark__meta *meta, uint64_t off, co
 	aimark_buf json = AIMARK_BUF_INIT;
 	int rc = aimark__xmp_find_aigc((const char *)p, n, &json, fd);
 	if (rc == 0)
-		rc = aimark__meta_add_carrier(meta, AIMARK__CARRIER_XMP, json.ptr ? (const char *)json.ptr : "", json.size, off);
+		rc = add_text_carrier(meta, AIMARK__CARRIER_XMP, json.ptr, json.size, off);
 	else if (rc == AIMARK_ENOTFOUND)
 		rc = 0;
 	else if (rc == AIMARK_EFORMAT)
@@ -161,10 +174,10 @@ static int read_exif_chunk(webp_layout *lay, aimark__meta *meta, uint64_t off, c
 		webp_special s = { .offset = off, .size = n, .role = WROLE_EXIF, .exif_tag = tag, .exif_skip = skip };
 		rc = layout_add(lay, &s);
 		if (rc == 0)
-			rc = aimark__meta_add_carrier(meta,
-						      tag == AIMARK__EXIF_TAG_IMAGEDESCRIPTION ? AIMARK__CARRIER_EXIF_DESCRIPTION
-											       : AIMARK__CARRIER_EXIF_USERCOMMENT,
-						      text.ptr ? (const char *)text.ptr : "", text.size, off);
+			rc = add_text_carrier(meta,
+					      tag == AIMARK__EXIF_TAG_IMAGEDESCRIPTION ? AIMARK__CARRIER_EXIF_DESCRIPTION
+										       : AIMARK__CARRIER_EXIF_USERCOMMENT,
+					      text.ptr, text.size, off);
 	} else if (rc == AIMARK_ENOTFOUND) {
 		rc = 0;
 	} else if (rc == AIMARK_EFORMAT) {

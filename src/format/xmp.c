@@ -66,9 +66,7 @@ typedef struct xmp_state {
 	size_t rdf_close;        /* offset of </rdf:RDF>, or of the end of <rdf:RDF .../> */
 	size_t rdf_tag_end;      /* end of the rdf:RDF start tag */
 	int rdf_empty;
-	size_t rdf_qname_start, rdf_qname_len;
-	size_t rdf_prefix_len;   /* prefix of rdf:RDF ("rdf" usually; 0 = default namespace) */
-	char rdf_prefix[64];
+	size_t rdf_qname_start, rdf_qname_len; /* raw name of rdf:RDF, for its prefix */
 } xmp_state;
 
 typedef struct xname {
@@ -171,7 +169,7 @@ static size_t raw_qname_len(const char *tag, size_t len)
  * packet: the whitespace before it, the value's bounds and its delimiter.
  * expat has checked the tag is well-formed; the scan is bounded regardless.
  */
-static int find_raw_attr(const char *data, size_t start, size_t len, const char *qname, size_t qlen, xmp_prop *p)
+static int find_raw_attr(const char *data, size_t start, size_t len, const char *prefix, size_t plen, xmp_prop *p)
 {
 	const char *t = data + start;
 	size_t i = 1 + raw_qname_len(t, len);
@@ -200,7 +198,7 @@ static int find_raw_attr(const char *data, size_t start, size_t len, const char 
 			i++;
 		if (i >= len)
 			return -1;
-		if (name_len == qlen && memcmp(t + name, qname, qlen) == 0) {
+		if (name_len == plen + 5 && memcmp(t + name, prefix, plen) == 0 && memcmp(t + name + plen, ":AIGC", 5) == 0) {
 			p->whole_start = start + ws;
 			p->whole_end = start + i + 1;
 			p->val_start = start + val;
@@ -257,18 +255,9 @@ static void on_attribute(xmp_state *st, const xname *an, const char *value, size
 		}
 	}
 	if (st->ranges) {
-		char qname[256];
-		size_t qlen = an->prefix_len + 5;
-		if (qlen >= sizeof qname) {
-			aimark__error_set(AIMARK_EFORMAT, "XMP: attribute prefix too long at offset %zu", st->base + tag_start);
-			fail(st, AIMARK_EFORMAT);
-			return;
-		}
-		memcpy(qname, an->prefix, an->prefix_len);
-		memcpy(qname + an->prefix_len, ":AIGC", 5);
-		if (find_raw_attr(st->data, tag_start, tag_len, qname, qlen, p) != 0) {
-			aimark__error_set(AIMARK_EFORMAT, "XMP: cannot locate attribute %.*s in the tag at offset %zu",
-					  (int)qlen, qname, st->base + tag_start);
+		if (find_raw_attr(st->data, tag_start, tag_len, an->prefix, an->prefix_len, p) != 0) {
+			aimark__error_set(AIMARK_EFORMAT, "XMP: cannot locate attribute %.*s:AIGC in the tag at offset %zu",
+					  (int)an->prefix_len, an->prefix, st->base + tag_start);
 			fail(st, AIMARK_EFORMAT);
 		}
 	}
@@ -341,14 +330,6 @@ static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **at
 		st->rdf_tag_end = idx + cnt;
 		if (st->ranges)
 			st->rdf_qname_len = raw_qname_len(st->data + idx, cnt);
-		if (en.prefix_len >= sizeof st->rdf_prefix) {
-			aimark__error_set(AIMARK_EFORMAT, "XMP: rdf:RDF prefix too long at offset %zu", st->base + idx);
-			fail(st, AIMARK_EFORMAT);
-			return;
-		}
-		memcpy(st->rdf_prefix, en.prefix ? en.prefix : "", en.prefix_len);
-		st->rdf_prefix[en.prefix_len] = '\0';
-		st->rdf_prefix_len = en.prefix_len;
 	}
 }
 
@@ -593,19 +574,22 @@ static int append_escaped(aimark_buf *out, const char *s, size_t len, char quote
 	return aimark__buf_append(out, s + run, len - run);
 }
 
+/* The new rdf:Description, written with the prefix rdf:RDF uses (declaring rdf: if it uses none). */
 static int append_description(aimark_buf *out, const xmp_state *st, const char *json, size_t json_len)
 {
-	const char *pfx = st->rdf_prefix;
-	if (st->rdf_prefix_len == 0)
+	const char *q = st->data + st->rdf_qname_start;
+	const char *colon = memchr(q, ':', st->rdf_qname_len);
+	int plen = colon ? (int)(colon - q) : 0;
+	if (colon == NULL)
 		RETURN_IF_ERR(aimark__buf_append_str(out, "<Description xmlns:rdf=\"" XMP_RDF_NS "\" rdf:about=\"\""));
 	else
-		RETURN_IF_ERR(aimark__buf_printf(out, "<%s:Description %s:about=\"\"", pfx, pfx));
+		RETURN_IF_ERR(aimark__buf_printf(out, "<%.*s:Description %.*s:about=\"\"", plen, q, plen, q));
 	RETURN_IF_ERR(aimark__buf_append_str(out, " xmlns:TC260=\"" AIMARK__TC260_NS "\"><TC260:AIGC>"));
 	RETURN_IF_ERR(append_escaped(out, json, json_len, 0));
 	RETURN_IF_ERR(aimark__buf_append_str(out, "</TC260:AIGC>"));
-	if (st->rdf_prefix_len == 0)
+	if (colon == NULL)
 		return aimark__buf_append_str(out, "</Description>");
-	return aimark__buf_printf(out, "</%s:Description>", pfx);
+	return aimark__buf_printf(out, "</%.*s:Description>", plen, q);
 }
 
 static int new_packet(const char *json, size_t json_len, aimark_buf *out)

@@ -455,17 +455,27 @@ static void test_malformed(void **state)
 }
 
 /*
- * Checks a replaced block: same bytes up to the old length except the
- * entry's type/count/offset and the zeroed old value; the new value at the
- * (even) end.
+ * Checks a replaced block: same bytes except the entry's type/count/offset
+ * and the old value (zeroed where the new value does not cover it). The new
+ * value goes into the old value's space when it fits, in place of the old
+ * value when that was the block's tail, else at the (even) end.
  */
 static void assert_replaced(const aimark_buf *in, const aimark_buf *out, int be, size_t entry, size_t old_off,
 			    size_t old_len, uint16_t type, const void *value, size_t value_len)
 {
-	size_t new_off = in->size + (in->size & 1);
-	assert_int_equal(out->size, new_off + value_len);
-	for (size_t i = 0; i < in->size; i++) {
+	size_t new_off, base = in->size;
+	if (value_len <= old_len) {
+		new_off = old_off;
+	} else {
+		if (old_off + old_len == in->size)
+			base = old_off;
+		new_off = base + (base & 1);
+	}
+	assert_int_equal(out->size, value_len <= old_len ? in->size : new_off + value_len);
+	for (size_t i = 0; i < base; i++) {
 		if (i >= entry + 2 && i < entry + 12)
+			continue;
+		if (i >= new_off && i < new_off + value_len)
 			continue;
 		if (i >= old_off && i < old_off + old_len)
 			assert_int_equal(out->ptr[i], 0);
@@ -491,11 +501,23 @@ static void test_replace_baidu(void **state)
 	assert_replaced(&t, &out, 0, 0x1a + 2, 0x2c, 250, 7, v, 8 + strlen(nt));
 	assert_finds(&out, UC, nt);
 
-	/* replacing again keeps one UserComment and reads the newest text */
+	/* replacing again keeps one UserComment, reads the newest text, and reuses the old space */
 	aimark_buf out2 = AIMARK_BUF_INIT;
 	assert_int_equal(aimark__exif_replace_text(out.ptr, out.size, UC, "AIGC2", 5, &out2), 0);
 	assert_finds(&out2, UC, "AIGC2");
-	assert_int_equal(out2.size, out.size + (out.size & 1) + 13);
+	assert_int_equal(out2.size, out.size);
+	/* a longer label replaces the tail value instead of appending another copy */
+	char longer[400];
+	memset(longer, 'A', sizeof longer - 1);
+	longer[sizeof longer - 1] = '\0';
+	memcpy(longer, "AIGC", 4);
+	aimark_buf out3 = AIMARK_BUF_INIT, out4 = AIMARK_BUF_INIT;
+	assert_int_equal(aimark__exif_replace_text(out.ptr, out.size, UC, longer, strlen(longer), &out3), 0);
+	assert_int_equal(aimark__exif_replace_text(out3.ptr, out3.size, UC, longer, strlen(longer), &out4), 0);
+	assert_int_equal(out4.size, out3.size);
+	assert_finds(&out4, UC, longer);
+	aimark_buf_dispose(&out3);
+	aimark_buf_dispose(&out4);
 	aimark_buf_dispose(&out2);
 	aimark_buf_dispose(&out);
 
@@ -606,6 +628,26 @@ static void test_replace_errors(void **state)
 	assert_non_null(strstr(aimark_error_last(), "overlaps"));
 	assert_int_equal(out.size, 0);
 	aimark_buf_dispose(&t);
+
+	/*
+	 * An Exif IFD laid over IFD0's entry table: readable, but rewriting its
+	 * entry would change IFD0's entries, so replace refuses.
+	 */
+	static const unsigned char overlap[52] = {
+		'I', 'I', 0x2a, 0, 8, 0, 0, 0,
+		2, 0,
+		0x69, 0x87, 4, 0, 1, 0, 0, 0, 22, 0, 0, 0,          /* Exif IFD at 22, inside IFD0 */
+		0x01, 0x00, 0x86, 0x92, 7, 0, 12, 0, 0, 0, 40, 0,   /* read from 24 as UserComment, 12 bytes at 40 */
+		0, 0, 0, 0, 0, 0,
+		'A', 'S', 'C', 'I', 'I', 0, 0, 0, 'A', 'I', 'G', 'C',
+	};
+	aimark_buf ov = AIMARK_BUF_INIT;
+	assert_int_equal(aimark__buf_append(&ov, overlap, sizeof overlap), 0);
+	assert_finds(&ov, UC, "AIGC");
+	assert_int_equal(aimark__exif_replace_text(ov.ptr, ov.size, UC, "AIGC2", 5, &out), AIMARK_EFORMAT);
+	assert_non_null(strstr(aimark_error_last(), "overlaps IFD0"));
+	assert_int_equal(out.size, 0);
+	aimark_buf_dispose(&ov);
 }
 
 /* ---- allocation failures ---- */

@@ -978,6 +978,36 @@ static void test_bad_input(void **state)
 	free(b.p);
 }
 
+/* A file source (read into memory by the backend) gives the same output as memory. */
+static void test_file_source(void **state)
+{
+	(void)state;
+	blob in = data_file("rgb.png");
+	blob want = must_write(&in, &LABEL_A);
+	aimark_source *src = NULL;
+	aimark_findings *findings = NULL;
+	aimark__meta meta;
+	assert_int_equal(aimark_source_new_file(&src, tu_path("%s/png/rgb.png", AIMARK_TEST_DATA)), 0);
+	assert_int_equal(aimark_findings_new(&findings), 0);
+	aimark__meta_init(&meta, findings);
+	assert_int_equal(PNG->read(src, &meta), 0);
+	aimark_buf buf = AIMARK_BUF_INIT;
+	aimark_sink *sink = NULL;
+	assert_int_equal(aimark_sink_new_buffer(&sink, &buf), 0);
+	aimark__label_provider prov = { NULL, provider_get, (void *)&LABEL_A };
+	assert_int_equal(PNG->write(src, &meta, &prov, sink), 0);
+	assert_int_equal(aimark_sink_commit(sink), 0);
+	assert_int_equal(buf.size, want.n);
+	assert_memory_equal(buf.ptr, want.p, want.n);
+	aimark_sink_free(sink);
+	aimark_buf_dispose(&buf);
+	aimark__meta_dispose(&meta);
+	aimark_findings_free(findings);
+	aimark_source_free(src);
+	free(want.p);
+	free(in.p);
+}
+
 static void test_pixels_identical(void **state)
 {
 	(void)state;
@@ -1054,6 +1084,7 @@ int main(void)
 		cmocka_unit_test(test_crc_findings),
 		cmocka_unit_test(test_trailing_data),
 		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_file_source),
 		cmocka_unit_test(test_pixels_identical),
 		cmocka_unit_test(test_exiftool_reads_back),
 	};
