@@ -16,5 +16,7 @@
 #include "format.h"
 #include "mark.h"
 #include "verify.h"
+#include "watermark.h"
+#include "c2pa.h"
 
 #endif

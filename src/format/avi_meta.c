@@ -9,10 +9,12 @@
  * Writing never moves the movi list, so idx1 (relative) and OpenDML index
  * (absolute) offsets stay valid: the first INFO list is rebuilt with the
  * label and written in place when it fits in its old space plus the JUNK
- * chunks after it; otherwise its AIGC sub-chunks are renamed JUNK and a new
- * LIST INFO holding the label is appended at the end of the RIFF 'AVI '
- * chunk, whose size is updated. Appending would move the 'AVIX' extensions
- * of files over 1 GiB, so that case is refused (AIMARK_EUNSUPPORTED).
+ * chunks after it. Otherwise its AIGC sub-chunks are renamed JUNK and a new
+ * LIST INFO holding the label takes the place of a JUNK chunk big enough
+ * for it (ffmpeg reserves one ahead of movi), or else is appended at the end
+ * of the RIFF 'AVI ' chunk, whose size is updated. Appending would move the
+ * 'AVIX' extensions of files over 1 GiB, so that last case is refused
+ * there (AIMARK_EUNSUPPORTED).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +48,8 @@ typedef struct avi_layout {
 	uint64_t info_room;         /* JUNK bytes right after the first INFO list */
 	avi_chunk aigc[AVI_MAX_LISTS];   /* top-level AIGC chunks */
 	size_t n_aigc;
+	avi_chunk junk[AVI_MAX_LISTS];   /* top-level JUNK chunks (the first ones) */
+	size_t n_junk;
 } avi_layout;
 
 static void layout_free(void *p) { aimark__free(p); }
@@ -184,8 +188,11 @@ static int avi_read(aimark_source *src, aimark__meta *meta)
 		}
 		pos += 8 + (uint64_t)c.size + (c.size & 1);
 		int exact;
-		if (memcmp(h, "JUNK", 4) == 0 && after == AFTER_INFO) {
-			lay->info_room += 8 + (uint64_t)c.size + (c.size & 1);
+		if (memcmp(h, "JUNK", 4) == 0) {
+			if (lay->n_junk < AVI_MAX_LISTS)
+				lay->junk[lay->n_junk++] = c;
+			if (after == AFTER_INFO)
+				lay->info_room += 8 + (uint64_t)c.size + (c.size & 1);
 			continue;
 		}
 		after = AFTER_NONE;
@@ -347,10 +354,11 @@ static int junk_sub(void *vctx, unsigned char *p, size_t pos, uint32_t size, siz
 {
 	int exact;
 	(void)vctx;
-	(void)size;
 	(void)next;
-	if (is_aigc_id(p + pos, &exact))
+	if (is_aigc_id(p + pos, &exact)) {
 		memcpy(p + pos, "JUNK", 4);
+		memset(p + pos + 8, 0, size); /* no stale label text left behind */
+	}
 	return 0;
 }
 
@@ -408,9 +416,39 @@ static int writer_run(avi_writer *w, const aimark__label_provider *label)
 		if (lay->info_label[i])
 			RETURN_IF_ERR(junk_labels(w, &lay->info[i]));
 	for (size_t i = 0; i < lay->n_aigc; i++) {
-		avi_splice *s = splice_add(w, lay->aigc[i].off, 4);
+		avi_splice *s = splice_add(w, lay->aigc[i].off, 8 + (uint64_t)lay->aigc[i].size);
 		RETURN_ENOMEM_IF_NULL(s);
-		RETURN_IF_ERR(aimark__buf_append(&s->bytes, "JUNK", 4));
+		RETURN_IF_ERR(put_fourcc_size(&s->bytes, "JUNK", lay->aigc[i].size));
+		s->zeros = lay->aigc[i].size;
+	}
+	/* a new INFO list in the place of a JUNK chunk (padding) that is big enough */
+	for (size_t i = 0; i < lay->n_junk && !placed; i++) {
+		const avi_chunk *j = &lay->junk[i];
+		uint64_t room = 8 + (uint64_t)j->size + (j->size & 1), need;
+		if (lay->n_info > 0) {
+			uint64_t info_end = lay->info[0].off + 8 + (uint64_t)lay->info[0].size + (lay->info[0].size & 1);
+			if (j->off >= info_end && j->off < info_end + lay->info_room)
+				continue; /* part of the first INFO list's room, already tried */
+		}
+		aimark_buf list = AIMARK_BUF_INIT;
+		int rc = put_fourcc_size(&list, "LIST", 0);
+		if (rc == 0)
+			rc = aimark__buf_append(&list, "INFO", 4);
+		if (rc == 0)
+			rc = put_aigc(&list, lw->bare_json, lw->bare_len);
+		need = list.size;
+		if (rc == 0 && need <= room && (room - need == 0 || (room - need >= 8 && (room - need) % 2 == 0))) {
+			aimark__put_le32(list.ptr + 4, (uint32_t)(need - 8));
+			avi_splice *s = splice_add(w, j->off, room);
+			rc = s ? aimark__buf_append(&s->bytes, list.ptr, list.size) : AIMARK_ENOMEM;
+			if (rc == 0 && room > need) {
+				rc = put_fourcc_size(&s->bytes, "JUNK", (uint32_t)(room - need - 8));
+				s->zeros = room - need - 8;
+			}
+			placed = 1;
+		}
+		aimark_buf_dispose(&list);
+		RETURN_IF_ERR(rc);
 	}
 	if (!placed) {
 		RETURN_IF(lay->has_avix, AIMARK_EUNSUPPORTED,

@@ -149,17 +149,23 @@ typedef struct attr {
 	int has_val;
 } attr;
 
-/* Parses the attributes of a tag starting after its name; returns the offset after '>' (or n). */
-static size_t parse_attrs(const unsigned char *p, size_t n, size_t i, attr *attrs, size_t cap, size_t *count)
+/*
+ * Parses the attributes of a tag starting after its name; returns the offset
+ * after '>', or n when the input ends first (then *closed is 0).
+ */
+static size_t parse_attrs(const unsigned char *p, size_t n, size_t i, attr *attrs, size_t cap, size_t *count, int *closed)
 {
 	*count = 0;
+	*closed = 0;
 	for (;;) {
 		while (i < n && (is_space(p[i]) || p[i] == '/'))
 			i++;
 		if (i >= n)
 			return n;
-		if (p[i] == '>')
+		if (p[i] == '>') {
+			*closed = 1;
 			return i + 1;
+		}
 		size_t ns = i;
 		while (i < n && !is_space(p[i]) && p[i] != '=' && p[i] != '>' && !(p[i] == '/' && i > ns))
 			i++;
@@ -264,7 +270,7 @@ static int scan(html_doc *doc, aimark_findings *findings)
 		if (i + 1 < n && (p[i + 1] == '!' || p[i + 1] == '?' || p[i + 1] == '/')) {
 			const unsigned char *gt = memchr(p + i, '>', n - i);
 			size_t e = gt ? (size_t)(gt - p) + 1 : n;
-			if (ci_prefix(p + i, n - i, "<!doctype") && doc->after_doctype == 0)
+			if (ci_prefix(p + i, n - i, "<!doctype") && doc->after_doctype == 0 && gt)
 				doc->after_doctype = e;
 			i = e;
 			continue;
@@ -277,12 +283,14 @@ static int scan(html_doc *doc, aimark_findings *findings)
 			continue;
 		}
 		size_t na = 0;
-		size_t end = parse_attrs(p, n, ne, attrs, sizeof attrs / sizeof attrs[0], &na);
+		int closed;
+		size_t end = parse_attrs(p, n, ne, attrs, sizeof attrs / sizeof attrs[0], &na, &closed);
 		const unsigned char *tn = p + ns;
 		size_t tl = ne - ns;
-		if (ci_eq(tn, tl, "html") && doc->after_html == 0)
+		/* an insertion point must follow a complete tag, never an unterminated one */
+		if (ci_eq(tn, tl, "html") && doc->after_html == 0 && closed)
 			doc->after_html = end;
-		else if (ci_eq(tn, tl, "head") && doc->after_head == 0)
+		else if (ci_eq(tn, tl, "head") && doc->after_head == 0 && closed)
 			doc->after_head = end;
 		else if (ci_eq(tn, tl, "meta"))
 			RETURN_IF_ERR(on_meta(doc, begin, end, attrs, na, findings));

@@ -326,10 +326,9 @@ int aimark__id3_find_aigc(const unsigned char *tag, size_t len, const char *what
 {
 	id3_tag t;
 	int rc = tag_open(&t, tag, len, what, file_offset);
-	if (rc == AIMARK_EUNSUPPORTED)
-		return aimark__findings_add(meta->findings, AIMARK_SEVERITY_WARNING, "id3-unsupported",
-					    "%s: compressed ID3v2.2 tag at offset %llu not read", what,
-					    (unsigned long long)file_offset);
+	if (rc == AIMARK_EUNSUPPORTED || rc == AIMARK_EFORMAT) /* the message says which tag and why */
+		return aimark__findings_add(meta->findings, AIMARK_SEVERITY_WARNING, "id3-unreadable", "%s; not read",
+					    aimark_error_last());
 	RETURN_IF_ERR(rc);
 	aimark_buf tmp = AIMARK_BUF_INIT, scratch = AIMARK_BUF_INIT, value = AIMARK_BUF_INIT;
 	int found = 0;

@@ -35,8 +35,9 @@ int aimark__id3_header_parse(const unsigned char *p, int footer, uint64_t *total
  * included) and adds each value as a carrier to `meta` (file offset
  * `file_offset` + the frame's position). `what` names the container in
  * messages ("MP3"). Damaged frames after the last good one are reported as
- * findings. Returns the number of AIGC frames (>= 0), AIMARK_EFORMAT when
- * the header is invalid, AIMARK_ENOMEM.
+ * findings, and so is a tag that cannot be read at all (bad header or
+ * extended header, compressed v2.2 tag: "id3-unreadable"). Returns the
+ * number of AIGC frames (>= 0) or AIMARK_ENOMEM.
  */
 int aimark__id3_find_aigc(const unsigned char *tag, size_t len, const char *what, uint64_t file_offset,
 			  aimark__meta *meta);

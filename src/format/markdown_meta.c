@@ -83,11 +83,65 @@ static int is_blank_or_comment(const unsigned char *p, const line *l)
 	return i == l->end || p[i] == '#';
 }
 
+/*
+ * Folds a line break inside a quoted scalar (YAML flow folding): trailing
+ * blanks before it and leading blanks after it go; one break becomes a
+ * space, each further empty line a newline. Returns where the text resumes.
+ */
+static size_t fold_break(const unsigned char *p, size_t i, size_t e, aimark_buf *out)
+{
+	while (out->size > 0 && (out->ptr[out->size - 1] == ' ' || out->ptr[out->size - 1] == '\t'))
+		out->size--;
+	size_t empty = 0;
+	for (;;) {
+		if (i < e && p[i] == '\r')
+			i++;
+		if (i < e && p[i] == '\n')
+			i++;
+		while (i < e && (p[i] == ' ' || p[i] == '\t'))
+			i++;
+		if (i < e && (p[i] == '\r' || p[i] == '\n')) {
+			empty++;
+			continue;
+		}
+		break;
+	}
+	if (empty == 0 && aimark__buf_append(out, " ", 1) < 0)
+		return e;
+	for (size_t k = 0; k < empty; k++)
+		if (aimark__buf_append(out, "\n", 1) < 0)
+			return e;
+	if (out->ptr)
+		out->ptr[out->size] = 0;
+	return i;
+}
+
+/* The offset of the quote closing the scalar that opens at `s`, or `lim` when none. */
+static size_t closing_quote(const unsigned char *p, size_t s, size_t lim)
+{
+	unsigned char q = p[s];
+	for (size_t i = s + 1; i < lim; i++) {
+		if (q == '"' && p[i] == '\\')
+			i++;
+		else if (p[i] == q) {
+			if (q == '\'' && i + 1 < lim && p[i + 1] == '\'')
+				i++;
+			else
+				return i;
+		}
+	}
+	return lim;
+}
+
 /* Decodes a YAML scalar [s,e) (already trimmed) into `out`. */
 static int yaml_scalar(const unsigned char *p, size_t s, size_t e, aimark_buf *out)
 {
 	if (e > s && p[s] == '\'') {
 		for (size_t i = s + 1; i < e; i++) {
+			if (p[i] == '\r' || p[i] == '\n') {
+				i = fold_break(p, i, e, out) - 1;
+				continue;
+			}
 			if (p[i] == '\'') {
 				if (i + 1 < e && p[i + 1] == '\'') {
 					RETURN_IF_ERR(aimark__buf_append(out, "'", 1));
@@ -105,6 +159,10 @@ static int yaml_scalar(const unsigned char *p, size_t s, size_t e, aimark_buf *o
 			unsigned char c = p[i];
 			if (c == '"')
 				break;
+			if (c == '\r' || c == '\n') {
+				i = fold_break(p, i, e, out) - 1;
+				continue;
+			}
 			if (c == '\\' && i + 1 < e) {
 				c = p[++i];
 				switch (c) {
@@ -191,9 +249,10 @@ static int split_key(const unsigned char *p, size_t s, size_t e, size_t *ke, siz
 
 static int json_add(json_t *obj, const aimark_buf *key, const aimark_buf *val)
 {
+	RETURN_IF(key->size == 0 || memchr(key->ptr, 0, key->size) != NULL, AIMARK_EFORMAT, "Markdown: bad AIGC key");
 	json_t *s = json_stringn(val->ptr ? (const char *)val->ptr : "", val->size);
 	RETURN_IF(s == NULL, AIMARK_EFORMAT, "Markdown: an AIGC value is not valid UTF-8");
-	RETURN_IF(key->size == 0 || memchr(key->ptr, 0, key->size) != NULL, AIMARK_EFORMAT, "Markdown: bad AIGC key");
+	/* json_object_set_new releases `s` on failure too */
 	if (json_object_set_new(obj, (const char *)key->ptr, s) != 0)
 		return aimark__error_set(AIMARK_EFORMAT, "Markdown: an AIGC key is not valid UTF-8");
 	return 0;
@@ -290,6 +349,60 @@ static int read_block(md_doc *doc, size_t i, aimark_findings *findings)
 	return rc;
 }
 
+/*
+ * Indented lines after the AIGC value belong to it in YAML: the end of the
+ * last indented line from `i` on (blank and comment lines in between).
+ */
+static size_t indented_end(const md_doc *doc, size_t i)
+{
+	size_t end = i;
+	while (i < doc->fm_close) {
+		line l;
+		size_t nx = next_line(doc->d, doc->fm_close, i, &l);
+		if (!is_blank_or_comment(doc->d, &l)) {
+			if (indent_of(doc->d, &l) == 0)
+				break;
+			end = nx;
+		}
+		i = nx;
+	}
+	return end;
+}
+
+/* The value after "AIGC:" on its line ([vs,ve), next line at nx); sets json and aigc_end. */
+static int read_inline(md_doc *doc, size_t vs, size_t ve, size_t nx)
+{
+	const unsigned char *p = doc->d;
+	line l;
+	if (p[vs] == '\'' || p[vs] == '"') {
+		size_t close = closing_quote(p, vs, doc->fm_close);
+		RETURN_IF(close == doc->fm_close, AIMARK_EFORMAT,
+			  "Markdown: the quoted AIGC value at offset %zu is never closed", vs);
+		next_line(p, doc->fm_close, close, &l);
+		while (l.begin > 0 && p[l.begin - 1] != '\n')
+			l.begin--;
+		/* anything indented after the closing quote is replaced with the value */
+		doc->aigc_end = indented_end(doc, l.next);
+		return yaml_scalar(p, vs, close + 1, &doc->json);
+	}
+	/* plain: continuation lines are indented */
+	RETURN_IF_ERR(yaml_scalar(p, vs, ve, &doc->json));
+	doc->aigc_end = nx;
+	for (size_t i = nx; i < doc->fm_close;) {
+		size_t n2 = next_line(p, doc->fm_close, i, &l);
+		if (is_blank_or_comment(p, &l) || indent_of(p, &l) == 0)
+			break;
+		size_t s = l.begin, e = l.end;
+		trim(p, &s, &e);
+		RETURN_IF_ERR(aimark__buf_append(&doc->json, " ", 1));
+		RETURN_IF_ERR(yaml_scalar(p, s, e, &doc->json));
+		doc->aigc_end = n2;
+		i = n2;
+	}
+	doc->aigc_end = indented_end(doc, doc->aigc_end);
+	return 0;
+}
+
 static int parse(md_doc *doc, aimark_findings *findings)
 {
 	const unsigned char *p = doc->d;
@@ -339,8 +452,8 @@ static int parse(md_doc *doc, aimark_findings *findings)
 				size_t ve = l.end;
 				trim(p, &vs, &ve);
 				if (vs < ve && p[vs] != '#') {
-					/* string or flow form: AIGC: '{json}' / AIGC: {json} */
-					RETURN_IF_ERR(yaml_scalar(p, vs, ve, &doc->json));
+					/* string or flow form: AIGC: '{json}' / AIGC: {json}, possibly over several lines */
+					RETURN_IF_ERR(read_inline(doc, vs, ve, nx));
 					doc->json_ok = 1;
 					RETURN_IF_ERR(aimark__findings_add(findings, AIMARK_SEVERITY_INFO, "markdown-aigc-string",
 									   "Markdown: AIGC is written as one JSON string, not a mapping"));

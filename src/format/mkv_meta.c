@@ -12,9 +12,11 @@
  * space plus the Void elements after it; otherwise the old one becomes a
  * Void and the new one is appended at the end of the Segment, whose size is
  * updated, and the SeekHead entry for Tags is pointed at it (using the Void
- * space after the SeekHead when the entry must grow). AIGC SimpleTags in
- * other Tags elements are voided in place. CRC-32 elements of rewritten
- * elements are recomputed.
+ * space after the SeekHead when the entry must grow). When that first Tags
+ * element is what ends an unknown-size Cluster it must stay one: then only
+ * its AIGC SimpleTags become Voids and the label alone is appended, with a
+ * new SeekHead entry. AIGC SimpleTags in other Tags elements are voided in
+ * place. CRC-32 elements of rewritten elements are recomputed.
  *
  * The essence is the bytes of every Cluster element (the blocks that hold
  * the audio and video frames).
@@ -46,6 +48,7 @@ typedef struct mkv_layout {
 	uint64_t seekhead_room;    /* Void bytes right after the SeekHead */
 	aimark__ebml_elem tags[MKV_MAX_TAGS];
 	uint8_t tags_label[MKV_MAX_TAGS];
+	uint8_t tags_ends_cluster[MKV_MAX_TAGS]; /* it is what ends an unknown-size Cluster */
 	size_t n_tags;
 	uint64_t tags_room;        /* Void bytes right after the first Tags */
 } mkv_layout;
@@ -301,6 +304,7 @@ static int mkv_read(aimark_source *src, aimark__meta *meta)
 	lay->seg_end = lay->segment.data + lay->segment.size;
 	enum { AFTER_NONE, AFTER_SEEKHEAD, AFTER_TAGS } after = AFTER_NONE;
 	aimark_buf buf = AIMARK_BUF_INIT;
+	uint64_t open_cluster_end = UINT64_MAX; /* where the last unknown-size Cluster stopped */
 	int rc = 0;
 	for (pos = lay->segment.data; pos < lay->seg_end && rc == 0;) {
 		aimark__ebml_elem el;
@@ -323,6 +327,7 @@ static int mkv_read(aimark_source *src, aimark__meta *meta)
 				break;
 			el.size = end - el.data;
 			el.unknown = 0;
+			open_cluster_end = end;
 		}
 		pos = el.data + el.size;
 		if (el.id == AIMARK__EBML_ID_VOID) {
@@ -352,6 +357,7 @@ static int mkv_read(aimark_source *src, aimark__meta *meta)
 			}
 			lay->tags[lay->n_tags] = el;
 			lay->tags_label[lay->n_tags] = (uint8_t)found;
+			lay->tags_ends_cluster[lay->n_tags] = el.offset == open_cluster_end;
 			if (lay->n_tags++ == 0)
 				after = AFTER_TAGS;
 		}
@@ -737,7 +743,7 @@ static int writer_run(mkv_writer *w, const aimark__label_provider *label, aimark
 	const aimark__label_write *lw = NULL;
 	RETURN_IF_ERR(label->get(label->ctx, &lw));
 	RETURN_IF(lw == NULL || lw->bare_json == NULL, AIMARK_EINVAL, "Matroska: the label provider returned no label");
-	int crc = 0, fits = 0, have_primary = lay->n_tags > 0;
+	int crc = 0, fits = 0, have_primary = lay->n_tags > 0, keep_old = 0;
 	const aimark__ebml_elem *primary = have_primary ? &lay->tags[0] : NULL;
 
 	/* the first Tags element, rebuilt with the label */
@@ -748,10 +754,22 @@ static int writer_run(mkv_writer *w, const aimark__label_provider *label, aimark
 		uint64_t room = aimark__ebml_total(primary) + lay->tags_room;
 		mkv_splice *s = plan_add(&w->plan, primary->offset, room);
 		RETURN_IF_ERR(put_fitted(s, AIMARK__MKV_ID_TAGS, &w->content, crc, room, &fits));
-		if (!fits) {
+		if (!fits && !lay->tags_ends_cluster[0]) {
 			/* too big for its place: the old one becomes a Void */
 			s->old_len = aimark__ebml_total(primary);
 			RETURN_IF_ERR(put_void(s, s->old_len));
+		} else if (!fits) {
+			/*
+			 * It ends an unknown-size Cluster, so it must stay a Tags element:
+			 * only its AIGC tags become Voids, and the label alone goes in the
+			 * appended Tags, listed by a new SeekHead entry.
+			 */
+			w->plan.n--;
+			if (lay->tags_label[0])
+				RETURN_IF_ERR(void_other_tags(w, primary));
+			aimark__buf_clear(&w->content);
+			RETURN_IF_ERR(rebuild_tags(&(mview){ NULL, 0, 0 }, lw->bare_json, lw->bare_len, &w->content, &crc));
+			keep_old = 1;
 		}
 	} else {
 		RETURN_IF_ERR(rebuild_tags(&(mview){ NULL, 0, 0 }, lw->bare_json, lw->bare_len, &w->content, &crc));
@@ -775,7 +793,7 @@ static int writer_run(mkv_writer *w, const aimark__label_provider *label, aimark
 			RETURN_IF_ERR(aimark__ebml_put_id(&h->bytes, AIMARK__MKV_ID_SEGMENT));
 			RETURN_IF_ERR(aimark__ebml_put_size(&h->bytes, nsize, width));
 		}
-		RETURN_IF_ERR(update_seekhead(w, have_primary, have_primary ? primary->offset - lay->segment.data : 0,
+		RETURN_IF_ERR(update_seekhead(w, have_primary && !keep_old, have_primary ? primary->offset - lay->segment.data : 0,
 					      lay->seg_end - lay->segment.data));
 	}
 	return plan_emit(&w->plan, w->src, sink, lay->file_size);

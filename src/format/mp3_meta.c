@@ -70,12 +70,13 @@ static int read_tag(aimark_source *src, aimark__meta *meta, mp3_tag *t, aimark_b
 static int find_leading(aimark_source *src, aimark__meta *meta, mp3_layout *l, aimark_buf *tmp)
 {
 	uint64_t pos = 0;
-	while (l->n_lead < MAX_LEADING_TAGS && l->file_size - pos >= AIMARK__ID3_HEADER_SIZE) {
+	while (l->file_size - pos >= AIMARK__ID3_HEADER_SIZE) {
 		unsigned char h[AIMARK__ID3_HEADER_SIZE];
 		uint64_t total;
 		RETURN_IF_ERR(aimark_source_read(src, pos, h, sizeof h));
 		if (memcmp(h, "ID3", 3) != 0)
 			break;
+		RETURN_IF(l->n_lead == MAX_LEADING_TAGS, AIMARK_ELIMIT, "MP3: more than %d ID3v2 tags at the start", MAX_LEADING_TAGS);
 		RETURN_IF(aimark__id3_header_parse(h, 0, &total) != 0, AIMARK_EFORMAT,
 			  "MP3: invalid ID3v2 header at offset %llu (version 2.%u, size bytes not syncsafe?)",
 			  (unsigned long long)pos, h[3]);
@@ -187,15 +188,20 @@ static int mp3_read(aimark_source *src, aimark__meta *meta)
 	return 0;
 }
 
-/* Writes tag `t` with the label set, or a new v2.4 tag when `t` is NULL. */
-static int write_tag(aimark_source *src, const mp3_tag *t, const aimark__label_write *lw, aimark_sink *sink)
+/*
+ * Writes tag `t` with the label set, or a new v2.4 tag when `t` is NULL.
+ * A leading tag that cannot be rewritten (compressed v2.2, a damaged
+ * extended header) gets a new tag in front of it, while the file has room
+ * for one more leading tag (`n_lead` so far).
+ */
+static int write_tag(aimark_source *src, const mp3_tag *t, size_t n_lead, const aimark__label_write *lw, aimark_sink *sink)
 {
 	aimark_buf old = AIMARK_BUF_INIT, out = AIMARK_BUF_INIT;
 	int rc = t ? load(src, t->off, t->len, &old) : 0;
 	if (rc >= 0)
 		rc = aimark__id3_set_aigc(t ? old.ptr : NULL, old.size, "MP3", lw->bare_json, lw->bare_len, &out);
-	if (rc == AIMARK_EUNSUPPORTED && t) {
-		/* a tag we cannot rewrite (compressed v2.2): put a new one in front of it */
+	if ((rc == AIMARK_EUNSUPPORTED || rc == AIMARK_EFORMAT) && t && n_lead < MAX_LEADING_TAGS) {
+		/* a tag we cannot rewrite (compressed v2.2, damaged): put a new one in front of it, keep it */
 		rc = aimark__id3_set_aigc(NULL, 0, "MP3", lw->bare_json, lw->bare_len, &out);
 		if (rc >= 0)
 			rc = aimark__buf_append(&out, old.ptr, old.size);
@@ -214,16 +220,16 @@ static int mp3_write(aimark_source *src, const aimark__meta *meta, const aimark_
 	const aimark__label_write *lw;
 	RETURN_IF_ERR(label->get(label->ctx, &lw));
 	if (l->n_lead == 0)
-		RETURN_IF_ERR(write_tag(src, NULL, lw, sink));
+		RETURN_IF_ERR(write_tag(src, NULL, 0, lw, sink));
 	for (size_t i = 0; i < l->n_lead; i++) {
 		if (i == 0 || l->lead[i].has_aigc)
-			RETURN_IF_ERR(write_tag(src, &l->lead[i], lw, sink));
+			RETURN_IF_ERR(write_tag(src, &l->lead[i], l->n_lead, lw, sink));
 		else
 			RETURN_IF_ERR(aimark__sink_copy_range(sink, src, l->lead[i].off, l->lead[i].len));
 	}
 	if (l->has_tail && l->tail.has_aigc) {
 		RETURN_IF_ERR(aimark__sink_copy_range(sink, src, l->audio_start, l->tail.off - l->audio_start));
-		RETURN_IF_ERR(write_tag(src, &l->tail, lw, sink));
+		RETURN_IF_ERR(write_tag(src, &l->tail, MAX_LEADING_TAGS, lw, sink));
 		uint64_t after = l->tail.off + l->tail.len;
 		return aimark__sink_copy_range(sink, src, after, l->file_size - after);
 	}

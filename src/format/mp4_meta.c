@@ -21,7 +21,8 @@
  * a value would pass 32 bits), saio in sample tables, tfhd base-data-offset
  * in movie fragments, and tfra entries. When moov follows all mdat boxes,
  * the sample data is copied first while it is hashed, so large files are
- * read once.
+ * read once. Free space reserved right after moov takes the growth when it
+ * is big enough, and then nothing moves.
  */
 #include <string.h>
 #include <strings.h>
@@ -83,7 +84,7 @@ typedef struct mp4_node {
 	uint8_t kind;
 	uint8_t has_label;   /* META / XMP: holds an AIGC label */
 	uint8_t meta_ok;     /* META: parsed; may be rewritten */
-	uint8_t meta_mdta;   /* META: handler 'mdta' */
+	uint8_t meta_mdta;   /* META: handler 'mdta' and the AIGC key can be merged in */
 	uint64_t tail_off;   /* CONTAINER: bytes after the last child (QuickTime 0 terminator) */
 	uint64_t tail_len;
 	uint32_t count;      /* STCO / CO64: entries */
@@ -463,13 +464,43 @@ static int meta_collect(const meta_view *v, aimark__meta *meta, const char *wher
 	return 0;
 }
 
+/*
+ * 1 when the label can be merged into this mdta meta: it has an AIGC key, or
+ * a key appended at index n+1 would not capture an existing item (ilst items
+ * without a keys box, or with out-of-range indexes, are left alone).
+ */
+static int can_take_key(const meta_view *v)
+{
+	if (!v->has_ilst)
+		return 1;
+	if (!v->has_keys)
+		return 0;
+	for (uint32_t i = 0; i < v->n_keys; i++)
+		if (v->keys[i].aigc)
+			return 1;
+	size_t pos = rel(v, v->ilst_box.offset) + v->ilst_box.hdr_len;
+	size_t end = rel(v, v->ilst_box.offset) + (size_t)v->ilst_box.size;
+	while (end - pos >= 8) {
+		aimark__bmff_box item;
+		if (aimark__bmff_parse_mem(v->m, end, pos, v->base, &item) != 0) {
+			aimark_error_clear();
+			return 0;
+		}
+		if (item.type == v->n_keys + 1)
+			return 0;
+		pos += (size_t)item.size;
+	}
+	return 1;
+}
+
 /* Loads and scans a meta box; a malformed or oversized one is reported and skipped. */
 static int scan_meta(aimark_source *src, const aimark__bmff_box *box, aimark__meta *meta, const char *where,
-		     int normative, int *ok, int *mdta, int *found)
+		     int normative, int *ok, int *mergeable, int *found)
 {
 	aimark_buf buf = AIMARK_BUF_INIT;
 	meta_view v;
-	*ok = *mdta = *found = 0;
+	size_t n_before = meta->n_carriers;
+	*ok = *mergeable = *found = 0;
 	memset(&v, 0, sizeof v);
 	int rc = load_payload(src, box, &buf);
 	if (rc == 0)
@@ -477,6 +508,9 @@ static int scan_meta(aimark_source *src, const aimark__bmff_box *box, aimark__me
 	if (rc == 0)
 		rc = meta_collect(&v, meta, where, normative, found);
 	if (rc == AIMARK_EFORMAT || rc == AIMARK_ELIMIT) {
+		/* a meta box that cannot be rewritten contributes no label */
+		while (meta->n_carriers > n_before)
+			aimark__free(meta->carriers[--meta->n_carriers].text);
 		rc = aimark__findings_add(meta->findings, AIMARK_SEVERITY_WARNING, "mp4-meta-unreadable",
 					  "MP4: %s at offset %llu skipped: %s", where, (unsigned long long)box->offset,
 					  aimark_error_last());
@@ -484,7 +518,7 @@ static int scan_meta(aimark_source *src, const aimark__bmff_box *box, aimark__me
 		*found = 0;
 	} else if (rc == 0) {
 		*ok = 1;
-		*mdta = v.handler == T_MDTA;
+		*mergeable = v.handler == T_MDTA && can_take_key(&v);
 	}
 	meta_view_dispose(&v);
 	aimark_buf_dispose(&buf);
@@ -627,12 +661,15 @@ static int mp4_probe(const unsigned char *h, size_t len)
 		return 0;
 	uint32_t size = aimark__be32(h), type = aimark__be32(h + 4);
 	if (type == T_FTYP)
-		return size >= 12 && !(len >= 12 && image_brand(aimark__be32(h + 8)));
-	/* QuickTime files without ftyp */
+		return size >= 12 && size < (1u << 24) && !(len >= 12 && image_brand(aimark__be32(h + 8)));
+	/*
+	 * QuickTime files without ftyp. The first size byte below 0x20 keeps text
+	 * such as "Set free..." from matching.
+	 */
 	if (type == T_MOOV || type == T_MDAT || type == AIMARK__FOURCC('w', 'i', 'd', 'e') ||
 	    type == AIMARK__FOURCC('f', 'r', 'e', 'e') || type == AIMARK__FOURCC('s', 'k', 'i', 'p') ||
 	    type == AIMARK__FOURCC('p', 'n', 'o', 't'))
-		return size == 1 || size >= 8;
+		return size == 1 || (size >= 8 && h[0] < 0x20);
 	return 0;
 }
 
@@ -736,6 +773,8 @@ typedef struct mp4_writer {
 	mp4_edit *edits;
 	size_t n_edits;
 	int64_t max_shift;
+	size_t free_top;         /* a free/skip box after moov that absorbs the growth, or SIZE_MAX */
+	uint64_t free_new;       /* its new size (0: removed) */
 	unsigned char *chunk;
 } mp4_writer;
 
@@ -789,6 +828,19 @@ static int box_end(aimark_buf *out, size_t start)
 	return 0;
 }
 
+/* Copies a box from memory; a size-0 box ("to the end") gets its explicit size, since boxes may follow it now. */
+static int put_raw_box(aimark_buf *out, const unsigned char *m, size_t pos, const aimark__bmff_box *b)
+{
+	if (!b->to_end)
+		return aimark__buf_append(out, m + pos, (size_t)b->size);
+	uint32_t extra = b->type == AIMARK__FOURCC('u', 'u', 'i', 'd') ? 16 : 0;
+	size_t payload = (size_t)b->size - b->hdr_len;
+	RETURN_IF_ERR(aimark__bmff_put_header(out, b->type, aimark__bmff_box_size(payload, extra, 0), 0));
+	if (extra)
+		RETURN_IF_ERR(aimark__buf_append(out, b->uuid, 16));
+	return aimark__buf_append(out, m + pos + b->hdr_len, payload);
+}
+
 static int put_be32(aimark_buf *out, uint32_t v)
 {
 	unsigned char b[4];
@@ -831,7 +883,7 @@ static int put_item_rewritten(aimark_buf *out, const meta_view *v, const aimark_
 			label = role != IR_CONTENT || data_is_label(v, &d);
 		}
 		if (!label)
-			RETURN_IF_ERR(aimark__buf_append(out, v->m + pos, (size_t)c.size));
+			RETURN_IF_ERR(put_raw_box(out, v->m, pos, &c));
 		else if (!done) {
 			RETURN_IF_ERR(put_data_box(out, json, jlen));
 			done = 1;
@@ -888,7 +940,7 @@ static int put_ilst(aimark_buf *out, const meta_view *v, int primary, const uint
 				RETURN_IF_ERR(aimark__bmff_put_header(out, map[item.type], aimark__bmff_box_size(ip, 0, 0), 0));
 				RETURN_IF_ERR(aimark__buf_append(out, v->m + pos + item.hdr_len, ip));
 			} else if (!k || map[item.type] != 0) {
-				RETURN_IF_ERR(aimark__buf_append(out, v->m + pos, (size_t)item.size));
+				RETURN_IF_ERR(put_raw_box(out, v->m, pos, &item));
 			}
 			pos += (size_t)item.size;
 		}
@@ -928,13 +980,13 @@ static int meta_rebuild(const unsigned char *m, size_t len, uint64_t base, int p
 	}
 	int add_key = primary && first_aigc == 0;
 	int keys_done = !primary, ilst_done = 0;
-	size_t pos = v.first_child;
+	size_t pos = v.first_child, tail = len;
 	if (rc == 0 && v.fullbox)
 		rc = aimark__buf_append(out, m, 4);
 	while (rc == 0 && pos < len) {
 		aimark__bmff_box b;
 		if (len - pos < 8) {
-			rc = aimark__buf_append(out, m + pos, len - pos);
+			tail = pos; /* a few trailing bytes stay last */
 			break;
 		}
 		rc = aimark__bmff_parse_mem(m, len, pos, base, &b);
@@ -953,7 +1005,7 @@ static int meta_rebuild(const unsigned char *m, size_t len, uint64_t base, int p
 				rc = put_ilst(out, &v, primary, map, label_index, json, jlen);
 			ilst_done = 1;
 		} else {
-			rc = aimark__buf_append(out, m + pos, (size_t)b.size);
+			rc = put_raw_box(out, m, pos, &b);
 		}
 		pos += (size_t)b.size;
 	}
@@ -961,6 +1013,8 @@ static int meta_rebuild(const unsigned char *m, size_t len, uint64_t base, int p
 		rc = put_keys(out, &v, map, add_key, count + (uint32_t)add_key);
 	if (rc == 0 && primary && !ilst_done)
 		rc = put_ilst(out, &v, primary, map, label_index, json, jlen);
+	if (rc == 0 && tail < len)
+		rc = aimark__buf_append(out, m + tail, len - tail);
 	aimark__free(map);
 	meta_view_dispose(&v);
 	return rc;
@@ -1094,6 +1148,7 @@ static int build_edits(mp4_writer *w)
 {
 	const mp4_layout *lay = w->lay;
 	w->n_edits = 0;
+	w->free_top = SIZE_MAX;
 	for (size_t i = 0; i < lay->n_top; i++) {
 		const mp4_top *t = &lay->top[i];
 		const mp4_repl *r = find_repl(w, i, 1);
@@ -1101,6 +1156,18 @@ static int build_edits(mp4_writer *w)
 			w->edits[w->n_edits++] = (mp4_edit){ t->box.offset, t->box.size, w->new_size[0] };
 			if (w->add_top.size)
 				w->edits[w->n_edits++] = (mp4_edit){ t->box.offset + t->box.size, 0, w->add_top.size };
+			/* free space reserved after moov (ffmpeg -moov_size) takes the growth: nothing after it moves */
+			const mp4_top *f = i + 1 < lay->n_top ? &lay->top[i + 1] : NULL;
+			uint64_t growth = w->new_size[0] + w->add_top.size;
+			if (f && f->kind == TK_OTHER && !f->box.large && !f->box.to_end && growth > t->box.size &&
+			    (f->box.type == AIMARK__FOURCC('f', 'r', 'e', 'e') || f->box.type == AIMARK__FOURCC('s', 'k', 'i', 'p'))) {
+				growth -= t->box.size;
+				if (growth == f->box.size || (growth < f->box.size && f->box.size - growth >= 8)) {
+					w->free_top = i + 1;
+					w->free_new = f->box.size - growth;
+					w->edits[w->n_edits++] = (mp4_edit){ f->box.offset, f->box.size, w->free_new };
+				}
+			}
 		} else if (r) {
 			w->edits[w->n_edits++] = (mp4_edit){ t->box.offset, t->box.size, rewritten_size(&t->box, r->payload.size) };
 		}
@@ -1427,6 +1494,18 @@ static int emit_top(mp4_writer *w, size_t i)
 	if (t->kind == TK_MOOV) {
 		RETURN_IF_ERR(emit_node(w, 0));
 		return aimark_sink_write(w->sink, w->add_top.ptr, w->add_top.size);
+	}
+	if (i == w->free_top) {
+		if (w->free_new == 0)
+			return 0;
+		RETURN_IF_ERR(sink_header(w, &t->box, t->box.type, w->free_new));
+		memset(w->chunk, 0, MP4_COPY_CHUNK);
+		for (uint64_t left = w->free_new - 8; left > 0;) {
+			size_t n = left < MP4_COPY_CHUNK ? (size_t)left : MP4_COPY_CHUNK;
+			RETURN_IF_ERR(aimark_sink_write(w->sink, w->chunk, n));
+			left -= n;
+		}
+		return 0;
 	}
 	if (r) {
 		RETURN_IF_ERR(sink_header(w, &t->box, t->box.type, rewritten_size(&t->box, r->payload.size)));

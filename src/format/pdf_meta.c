@@ -42,6 +42,7 @@
 #define PDF_MAX_DICT 4096u        /* entries in one dictionary */
 #define PDF_MAX_RESOLVE 8         /* nested object resolution (objstm, /Length) */
 #define PDF_MAX_STREAM (64u << 20) /* decoded xref or object stream */
+#define PDF_MAX_DECODED (UINT64_C(256) << 20) /* all decoded streams of one file */
 #define PDF_MAX_OBJNUM 8388607u
 #define PDF_MAX_TAIL 1024u
 #define CARRIER_PDF "pdf-info"
@@ -100,6 +101,7 @@ typedef struct pdf_doc {
 	size_t n_stms;
 	int depth;
 	size_t last_eof;     /* end of the last "%%EOF" in the file, 0 when none */
+	uint64_t decoded;    /* bytes of decoded streams held */
 } pdf_doc;
 
 typedef struct xref_entry {
@@ -576,8 +578,12 @@ static int read_stream(pdf_doc *doc, const dict *sd, size_t after, size_t from, 
 		} else
 			fname = *f;
 	}
-	if (fname.n == 0)
+	if (fname.n == 0) {
+		RETURN_IF(doc->decoded + len > PDF_MAX_DECODED, AIMARK_ELIMIT, "PDF: decoded streams exceed %llu bytes",
+			  (unsigned long long)PDF_MAX_DECODED);
+		doc->decoded += len;
 		return aimark__buf_append(out, p + i, (size_t)len);
+	}
 	RETURN_IF(!(fname.n >= 1 && fname.p[0] == '/' && name_eq((span){ fname.p + 1, fname.n - 1 }, "FlateDecode")),
 		  AIMARK_EUNSUPPORTED, "PDF: stream filter %.*s is not supported", (int)(fname.n > 40 ? 40 : fname.n),
 		  (const char *)fname.p);
@@ -589,8 +595,9 @@ static int read_stream(pdf_doc *doc, const dict *sd, size_t after, size_t from, 
 	zs.avail_in = (uInt)len;
 	int zr = Z_OK, rc = 0;
 	while (zr == Z_OK) {
-		if (out->size >= PDF_MAX_STREAM) {
-			rc = aimark__error_set(AIMARK_ELIMIT, "PDF: a decoded stream exceeds %u bytes", PDF_MAX_STREAM);
+		if (out->size >= PDF_MAX_STREAM || doc->decoded + out->size >= PDF_MAX_DECODED) {
+			rc = aimark__error_set(AIMARK_ELIMIT, "PDF: decoded streams exceed %u bytes (one) or %llu (all)",
+					       PDF_MAX_STREAM, (unsigned long long)PDF_MAX_DECODED);
 			break;
 		}
 		rc = aimark__buf_reserve(out, 64 * 1024);
@@ -604,6 +611,7 @@ static int read_stream(pdf_doc *doc, const dict *sd, size_t after, size_t from, 
 			zr = Z_STREAM_END; /* truncated stream: keep what decoded */
 	}
 	inflateEnd(&zs);
+	doc->decoded += out->size;
 	if (rc < 0)
 		return rc;
 	RETURN_IF(zr != Z_STREAM_END, AIMARK_EFORMAT, "PDF: damaged Flate stream at offset %zu", i);
@@ -1115,7 +1123,9 @@ static int is_label_update(pdf_doc *doc, size_t i, size_t *from, size_t *to)
 		return 0;
 	size_t first = (size_t)e.a < s->offset ? (size_t)e.a : s->offset;
 	const unsigned char *pe = find_back(doc->d, prev->offset, first, "%%EOF");
-	const unsigned char *qe = find_fwd(doc->d, s->offset, doc->n, "%%EOF");
+	/* from the end of the trailer: copied trailer values may hold "%%EOF" in a comment */
+	size_t tend = (size_t)(s->trailer.p - doc->d) + s->trailer.n;
+	const unsigned char *qe = find_fwd(doc->d, tend, doc->n, "%%EOF");
 	if (pe == NULL || qe == NULL)
 		return 0;
 	*from = (size_t)(pe - doc->d) + 5;
@@ -1333,18 +1343,36 @@ static int append_pdf_string(aimark_buf *out, const char *s, size_t n)
 	return aimark__buf_append(out, ")", 1);
 }
 
+/* Appends a, x, b, y: raw spans may hold any byte, NUL included. */
+static int append_raw(aimark_buf *out, const char *a, span x, const char *b, span y)
+{
+	RETURN_IF_ERR(aimark__buf_append_str(out, a));
+	RETURN_IF_ERR(aimark__buf_append(out, x.p, x.n));
+	RETURN_IF_ERR(aimark__buf_append_str(out, b));
+	return aimark__buf_append(out, y.p, y.n);
+}
+
 static int build_update(pdf_doc *doc, const char *json, size_t json_len, aimark_buf *out)
 {
 	section *s = &doc->secs[0];
 	RETURN_IF(dict_get(&s->tdict, "Encrypt"), AIMARK_EUNSUPPORTED, "PDF: encrypted documents cannot be labelled");
 	const span *root = dict_get(&s->tdict, "Root");
-	RETURN_IF(root == NULL, AIMARK_EFORMAT, "PDF: the trailer at offset %zu has no /Root", s->offset);
+	uint64_t rn, rg;
+	RETURN_IF(root == NULL || span_ref(root, &rn, &rg) < 0, AIMARK_EFORMAT,
+		  "PDF: the trailer at offset %zu has no /Root reference", s->offset);
+	RETURN_IF(doc->n_secs >= PDF_MAX_SECTIONS, AIMARK_EUNSUPPORTED, "PDF: already %zu incremental updates",
+		  doc->n_secs);
 	RETURN_IF(s->size == 0 || s->size >= PDF_MAX_OBJNUM - 2, AIMARK_EFORMAT,
 		  "PDF: the trailer at offset %zu has a bad /Size", s->offset);
 	RETURN_IF(doc->last_eof == 0 || doc->last_eof <= s->offset, AIMARK_EFORMAT,
 		  "PDF: no %%%%EOF after the last cross-reference section");
 	size_t tail = doc->n - doc->last_eof;
-	RETURN_IF(tail > PDF_MAX_TAIL, AIMARK_EUNSUPPORTED, "PDF: %zu bytes follow the last %%%%EOF", tail);
+	/* the tail is repeated after the new %%EOF (see the essence): only white space is safe to repeat */
+	int blank = tail <= PDF_MAX_TAIL;
+	for (size_t k = 0; blank && k < tail; k++)
+		blank = is_ws(doc->d[doc->last_eof + k]);
+	RETURN_IF(!blank, AIMARK_EUNSUPPORTED, "PDF: %zu bytes of data follow the last %%%%EOF at offset %zu", tail,
+		  doc->last_eof - 5);
 
 	span info;
 	size_t where = 0;
@@ -1365,8 +1393,7 @@ static int build_update(pdf_doc *doc, const char *json, size_t json_len, aimark_
 	for (size_t k = 0; rc == 0 && k < d.n; k++) {
 		if (name_eq(d.e[k].key, "AIGC"))
 			continue;
-		rc = aimark__buf_printf(out, "/%.*s %.*s", (int)d.e[k].key.n, (const char *)d.e[k].key.p, (int)d.e[k].val.n,
-					(const char *)d.e[k].val.p);
+		rc = append_raw(out, "/", d.e[k].key, " ", d.e[k].val);
 	}
 	dict_free(&d);
 	if (rc == 0)
@@ -1377,16 +1404,18 @@ static int build_update(pdf_doc *doc, const char *json, size_t json_len, aimark_
 		rc = aimark__buf_append_str(out, ">>\nendobj\n");
 	size_t xref_off = base + out->size;
 	const span *id = dict_get(&s->tdict, "ID");
-	char idbuf[8];
-	snprintf(idbuf, sizeof idbuf, "%s", id ? "/ID " : "");
-	int idn = id ? (int)id->n : 0;
-	const char *idp = id ? (const char *)id->p : "";
+	static const span none = { (const unsigned char *)"", 0 };
 	if (rc == 0 && !s->is_stream) {
-		rc = aimark__buf_printf(out,
-					"xref\n%llu 1\n%010llu 00000 n \ntrailer\n<</Size %llu/Root %.*s/Info %llu 0 R/Prev %llu%s%.*s>>\n",
-					(unsigned long long)num, (unsigned long long)obj_off, (unsigned long long)num + 1,
-					(int)root->n, (const char *)root->p, (unsigned long long)num,
-					(unsigned long long)s->offset, idbuf, idn, idp);
+		rc = aimark__buf_printf(out, "xref\n%llu 1\n%010llu 00000 n \ntrailer\n<</Size %llu", (unsigned long long)num,
+					(unsigned long long)obj_off, (unsigned long long)num + 1);
+		if (rc == 0)
+			rc = append_raw(out, "/Root ", *root, "", none);
+		if (rc == 0)
+			rc = aimark__buf_printf(out, "/Info %llu 0 R/Prev %llu", (unsigned long long)num, (unsigned long long)s->offset);
+		if (rc == 0 && id)
+			rc = append_raw(out, "/ID ", *id, "", none);
+		if (rc == 0)
+			rc = aimark__buf_append_str(out, ">>\n");
 	} else if (rc == 0) {
 		unsigned char rows[14];
 		rows[0] = 1;
@@ -1395,11 +1424,16 @@ static int build_update(pdf_doc *doc, const char *json, size_t json_len, aimark_
 		rows[7] = 1;
 		aimark__put_be32(rows + 8, (uint32_t)xref_off);
 		aimark__put_be16(rows + 12, 0);
-		rc = aimark__buf_printf(out,
-					"%llu 0 obj\n<</Type/XRef/Size %llu/W[1 4 2]/Index[%llu 2]/Root %.*s/Info %llu 0 R/Prev %llu%s%.*s/Length 14>>stream\n",
-					(unsigned long long)num + 1, (unsigned long long)num + 2, (unsigned long long)num,
-					(int)root->n, (const char *)root->p, (unsigned long long)num,
-					(unsigned long long)s->offset, idbuf, idn, idp);
+		rc = aimark__buf_printf(out, "%llu 0 obj\n<</Type/XRef/Size %llu/W[1 4 2]/Index[%llu 2]", (unsigned long long)num + 1,
+					(unsigned long long)num + 2, (unsigned long long)num);
+		if (rc == 0)
+			rc = append_raw(out, "/Root ", *root, "", none);
+		if (rc == 0)
+			rc = aimark__buf_printf(out, "/Info %llu 0 R/Prev %llu", (unsigned long long)num, (unsigned long long)s->offset);
+		if (rc == 0 && id)
+			rc = append_raw(out, "/ID ", *id, "", none);
+		if (rc == 0)
+			rc = aimark__buf_append_str(out, "/Length 14>>stream\n");
 		if (rc == 0)
 			rc = aimark__buf_append(out, rows, sizeof rows);
 		if (rc == 0)

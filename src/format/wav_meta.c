@@ -218,9 +218,6 @@ static int inspect_chunk(aimark_source *src, aimark__meta *meta, wav_chunk *c, a
 	}
 	RETURN_IF_ERR(load(src, c->off + 8, c->size, tmp));
 	int n = aimark__id3_find_aigc(tmp->ptr, tmp->size, "WAV id3 chunk", c->off + 8, meta);
-	if (n == AIMARK_EFORMAT)
-		return aimark__findings_add(meta->findings, AIMARK_SEVERITY_WARNING, "id3-unreadable",
-					    "WAV: '%s' chunk at offset %llu does not hold a valid ID3v2 tag", name, (unsigned long long)c->off);
 	RETURN_IF_ERR(n);
 	if (n > 0)
 		c->kind = KIND_ID3;
@@ -246,18 +243,30 @@ static int walk_chunks(aimark_source *src, aimark__meta *meta, wav_layout *l, ai
 		unsigned char c[8];
 		RETURN_IF_ERR(aimark_source_read(src, 12, c, 8));
 		RETURN_IF(memcmp(c, "ds64", 4) != 0, AIMARK_EFORMAT, "WAV: RF64 file without a ds64 chunk at offset 12");
-		RETURN_IF_ERR(read_ds64(src, 12, aimark__le32(c + 4), ds, &table, &n_table));
+		if ((rc = read_ds64(src, 12, aimark__le32(c + 4), ds, &table, &n_table)) < 0) {
+			aimark__free(table);
+			return rc;
+		}
 		declared = ds[0] > UINT64_MAX - 8 ? UINT64_MAX : 8 + ds[0];
 		l->sample_count = ds[2];
 	}
 	uint64_t limit = declared;
-	if (declared > fsize || (l->form == FORM_RIFF && (declared == 8 || declared == 8 + U32_MAX_SIZE))) {
+	if (declared > fsize || declared <= 12 || (l->form == FORM_RIFF && declared == 8 + U32_MAX_SIZE)) {
 		limit = fsize;
 		rc = aimark__findings_add(meta->findings, AIMARK_SEVERITY_INFO, "wav-riff-size",
 					  "WAV: RIFF size says %llu bytes but the file has %llu", (unsigned long long)declared,
 					  (unsigned long long)fsize);
 	}
-	while (rc >= 0 && pos <= limit && limit - pos >= 8) {
+	for (;;) {
+		if (rc < 0 || pos > limit || limit - pos < 8) {
+			/* a RIFF size too short to hold the audio: the chunks after it count */
+			if (rc < 0 || limit == fsize || (l->fmt != SIZE_MAX && l->data != SIZE_MAX) || fsize - pos < 8)
+				break;
+			limit = fsize;
+			rc = aimark__findings_add(meta->findings, AIMARK_SEVERITY_INFO, "wav-riff-size",
+						  "WAV: the RIFF size ends at offset %llu, before the audio", (unsigned long long)pos);
+			continue;
+		}
 		unsigned char ch[8];
 		if ((rc = aimark_source_read(src, pos, ch, 8)) < 0)
 			break;

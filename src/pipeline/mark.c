@@ -12,6 +12,7 @@
 #include "core/internal.h"
 #include "label/label_internal.h"
 #include "label/security.h"
+#include "c2pa/c2pa_stage.h"
 #include "pipeline_internal.h"
 
 int aimark_mark_options_init(aimark_mark_options *opts, unsigned int version)
@@ -189,21 +190,22 @@ static int provider_get(void *vctx, const aimark__label_write **out)
 	return 0;
 }
 
-static int mark_with_hint(aimark_source *in, aimark_sink *out, const aimark_mark_options *opts, const char *path_hint,
-			  aimark_mark_result *result)
+/*
+ * The metadata stage: reads `in`, builds and signs the label, and writes the
+ * labelled file to `out` (not committed). *label_out receives the label
+ * written (for the C2PA stage) when not NULL.
+ */
+static int metadata_stage(aimark_source *in, const aimark__format_ops *ops, aimark_sink *out, const aimark_mark_options *opts,
+			  const char *produce_id, aimark_mark_result *result, aimark_label **label_out)
 {
-	RETURN_IF(in == NULL || out == NULL, AIMARK_EINVAL, "mark: NULL source or sink");
-	RETURN_IF_ERR(check_options(opts));
-	const aimark__format_ops *ops = aimark__pipeline_format(in, opts->format, path_hint);
-	if (ops == NULL)
-		return aimark_error_last_code();
-
 	aimark__meta meta;
 	aimark__meta_init(&meta, NULL);
 	aimark_label *existing = NULL;
 	const char *carrier = NULL;
 	provider_ctx p = { in, &meta, ops, opts, NULL, NULL, 0, 0, 0, AIMARK_BUF_INIT, AIMARK_BUF_INIT, { 0 } };
 	aimark_findings *findings = NULL;
+	aimark_mark_options with_id = *opts;
+	with_id.produce_id = produce_id;
 	int rc = aimark_findings_new(&findings);
 	meta.findings = findings;
 	meta.format = ops->name;
@@ -214,23 +216,21 @@ static int mark_with_hint(aimark_source *in, aimark_sink *out, const aimark_mark
 	if (rc == 0 && aimark_findings_has(findings, "conflicting-labels") && opts->role == AIMARK_ROLE_PROPAGATOR)
 		rc = aimark__error_set(AIMARK_EFORMAT, "the file carries conflicting labels; refusing to add propagation fields to one of them");
 	if (rc == 0)
-		rc = opts->role == AIMARK_ROLE_PRODUCER ? producer_label(opts, existing, &p.label) : propagator_label(opts, existing, &p.label);
+		rc = opts->role == AIMARK_ROLE_PRODUCER ? producer_label(&with_id, existing, &p.label) : propagator_label(opts, existing, &p.label);
 	if (rc == 0) {
 		aimark__label_provider provider = { provider_update, provider_get, &p };
 		rc = ops->write(in, &meta, &provider, out);
 		if (rc == 0 && !p.built)
 			rc = aimark__error_set(AIMARK_EFORMAT, "%s writer finished without writing the label", ops->name);
 	}
-	if (rc == 0)
-		rc = aimark_sink_commit(out);
-	if (rc < 0 && strncmp(aimark_error_last(), aimark_source_name(in), strlen(aimark_source_name(in))) != 0)
-		aimark__error_prefix("%s", aimark_source_name(in));
 	if (rc == 0 && result) {
-		memset(result, 0, sizeof *result);
-		snprintf(result->format, sizeof result->format, "%s", ops->name);
 		snprintf(result->produce_id, sizeof result->produce_id, "%s", aimark_label_get(p.label, AIMARK_FIELD_PRODUCE_ID));
 		if (opts->key && aimark_key_id(opts->key, result->key_id) < 0)
 			result->key_id[0] = '\0';
+	}
+	if (rc == 0 && label_out) {
+		*label_out = p.label;
+		p.label = NULL;
 	}
 	aimark__hash_free(p.stream_hash);
 	aimark_buf_dispose(&p.bare);
@@ -239,6 +239,79 @@ static int mark_with_hint(aimark_source *in, aimark_sink *out, const aimark_mark
 	aimark_label_free(existing);
 	aimark__meta_dispose(&meta);
 	aimark_findings_free(findings);
+	return rc;
+}
+
+/* The C2PA stage: the labelled bytes get a manifest whose hard binding covers them, then go to `out`. */
+static int c2pa_stage(aimark_source *in, const aimark__format_ops *ops, aimark_sink *out, const aimark_mark_options *opts,
+		      const char *produce_id, aimark_mark_result *result)
+{
+	aimark_buf labelled = AIMARK_BUF_INIT, signed_file = AIMARK_BUF_INIT;
+	aimark_sink *staging = NULL;
+	aimark_label *label = NULL;
+	int rc = aimark_sink_new_buffer(&staging, &labelled);
+	if (rc == 0)
+		rc = metadata_stage(in, ops, staging, opts, produce_id, result, &label);
+	if (rc == 0)
+		rc = aimark__c2pa_embed(ops->name, labelled.ptr, labelled.size, opts->c2pa_signer, label, &signed_file);
+	if (rc == 0)
+		rc = aimark_sink_write(out, signed_file.ptr, signed_file.size);
+	aimark_sink_free(staging);
+	aimark_label_free(label);
+	aimark_buf_dispose(&labelled);
+	aimark_buf_dispose(&signed_file);
+	return rc;
+}
+
+static int check_layers(const aimark_mark_options *o)
+{
+	RETURN_IF(o->layers & ~AIMARK_LAYER_ALL, AIMARK_EINVAL, "mark: unknown layer bits 0x%x", o->layers & ~AIMARK_LAYER_ALL);
+	RETURN_IF((o->layers & AIMARK_LAYER_C2PA) && o->c2pa_signer == NULL, AIMARK_EINVAL,
+		  "mark: the C2PA layer needs a signer (certificate chain and key)");
+	RETURN_IF((o->layers & AIMARK_LAYER_WATERMARK) && o->watermark_key == NULL, AIMARK_EINVAL,
+		  "mark: the watermark layer needs a watermark key");
+	RETURN_IF((o->layers & (AIMARK_LAYER_EXPLICIT | AIMARK_LAYER_WATERMARK)) && o->role == AIMARK_ROLE_PROPAGATOR, AIMARK_EINVAL,
+		  "mark: a propagator adds metadata fields only; explicit labels and watermarks are the producer's");
+	return 0;
+}
+
+static int mark_with_hint(aimark_source *in, aimark_sink *out, const aimark_mark_options *opts, const char *path_hint,
+			  aimark_mark_result *result)
+{
+	RETURN_IF(in == NULL || out == NULL, AIMARK_EINVAL, "mark: NULL source or sink");
+	RETURN_IF_ERR(check_options(opts));
+	RETURN_IF_ERR(check_layers(opts));
+	const aimark__format_ops *ops = aimark__pipeline_format(in, opts->format, path_hint);
+	if (ops == NULL)
+		return aimark_error_last_code();
+	if (result)
+		memset(result, 0, sizeof *result);
+
+	/* The ProduceID is fixed first: the content layers bind to it. */
+	char generated[33];
+	const char *produce_id = opts->produce_id;
+	if (produce_id == NULL && opts->role == AIMARK_ROLE_PRODUCER) {
+		RETURN_IF_ERR(random_id(generated));
+		produce_id = generated;
+	}
+
+	aimark_buf content = AIMARK_BUF_INIT;
+	aimark_source *staged = NULL;
+	int rc = aimark__content_stage(in, ops, opts, produce_id, &content);
+	if (rc == 1) /* the content changed: the metadata stage reads the new bytes */
+		rc = aimark_source_new_memory(&staged, content.ptr, content.size);
+	aimark_source *src = staged ? staged : in;
+	if (rc == 0)
+		rc = opts->layers & AIMARK_LAYER_C2PA ? c2pa_stage(src, ops, out, opts, produce_id, result)
+						      : metadata_stage(src, ops, out, opts, produce_id, result, NULL);
+	if (rc == 0)
+		rc = aimark_sink_commit(out);
+	if (rc < 0 && strncmp(aimark_error_last(), aimark_source_name(in), strlen(aimark_source_name(in))) != 0)
+		aimark__error_prefix("%s", aimark_source_name(in));
+	if (rc == 0 && result)
+		snprintf(result->format, sizeof result->format, "%s", ops->name);
+	aimark_source_free(staged);
+	aimark_buf_dispose(&content);
 	return rc;
 }
 

@@ -3,6 +3,7 @@
 #define AIMARK_PIPELINE_INTERNAL_H
 
 #include "aimark/label.h"
+#include "aimark/mark.h"
 #include "crypto/crypto.h"
 #include "format/format.h"
 
@@ -28,5 +29,14 @@ int aimark__pipeline_essence_digest(aimark_source *src, const aimark__meta *meta
  */
 int aimark__pipeline_primary_label(const aimark__meta *meta, aimark_findings *findings, aimark_label **out,
 				   const char **carrier);
+
+/*
+ * Runs the layers that change the content (explicit label, watermark) when
+ * `o->layers` asks for them. Returns 0 when nothing changed, 1 when `out`
+ * holds the new file (same format), or a negative error. `produce_id` is the
+ * id the label will carry (the watermark payload binds to it).
+ */
+int aimark__content_stage(aimark_source *in, const aimark__format_ops *ops, const aimark_mark_options *o,
+			  const char *produce_id, aimark_buf *out);
 
 #endif

@@ -8,6 +8,7 @@
 #include "aimark/verify.h"
 #include "core/findings_internal.h"
 #include "core/internal.h"
+#include "c2pa/c2pa_stage.h"
 #include "pipeline_internal.h"
 #include "report_internal.h"
 
@@ -115,6 +116,28 @@ static int fill_report(aimark_report *r, aimark_source *src, const aimark_verify
 	return rc;
 }
 
+static int wants(const aimark_verify_options *o, unsigned int layer)
+{
+	return o->layers == 0 || (o->layers & layer) != 0;
+}
+
+/* The layers besides the metadata label; each adds its object to the report. */
+static int verify_layers(aimark_report *r, aimark_source *src, const aimark_verify_options *o)
+{
+	if (wants(o, AIMARK_LAYER_C2PA)) {
+		json_t *c2pa = NULL;
+		RETURN_IF_ERR(aimark__c2pa_verify(src, r->format, o->c2pa_trust_anchors, &c2pa));
+		if (c2pa) {
+			const char *state = json_string_value(json_object_get(c2pa, "state"));
+			if (state && strcmp(state, "Invalid") == 0)
+				RETURN_IF_ERR(aimark__findings_add(r->findings, AIMARK_SEVERITY_WARNING, "c2pa-invalid",
+								   "the C2PA manifest does not validate (see c2pa.codes.failure)"));
+			json_object_set_new(r->layers, "c2pa", c2pa);
+		}
+	}
+	return 0;
+}
+
 static int verify_with_hint(aimark_source *in, const aimark_verify_options *opts, const char *path_hint, aimark_report **out)
 {
 	RETURN_IF(in == NULL || out == NULL, AIMARK_EINVAL, "verify: NULL argument");
@@ -126,6 +149,8 @@ static int verify_with_hint(aimark_source *in, const aimark_verify_options *opts
 	aimark_report *r = NULL;
 	RETURN_IF_ERR(aimark__report_new(&r, opts->display_name ? opts->display_name : aimark_source_name(in)));
 	int rc = fill_report(r, in, opts, path_hint);
+	if (rc == 0 && r->verdict != AIMARK_VERDICT_ERROR)
+		rc = verify_layers(r, in, opts);
 	if (rc < 0) {
 		aimark_report_free(r);
 		return rc;

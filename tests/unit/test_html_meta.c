@@ -230,6 +230,13 @@ static void test_bad_input(void **state)
 		assert_int_equal(meta.n_carriers, i == 0 ? 1 : 0);
 		aimark__meta_dispose(&meta);
 	}
+	/* an unterminated <html> tag is no insertion point: the element goes first */
+	static const char open_tag[] = "<!DOCTYPE h>x<html lang='zh>";
+	aimark_buf o2 = AIMARK_BUF_INIT;
+	assert_int_equal(do_write(open_tag, sizeof open_tag - 1, &LABEL_B, &o2), 0);
+	assert_memory_equal(o2.ptr, "<!DOCTYPE h><meta name=\"AIGC\"", 29);
+	assert_label(o2.ptr, o2.size, LABEL_B.bare_json);
+	aimark_buf_dispose(&o2);
 	/* an empty file gets the element */
 	aimark_buf out = AIMARK_BUF_INIT;
 	assert_int_equal(do_write("", 0, &LABEL_B, &out), 0);

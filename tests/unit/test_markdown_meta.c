@@ -255,6 +255,34 @@ static void test_create_front_matter(void **state)
 	aimark_buf_dispose(&out);
 }
 
+static void test_multiline_values(void **state)
+{
+	/* a quoted string form over three lines, then indented junk that belongs to it */
+	static const char ml[] = "---\nAIGC: '{\"Label\":\"1\",\n    \"ProduceID\":\"a''b\",\n\n    \"X\":\"\"}'\n  stray: x\ntitle: t\n---\nbody\n";
+	char *j = read_label(ml, sizeof ml - 1, NULL);
+	assert_string_equal(j, "{\"Label\":\"1\", \"ProduceID\":\"a'b\",\n\"X\":\"\"}");
+	free(j);
+	aimark_buf out = AIMARK_BUF_INIT;
+	assert_int_equal(do_write(ml, sizeof ml - 1, &LABEL_B, &out), 0);
+	assert_null(strstr((char *)out.ptr, "stray"));
+	assert_non_null(strstr((char *)out.ptr, "  ReservedCode2: ''\ntitle: t\n---\nbody\n"));
+	j = read_label(out.ptr, out.size, NULL);
+	assert_string_equal(j, LABEL_B.bare_json);
+	free(j);
+	aimark_buf_dispose(&out);
+	/* a plain value folded over indented lines, in the mapping */
+	static const char pl[] = "---\nAIGC:\n  Label: '1'\n  ProduceID: abc\n    def\n---\n";
+	j = read_label(pl, sizeof pl - 1, NULL);
+	assert_string_equal(j, "{\"Label\":\"1\",\"ProduceID\":\"abc def\"}");
+	free(j);
+	/* an unclosed quote is an error */
+	static const char uq[] = "---\nAIGC: '{\"Label\":\"1\"}\n---\nbody\n";
+	aimark__meta meta;
+	assert_int_equal(do_read(uq, sizeof uq - 1, &meta, NULL), AIMARK_EFORMAT);
+	assert_non_null(strstr(aimark_error_last(), "never closed"));
+	aimark__meta_dispose(&meta);
+}
+
 static void test_non_string_values(void **state)
 {
 	/* a label that is not all strings is written as one JSON string */
@@ -318,6 +346,7 @@ int main(void)
 		cmocka_unit_test(test_other_keys_kept),
 		cmocka_unit_test(test_string_form),
 		cmocka_unit_test(test_create_front_matter),
+		cmocka_unit_test(test_multiline_values),
 		cmocka_unit_test(test_non_string_values),
 		cmocka_unit_test(test_bad_input),
 	};

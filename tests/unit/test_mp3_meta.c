@@ -652,6 +652,25 @@ static void test_bad_input(void **state)
 	assert_labels(out.ptr, out.size, LABEL_A.bare_json, LABEL_A.bare_len, 1);
 	assert_non_null(memmem(out.ptr, out.size, body.ptr + body.size - 15, 15));
 
+	/* a damaged extended header: the tag is reported, kept, and a new tag goes in front */
+	aimark_buf bad = AIMARK_BUF_INIT, badfile = AIMARK_BUF_INIT, out2 = AIMARK_BUF_INIT;
+	assert_int_equal(aimark__buf_append(&bad, "\x7f\0\0\0", 4), 0);
+	txxx_utf8(&bad, 3, "{\"Label\":\"1\"}");
+	tag_file(&badfile, 3, 0x40, &bad, 0, 1);
+	parse(badfile.ptr, badfile.size, &p);
+	assert_int_equal(p.rc, 0);
+	assert_int_equal(p.meta.n_carriers, 0);
+	assert_true(aimark_findings_has(p.findings, "id3-unreadable"));
+	parsed_free(&p);
+	mark(badfile.ptr, badfile.size, &LABEL_B, &out2);
+	assert_memory_equal(out2.ptr, "ID3\x04", 4);
+	assert_memory_equal(out2.ptr + out2.size - badfile.size, badfile.ptr, badfile.size);
+	assert_labels(out2.ptr, out2.size, LABEL_B.bare_json, LABEL_B.bare_len, 1);
+	assert_same_essence(badfile.ptr, badfile.size, out2.ptr, out2.size);
+	aimark_buf_dispose(&bad);
+	aimark_buf_dispose(&badfile);
+	aimark_buf_dispose(&out2);
+
 	/* truncated: every prefix of a labelled file reads without crashing */
 	for (size_t k = 0; k < out.size; k += 7) {
 		parse(out.ptr, k, &p);

@@ -363,6 +363,28 @@ static void test_bad_inputs(void **state)
 	free(b.p);
 }
 
+static void test_trailing_bytes(void **state)
+{
+	blob b = load("minimal.pdf");
+	aimark_buf pdf = AIMARK_BUF_INIT, out = AIMARK_BUF_INIT;
+	/* white space after %%EOF is repeated after ours, and the essence holds */
+	assert_int_equal(aimark__buf_append(&pdf, b.p, b.n), 0);
+	assert_int_equal(aimark__buf_append_str(&pdf, "\r\n  \n"), 0);
+	assert_int_equal(do_write(pdf.ptr, pdf.size, &LABEL_A, &out), 0);
+	assert_memory_equal(out.ptr + out.size - 11, "%%EOF\n\r\n  \n", 11);
+	assert_same_essence(pdf.ptr, pdf.size, out.ptr, out.size);
+	/* data after %%EOF (here a stale startxref) could hide the update from readers: refused */
+	aimark__buf_clear(&pdf);
+	aimark__buf_clear(&out);
+	assert_int_equal(aimark__buf_append(&pdf, b.p, b.n), 0);
+	assert_int_equal(aimark__buf_append_str(&pdf, "startxref\n509\n"), 0);
+	assert_int_equal(do_write(pdf.ptr, pdf.size, &LABEL_A, &out), AIMARK_EUNSUPPORTED);
+	assert_non_null(strstr(aimark_error_last(), "follow the last %%EOF"));
+	aimark_buf_dispose(&pdf);
+	aimark_buf_dispose(&out);
+	free(b.p);
+}
+
 static void test_nesting_bomb(void **state)
 {
 	/* an Info dictionary nested 100000 deep must not recurse without bound */
@@ -426,6 +448,7 @@ int main(void)
 		cmocka_unit_test(test_literal_escapes),
 		cmocka_unit_test(test_page_edit_changes_essence),
 		cmocka_unit_test(test_bad_inputs),
+		cmocka_unit_test(test_trailing_bytes),
 		cmocka_unit_test(test_nesting_bomb),
 		cmocka_unit_test(test_encrypted_refused),
 	};

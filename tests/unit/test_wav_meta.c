@@ -587,7 +587,6 @@ static void test_bad_input(void **state)
 	memcpy(c, in, n);
 	memcpy(c + 12, "fmx ", 4);
 	expect_eformat(c, n, "fmt");
-	/* truncated in a chunk header: only 3 bytes after the data chunk, kept as slack */
 	/* RF64 without ds64 */
 	memcpy(c, in, n);
 	memcpy(c, "RF64", 4);
@@ -632,6 +631,19 @@ static void test_lenient_sizes(void **state)
 	assert_same_essence(in, n, out.ptr, out.size);
 	aimark_buf_dispose(&out);
 
+	/* a RIFF size that ends after the fmt chunk: the data chunk after it still counts */
+	memcpy(c, in, n);
+	aimark__put_le32(c + 4, 28);
+	parse(c, n, &p);
+	assert_int_equal(p.rc, 0);
+	assert_true(aimark_findings_has(p.findings, "wav-riff-size"));
+	assert_int_equal(p.meta.essence[1].length, 16000);
+	parsed_free(&p);
+	mark(c, n, &LABEL_A, &out);
+	assert_int_equal(aimark__le32(out.ptr + 4), out.size - 8);
+	assert_same_essence(in, n, out.ptr, out.size);
+	aimark_buf_dispose(&out);
+
 	/* odd data chunk at the very end without its pad byte */
 	aimark_buf b = AIMARK_BUF_INIT;
 	start_riff(&b);
@@ -642,6 +654,19 @@ static void test_lenient_sizes(void **state)
 	assert_int_equal(out.size, b.size + 1 + 8 + LABEL_A.bare_len + 1);
 	assert_one_label(out.ptr, out.size, &LABEL_A, 1);
 	assert_same_essence(b.ptr, b.size, out.ptr, out.size);
+	aimark_buf_dispose(&out);
+
+	/* fewer than 8 bytes of slack inside the RIFF stay at its end, after the new chunk */
+	aimark__buf_clear(&b);
+	start_riff(&b);
+	put_samples(&b, 100);
+	assert_int_equal(aimark__buf_append(&b, "\1\2\3\4", 4), 0);
+	end_riff(&b);
+	mark(b.ptr, b.size, &LABEL_A, &out);
+	assert_int_equal(out.size, b.size + 8 + LABEL_A.bare_len + 1);
+	assert_memory_equal(out.ptr + out.size - 4, "\1\2\3\4", 4);
+	assert_int_equal(aimark__le32(out.ptr + 4), out.size - 8);
+	assert_one_label(out.ptr, out.size, &LABEL_A, 1);
 	aimark_buf_dispose(&out);
 
 	/* bytes after the RIFF end (an appended ID3v1 tag) are kept after it */

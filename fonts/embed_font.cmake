@@ -1,0 +1,35 @@
+# Writes a C header holding a font file as a byte array, so that libaimark can
+# draw labels with no font files installed. Script mode:
+#   cmake -DINPUT=fonts/AimarkLabelSans-Bold.otf -DOUTPUT=<dir>/aimark_font_data.h -P fonts/embed_font.cmake
+# The header defines aimark__font_data[] and aimark__font_data_len; it is only
+# rewritten when its content changes.
+if(NOT INPUT OR NOT OUTPUT)
+  message(FATAL_ERROR "embed_font.cmake: set -DINPUT=<font> and -DOUTPUT=<header>")
+endif()
+file(READ "${INPUT}" hex HEX)
+string(LENGTH "${hex}" hex_len)
+math(EXPR byte_len "${hex_len} / 2")
+if(byte_len EQUAL 0 OR byte_len GREATER 1048576)
+  message(FATAL_ERROR "embed_font.cmake: ${INPUT}: ${byte_len} bytes (expected 1 byte to 1 MiB)")
+endif()
+# 20 bytes (40 hex digits) a line.
+set(body "")
+set(pos 0)
+while(pos LESS hex_len)
+  string(SUBSTRING "${hex}" ${pos} 40 line)
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," line "${line}")
+  string(APPEND body "\t${line}\n")
+  math(EXPR pos "${pos} + 40")
+endwhile()
+get_filename_component(font_name "${INPUT}" NAME)
+set(text "/* Generated from fonts/${font_name} by fonts/embed_font.cmake; do not edit. */\n")
+string(APPEND text "#define AIMARK__FONT_DATA_NAME \"${font_name}\"\n")
+string(APPEND text "static const unsigned char aimark__font_data[${byte_len}] = {\n${body}};\n")
+string(APPEND text "static const unsigned long aimark__font_data_len = ${byte_len}UL;\n")
+set(old "")
+if(EXISTS "${OUTPUT}")
+  file(READ "${OUTPUT}" old)
+endif()
+if(NOT old STREQUAL text)
+  file(WRITE "${OUTPUT}" "${text}")
+endif()

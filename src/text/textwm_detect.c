@@ -1,0 +1,97 @@
+/*
+ * Detection of the statistical text watermark: every distinct (context,
+ * token) tuple is scored once; the hits are counted and compared with the
+ * exact binomial distribution they follow without the watermark.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "aimark/textwm.h"
+#include "core/internal.h"
+#include "text/text_binomial.h"
+#include "text/textwm_internal.h"
+
+/* Open-addressing set of 64-bit tuple digests (0 marks an empty slot). */
+typedef struct seen_set {
+	uint64_t *slots;
+	size_t mask;
+} seen_set;
+
+static int seen_init(seen_set *s, size_t n)
+{
+	size_t cap = 16;
+	while (cap < 2 * n)
+		cap *= 2;
+	s->slots = aimark__calloc(cap, sizeof *s->slots);
+	RETURN_ENOMEM_IF_NULL(s->slots);
+	s->mask = cap - 1;
+	return 0;
+}
+
+/* Inserts `v`; returns 1 when it was already there. */
+static int seen_insert(seen_set *s, uint64_t v)
+{
+	if (v == 0)
+		v = 1;
+	size_t i = (size_t)(v ^ (v >> 29)) & s->mask;
+	while (s->slots[i] != 0) {
+		if (s->slots[i] == v)
+			return 1;
+		i = (i + 1) & s->mask;
+	}
+	s->slots[i] = v;
+	return 0;
+}
+
+int aimark_textwm_detect(const aimark_wm_key *key, const int32_t *ids, size_t n, const aimark_textwm_config *cfg,
+			 aimark_textwm_result *res)
+{
+	RETURN_IF(key == NULL || res == NULL || (ids == NULL && n > 0), AIMARK_EINVAL, "text watermark: NULL argument");
+	memset(res, 0, sizeof *res);
+	res->p_value = 1.0;
+	res->tokens = n;
+	RETURN_IF(n > AIMARK_TEXTWM_MAX_TOKENS, AIMARK_ELIMIT, "text watermark: %zu token ids exceed the limit of %u", n,
+		  AIMARK_TEXTWM_MAX_TOKENS);
+	aimark_textwm_config c;
+	RETURN_IF_ERR(aimark__textwm_resolve(cfg, &c));
+	aimark__textwm_params p;
+	RETURN_IF_ERR(aimark__textwm_params_init(&p, key, &c));
+	double rate = p.method == AIMARK_TEXTWM_GREENLIST ? (double)p.green_threshold / 4294967296.0 : 0.5;
+	res->hit_rate_null = rate;
+	if (n <= p.context) {
+		aimark__text_prf_wipe(&p.prf);
+		return 0;
+	}
+	seen_set seen;
+	int rc = seen_init(&seen, n - p.context);
+	if (rc < 0) {
+		aimark__text_prf_wipe(&p.prf);
+		return rc;
+	}
+	uint64_t hits = 0, scored = 0;
+	for (size_t t = p.context; t < n; t++) {
+		uint64_t seed = aimark__text_prf_seed(&p.prf, ids + t - p.context, p.context);
+		uint64_t bits = aimark__text_prf_token(seed, ids[t]);
+		if (seen_insert(&seen, bits))
+			continue; /* a repeated n-gram: its bits are not new evidence */
+		scored++;
+		if (p.method == AIMARK_TEXTWM_GREENLIST)
+			hits += (uint64_t)aimark__textwm_green(&p, bits);
+		else
+			hits += (uint64_t)__builtin_popcountll(bits & p.layer_mask);
+	}
+	aimark__free(seen.slots);
+	aimark__text_prf_wipe(&p.prf);
+	uint64_t trials = p.method == AIMARK_TEXTWM_GREENLIST ? scored : scored * p.layers;
+	res->tokens_scored = (size_t)scored;
+	res->hits = hits;
+	res->trials = trials;
+	if (trials > 0) {
+		double ln_p = aimark__text_binom_log_sf(trials, hits, rate);
+		res->p_value = exp(ln_p);
+		res->log10_p_value = ln_p / log(10.0);
+		res->score = ((double)hits - (double)trials * rate) / sqrt((double)trials * rate * (1.0 - rate));
+	}
+	res->detected = res->p_value <= c.max_false_alarm;
+	return 0;
+}

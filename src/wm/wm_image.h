@@ -1,0 +1,71 @@
+/*
+ * Image watermark engine: a key-derived tile of TILE x TILE chips repeated
+ * over the luminance, scaled by a perceptual mask. The repetition is the
+ * synchronisation: its autocorrelation reveals any affine change (scale,
+ * aspect, rotation, flips), a key-derived sync pattern inside the tile gives
+ * the translation and the orientation, and the remaining chips carry the
+ * coded payload (wm_payload.h). Works on plain pixel buffers only.
+ */
+#ifndef AIMARK_WM_IMAGE_H
+#define AIMARK_WM_IMAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "aimark/watermark.h"
+#include "codec/image_codec.h" /* the plain aimark__image struct only; no codec library */
+#include "wm/wm_image_layout.h"
+#include "wm/wm_payload.h"
+
+/* Embedding geometry: the chip size grows with the image so that it holds about CHIP_AREA chips. */
+#define AIMARK__WM_CHIP_AREA 65536.0
+#define AIMARK__WM_MIN_CHIP 2.0
+#define AIMARK__WM_MIN_SIDE 64
+/*
+ * Perceptual mask: amplitude (8-bit units) = min(sqrt(MASK_LO^2 + (MASK_GAIN * activity)^2), MASK_HI).
+ * Activity (mean absolute second difference) is about 4x the local standard deviation, so the slope keeps
+ * the change's variance near 1/50 of each window's own (SSIM ~0.99); the floor is about one grey level.
+ */
+#define AIMARK__WM_MASK_GAIN 0.11f
+#define AIMARK__WM_MASK_LO 1.6f
+#define AIMARK__WM_MASK_HI 6.0f
+/* Mean squared change allowed at strength 1 (PSNR 43 dB on 8-bit samples). */
+#define AIMARK__WM_MAX_MSE 3.26f
+
+/* What the embedder needs for one image: the chip values and the geometry. */
+typedef struct aimark__wm_plan {
+	double chip;                       /* pixels per chip */
+	float tile[AIMARK__WM_TILE_CHIPS]; /* +1/-1 per chip */
+} aimark__wm_plan;
+
+double aimark__wm_image_chip_size(uint32_t width, uint32_t height);
+int aimark__wm_image_plan(aimark__wm_plan *plan, const aimark_wm_key *key, const unsigned char payload[8], uint32_t width, uint32_t height);
+/* Mask amplitude for a local activity (mean absolute second difference, 8-bit units). */
+float aimark__wm_mask_from_activity(float activity);
+
+/* Embeds `payload` (8 bytes; aimark passes the first 8 bytes of SHA-256(ProduceID)) keyed by `key` into the
+   colour channels of `img` in place; strength 1.0 = default. */
+int aimark__wm_image_embed(aimark__image *img, const aimark_wm_key *key, const unsigned char payload[8], float strength);
+
+/* Tries every key; fills `res` (detected=0 when none passes the threshold). */
+int aimark__wm_image_detect(const aimark__image *img, const aimark_wm_key *const *keys, size_t n_keys, aimark_wm_result *res);
+
+/* Detection threshold: the largest false-alarm probability accepted for a detection. */
+#define AIMARK__WM_MAX_FALSE_ALARM 1e-9
+
+/* Optional statistics from a detection, for the benchmark's calibration of the false-alarm model. */
+typedef struct aimark__wm_detect_stats {
+	int attempts;            /* payload decodes tried */
+	int best_tag_prefix;     /* longest run of matching tag bits among the attempts */
+	double best_sync_z;      /* strongest synchronisation peak */
+	int lattices;            /* lattice candidates examined */
+} aimark__wm_detect_stats;
+
+int aimark__wm_image_detect_ex(const aimark__image *img, const aimark_wm_key *const *keys, size_t n_keys,
+			       aimark_wm_result *res, aimark__wm_detect_stats *stats);
+
+/* If the JPEG coefficient path is built: see src/codec/jpeg_coef.c. */
+int aimark__wm_jpeg_embed(const unsigned char *jpeg, size_t len, const aimark_wm_key *key, const unsigned char payload[8],
+			  float strength, aimark_buf *out);
+
+#endif

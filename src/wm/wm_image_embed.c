@@ -1,0 +1,247 @@
+/*
+ * Image embedder (pixel path): luminance activity per cell -> perceptual
+ * mask -> mask x bilinear chip pattern added equally to the colour channels
+ * (a luminance-only change). Alpha is left alone.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "core/internal.h"
+#include "crypto/crypto.h"
+#include "wm/wm_image.h"
+#include "wm/wm_key.h"
+
+double aimark__wm_image_chip_size(uint32_t width, uint32_t height)
+{
+	double c = sqrt((double)width * (double)height / AIMARK__WM_CHIP_AREA);
+	return c < AIMARK__WM_MIN_CHIP ? AIMARK__WM_MIN_CHIP : c;
+}
+
+float aimark__wm_mask_from_activity(float activity)
+{
+	float g = AIMARK__WM_MASK_GAIN * activity;
+	float m = sqrtf(AIMARK__WM_MASK_LO * AIMARK__WM_MASK_LO + g * g);
+	if (m > AIMARK__WM_MASK_HI)
+		m = AIMARK__WM_MASK_HI;
+	return m;
+}
+
+int aimark__wm_image_plan(aimark__wm_plan *plan, const aimark_wm_key *key, const unsigned char payload[8], uint32_t width, uint32_t height)
+{
+	unsigned char coded[AIMARK__WM_CODED_BITS];
+	RETURN_IF_ERR(aimark__wm_encode(key, payload, coded));
+	plan->chip = aimark__wm_image_chip_size(width, height);
+	for (int i = 0; i < AIMARK__WM_TILE_CHIPS; i++) {
+		int b = key->image.bit[i];
+		float v = key->image.sign[i];
+		if (b >= 0)
+			v = coded[b] ? v : -v;
+		plan->tile[i] = v;
+	}
+	aimark__wipe(coded, sizeof coded);
+	return 0;
+}
+
+/* One row of luminance in 8-bit units. */
+static void luma_row(const aimark__image *img, uint32_t y, float *out)
+{
+	const unsigned char *row = img->pixels + (size_t)y * img->stride;
+	uint32_t w = img->width, ch = img->channels;
+	int colour = ch >= 3;
+	if (img->bit_depth == 8) {
+		for (uint32_t x = 0; x < w; x++) {
+			const unsigned char *p = row + (size_t)x * ch;
+			out[x] = colour ? (float)(77 * p[0] + 150 * p[1] + 29 * p[2]) * (1.0f / 256.0f) : (float)p[0];
+		}
+	} else {
+		const uint16_t *r16 = (const uint16_t *)(const void *)row;
+		for (uint32_t x = 0; x < w; x++) {
+			const uint16_t *p = r16 + (size_t)x * ch;
+			float v = colour ? (float)(77 * (uint32_t)p[0] + 150 * (uint32_t)p[1] + 29 * (uint32_t)p[2]) * (1.0f / 256.0f) : (float)p[0];
+			out[x] = v * (1.0f / 257.0f);
+		}
+	}
+}
+
+int aimark__wm_image_embed(aimark__image *img, const aimark_wm_key *key, const unsigned char payload[8], float strength)
+{
+	RETURN_IF(img == NULL || img->pixels == NULL || key == NULL || payload == NULL, AIMARK_EINVAL, "watermark: bad argument");
+	RETURN_IF(img->channels < 1 || img->channels > 4 || (img->bit_depth != 8 && img->bit_depth != 16), AIMARK_EUNSUPPORTED,
+		  "watermark: %u channels at %u bits unsupported", img->channels, img->bit_depth);
+	RETURN_IF(img->width < AIMARK__WM_MIN_SIDE || img->height < AIMARK__WM_MIN_SIDE, AIMARK_ELIMIT,
+		  "watermark: image %ux%u is smaller than %dx%d", img->width, img->height, AIMARK__WM_MIN_SIDE, AIMARK__WM_MIN_SIDE);
+	RETURN_IF(img->stride < (size_t)img->width * img->channels * (img->bit_depth / 8), AIMARK_EINVAL, "watermark: bad stride");
+	if (strength == 0)
+		strength = 1.0f;
+	RETURN_IF(!(strength > 0 && strength <= 16), AIMARK_EINVAL, "watermark: strength %g outside (0, 16]", (double)strength);
+
+	aimark__wm_plan *plan = aimark__malloc(sizeof *plan);
+	RETURN_ENOMEM_IF_NULL(plan);
+	int rc = aimark__wm_image_plan(plan, key, payload, img->width, img->height);
+	if (rc < 0) {
+		aimark__free(plan);
+		return rc;
+	}
+	const uint32_t W = img->width, H = img->height, T = AIMARK__WM_TILE;
+	const double chip = plan->chip, inv_chip = 1.0 / chip;
+	/* Mask cells of about half a chip. */
+	uint32_t cs = (uint32_t)(chip / 2);
+	if (cs < 1)
+		cs = 1;
+	const uint32_t Wc = (W + cs - 1) / cs, Hc = (H + cs - 1) / cs;
+	float *cell = aimark__calloc((size_t)Wc * Hc, sizeof *cell);
+	float *cell2 = aimark__calloc((size_t)Wc * Hc, sizeof *cell2);
+	float *lum = aimark__malloc(3 * (size_t)W * sizeof *lum);
+	uint32_t *xi = aimark__malloc((size_t)W * sizeof *xi);   /* chip index of each column */
+	float *xf = aimark__malloc((size_t)W * sizeof *xf);      /* fraction towards the next chip */
+	uint32_t *ci = aimark__malloc((size_t)W * sizeof *ci);   /* mask cell of each column */
+	float *cf = aimark__malloc((size_t)W * sizeof *cf);
+	float *prow = aimark__malloc((T + 1) * sizeof *prow);
+	float *mrow = aimark__malloc(((size_t)Wc + 1) * sizeof *mrow);
+	if (!cell || !cell2 || !lum || !xi || !xf || !ci || !cf || !prow || !mrow) {
+		rc = aimark__error_set(AIMARK_ENOMEM, "out of memory");
+		goto done;
+	}
+
+	/* Activity: mean absolute second difference (zero on flat areas and linear gradients). */
+	{
+		float *rows[3] = { lum, lum + W, lum + 2 * (size_t)W };
+		luma_row(img, 0, rows[1]);
+		memcpy(rows[0], rows[1], W * sizeof *lum);
+		/* Large cells: the activity of every other row is enough (and halves the cost). */
+		const uint32_t ystep = cs >= 4 ? 2 : 1;
+		for (uint32_t y = 0; y < H; y++) {
+			luma_row(img, y + 1 < H ? y + 1 : y, rows[2]);
+			if (ystep > 1 && (y % ystep) != 0) {
+				float *t = rows[0];
+				rows[0] = rows[1];
+				rows[1] = rows[2];
+				rows[2] = t;
+				continue;
+			}
+			const float *up = rows[0], *c = rows[1], *dn = rows[2];
+			float *crow = cell + (size_t)(y / cs) * Wc;
+			/* per cell: interior columns without border tests */
+			for (uint32_t cx = 0; cx < Wc; cx++) {
+				uint32_t x0 = cx * cs, x1 = x0 + cs < W ? x0 + cs : W;
+				float acc = 0;
+				for (uint32_t x = x0; x < x1; x++) {
+					float l = c[x > 0 ? x - 1 : x], r = c[x + 1 < W ? x + 1 : x];
+					acc += fabsf(2 * c[x] - l - r) + fabsf(2 * c[x] - up[x] - dn[x]);
+				}
+				crow[cx] += acc;
+			}
+			float *t = rows[0];
+			rows[0] = rows[1];
+			rows[1] = rows[2];
+			rows[2] = t;
+		}
+		double sum2 = 0;
+		for (uint32_t cy = 0; cy < Hc; cy++) {
+			uint32_t hh = (cy + 1) * cs <= H ? cs : H - cy * cs;
+			for (uint32_t cx = 0; cx < Wc; cx++) {
+				uint32_t ww = (cx + 1) * cs <= W ? cs : W - cx * cs;
+				uint32_t y0 = cy * cs, rows_used = ystep > 1 ? (y0 + hh + 1) / 2 - (y0 + 1) / 2 : hh;
+				cell2[(size_t)cy * Wc + cx] = aimark__wm_mask_from_activity(cell[(size_t)cy * Wc + cx] / (float)(ww * rows_used));
+			}
+		}
+		/* 3x3 smoothing so that the amplitude varies gently. */
+		for (uint32_t cy = 0; cy < Hc; cy++)
+			for (uint32_t cx = 0; cx < Wc; cx++) {
+				float s = 0;
+				int n = 0;
+				for (int dy = -1; dy <= 1; dy++)
+					for (int dx = -1; dx <= 1; dx++) {
+						int yy = (int)cy + dy, xx = (int)cx + dx;
+						if (yy < 0 || xx < 0 || yy >= (int)Hc || xx >= (int)Wc)
+							continue;
+						s += cell2[(size_t)yy * Wc + xx];
+						n++;
+					}
+				cell[(size_t)cy * Wc + cx] = s / (float)n;
+				sum2 += (double)(s / n) * (s / n);
+			}
+		/* Never exceed the mean-square budget (bilinear chips have mean square 4/9). */
+		double mse = sum2 / ((double)Wc * Hc) * (4.0 / 9.0);
+		float scale = strength;
+		if (mse > AIMARK__WM_MAX_MSE)
+			scale *= (float)sqrt(AIMARK__WM_MAX_MSE / mse);
+		if (img->bit_depth == 16)
+			scale *= 257.0f;
+		for (size_t i = 0; i < (size_t)Wc * Hc; i++)
+			cell[i] *= scale;
+	}
+
+	for (uint32_t x = 0; x < W; x++) {
+		double t = x * inv_chip;
+		double fl = floor(t);
+		xi[x] = (uint32_t)((uint64_t)fl % T);
+		xf[x] = (float)(t - fl);
+		double c = (x + 0.5) / cs - 0.5;
+		if (c < 0)
+			c = 0;
+		uint32_t c0 = (uint32_t)c;
+		if (c0 >= Wc - 1) {
+			ci[x] = Wc - 1;
+			cf[x] = 0;
+		} else {
+			ci[x] = c0;
+			cf[x] = (float)(c - c0);
+		}
+	}
+	const uint32_t ch = img->channels, colour_ch = (ch == 2 || ch == 4) ? ch - 1 : ch;
+	for (uint32_t y = 0; y < H; y++) {
+		double t = y * inv_chip, fl = floor(t);
+		uint32_t iy = (uint32_t)((uint64_t)fl % T), iy1 = (iy + 1) % T;
+		float wy = (float)(t - fl);
+		for (uint32_t i = 0; i < T; i++)
+			prow[i] = plan->tile[iy * T + i] + wy * (plan->tile[iy1 * T + i] - plan->tile[iy * T + i]);
+		prow[T] = prow[0];
+		double c = (y + 0.5) / cs - 0.5;
+		if (c < 0)
+			c = 0;
+		uint32_t c0 = (uint32_t)c, c1 = c0 + 1 < Hc ? c0 + 1 : c0;
+		float wc = c0 + 1 < Hc ? (float)(c - c0) : 0;
+		const float *m0 = cell + (size_t)c0 * Wc, *m1 = cell + (size_t)c1 * Wc;
+		for (uint32_t i = 0; i < Wc; i++)
+			mrow[i] = m0[i] + wc * (m1[i] - m0[i]);
+		mrow[Wc] = mrow[Wc - 1];
+		unsigned char *row = img->pixels + (size_t)y * img->stride;
+		for (uint32_t x = 0; x < W; x++) {
+			uint32_t a = xi[x], m = ci[x];
+			float p = prow[a] + xf[x] * (prow[a + 1] - prow[a]);
+			float amp = mrow[m] + cf[x] * (mrow[m + 1] - mrow[m]);
+			float d = p * amp;
+			if (img->bit_depth == 8) {
+				/* samples are integers, so rounding the change once rounds every channel */
+				int di = d >= 0 ? (int)(d + 0.5f) : -(int)(0.5f - d);
+				if (di == 0)
+					continue;
+				unsigned char *px = row + (size_t)x * ch;
+				for (uint32_t k = 0; k < colour_ch; k++) {
+					int v = px[k] + di;
+					px[k] = (unsigned char)(v < 0 ? 0 : v > 255 ? 255 : v);
+				}
+			} else {
+				uint16_t *px = (uint16_t *)(void *)row + (size_t)x * ch;
+				for (uint32_t k = 0; k < colour_ch; k++) {
+					float v = (float)px[k] + d + 0.5f;
+					px[k] = (uint16_t)(v < 0 ? 0 : v > 65535 ? 65535 : (int)v);
+				}
+			}
+		}
+	}
+done:
+	aimark__wipe(plan, sizeof *plan);
+	aimark__free(plan);
+	aimark__free(cell);
+	aimark__free(cell2);
+	aimark__free(lum);
+	aimark__free(xi);
+	aimark__free(xf);
+	aimark__free(ci);
+	aimark__free(cf);
+	aimark__free(prow);
+	aimark__free(mrow);
+	return rc;
+}
