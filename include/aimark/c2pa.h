@@ -73,6 +73,9 @@ AIMARK_API const char *aimark_c2pa_signer_organization(const aimark_c2pa_signer 
 /** Frees. Accepts NULL. */
 AIMARK_API void aimark_c2pa_signer_free(aimark_c2pa_signer *signer);
 
+/** 1 when the container format (a name from aimark/format.h) can carry a C2PA manifest, else 0. */
+AIMARK_API int aimark_c2pa_format_supported(const char *format);
+
 #ifdef __cplusplus
 }
 #endif

@@ -135,6 +135,11 @@ static int hash_binding(embed_plan *p, const aimark_buf *file, uint64_t excl_sta
 	return 0;
 }
 
+int aimark_c2pa_format_supported(const char *format)
+{
+	return format != NULL && aimark__c2pa_format_find(format) != NULL;
+}
+
 int aimark__c2pa_embed(const char *format, const unsigned char *data, size_t len, const aimark_c2pa_signer *signer,
 		       const aimark_label *label, aimark_buf *out)
 {
