@@ -13,6 +13,7 @@
 
 #include "aimark/aimark.h"
 #include "tool_common.h"
+#include "tool_trust.h"
 #include "tool_json.h"
 #include "tool_queue.h"
 #include "tool_strset.h"
@@ -41,7 +42,12 @@ static void usage(FILE *out)
 		"                          append rows for the others\n"
 		"      --force             overwrite an existing --jsonl FILE\n"
 		"  -t, --trust PATH        trust a public key file, or every key in a directory;\n"
-		"                          repeatable (as aimark-verify --trust)\n"
+		"                          repeatable (as aimark-verify --trust; a key directory's\n"
+		"                          c2pa-root.pem is also a C2PA trust anchor)\n"
+		"      --c2pa-trust PEM    trust the C2PA root certificates in PEM; repeatable\n"
+		"      --layers LIST       layers to check: metadata, c2pa, watermark, explicit or all,\n"
+		"                          comma-separated (default: metadata,c2pa,watermark; explicit-label\n"
+		"                          detection decodes every file, so it is opt-in here)\n"
 		"      --summary-json FILE also write the summary as a JSON object to FILE\n"
 		"  -L, --follow-symlinks   follow symbolic links below the PATHs (each directory\n"
 		"                          is still scanned once); PATHs themselves are always followed\n"
@@ -444,15 +450,17 @@ static int write_summary_json(const scan *sc, const tool_walk *w, double elapsed
 	return ok ? 0 : -1;
 }
 
-static int parse_args(scan *sc, int argc, char **argv, aimark_trust *trust, int *exit_now)
+static int parse_args(scan *sc, int argc, char **argv, tool_trust *trust, int *exit_now)
 {
-	enum { OPT_SUMMARY_JSON = 256, OPT_PROGRESS, OPT_FORCE };
+	enum { OPT_SUMMARY_JSON = 256, OPT_PROGRESS, OPT_FORCE, OPT_C2PA_TRUST, OPT_LAYERS };
 	static const struct option longopts[] = {
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "jsonl", required_argument, NULL, 'o' },
 		{ "resume", no_argument, NULL, 'r' },
 		{ "force", no_argument, NULL, OPT_FORCE },
 		{ "trust", required_argument, NULL, 't' },
+		{ "c2pa-trust", required_argument, NULL, OPT_C2PA_TRUST },
+		{ "layers", required_argument, NULL, OPT_LAYERS },
 		{ "summary-json", required_argument, NULL, OPT_SUMMARY_JSON },
 		{ "follow-symlinks", no_argument, NULL, 'L' },
 		{ "progress", no_argument, NULL, OPT_PROGRESS },
@@ -475,9 +483,15 @@ static int parse_args(scan *sc, int argc, char **argv, aimark_trust *trust, int 
 		case 'r': sc->resume = 1; break;
 		case OPT_FORCE: sc->force = 1; break;
 		case 't':
-			if (aimark_trust_add_path(trust, optarg) != 0) {
-				tool_error_lib(optarg);
+		case OPT_C2PA_TRUST:
+			if ((c == 't' ? tool_trust_add(trust, optarg) : tool_trust_add_c2pa(trust, optarg)) != 0) {
 				*exit_now = TOOL_EXIT_FAILURE;
+				return -1;
+			}
+			break;
+		case OPT_LAYERS:
+			if (tool_trust_set_layers(trust, optarg) != 0) {
+				*exit_now = TOOL_EXIT_USAGE;
 				return -1;
 			}
 			break;
@@ -516,14 +530,14 @@ int main(int argc, char **argv)
 	memset(&sc, 0, sizeof sc);
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	sc.jobs = cpus < 1 ? 1 : (cpus > MAX_JOBS ? MAX_JOBS : cpus);
-	aimark_trust *trust = NULL;
-	if (aimark_trust_new(&trust) != 0) {
-		tool_error_lib(NULL);
+	tool_trust trust;
+	if (tool_trust_init(&trust) != 0)
 		return TOOL_EXIT_FAILURE;
-	}
+	/* Scans check the cheap layers unless told otherwise: explicit-label detection decodes every file. */
+	trust.layers = AIMARK_LAYER_METADATA | AIMARK_LAYER_C2PA | AIMARK_LAYER_WATERMARK;
 	int exit_now;
-	if (parse_args(&sc, argc, argv, trust, &exit_now) != 0) {
-		aimark_trust_free(trust);
+	if (parse_args(&sc, argc, argv, &trust, &exit_now) != 0) {
+		tool_trust_free(&trust);
 		return exit_now;
 	}
 	/* Every PATH must exist before anything is written. */
@@ -531,19 +545,22 @@ int main(int argc, char **argv)
 		struct stat st;
 		if (stat(argv[i], &st) != 0) {
 			tool_error(argv[i], "%s", strerror(errno));
-			aimark_trust_free(trust);
+			tool_trust_free(&trust);
 			return TOOL_EXIT_FAILURE;
 		}
 	}
 	if (aimark_verify_options_init(&sc.vopts, AIMARK_VERIFY_OPTIONS_VERSION) != 0) {
 		tool_error_lib(NULL);
-		aimark_trust_free(trust);
+		tool_trust_free(&trust);
 		return TOOL_EXIT_FAILURE;
 	}
-	sc.vopts.trust = trust;
+	if (tool_trust_apply(&trust, &sc.vopts) != 0) {
+		tool_trust_free(&trust);
+		return TOOL_EXIT_FAILURE;
+	}
 	if (open_output(&sc) != 0) {
 		tool_strset_free(sc.already);
-		aimark_trust_free(trust);
+		tool_trust_free(&trust);
 		return TOOL_EXIT_FAILURE;
 	}
 	sc.queue = tool_queue_new((size_t)sc.jobs * 16 + 64);
@@ -633,6 +650,6 @@ int main(int argc, char **argv)
 	tool_strset_free(sc.already);
 	pthread_cond_destroy(&sc.finished_cv);
 	pthread_mutex_destroy(&sc.lock);
-	aimark_trust_free(trust);
+	tool_trust_free(&trust);
 	return rc;
 }

@@ -7,6 +7,7 @@
 #include "aimark/aimark.h"
 #include "tool_common.h"
 #include "tool_json.h"
+#include "tool_trust.h"
 
 /* Exit codes (fixed by aimark_verdict_exit_code; a usage error counts as "error"). */
 enum {
@@ -17,7 +18,8 @@ enum {
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: aimark-verify [--json [--pretty]] [--trust PUBKEY_OR_DIR]... [--quiet] FILE...\n"
+		"Usage: aimark-verify [--json [--pretty]] [--trust PUBKEY_OR_DIR]... [--c2pa-trust PEM]...\n"
+		"                     [--layers LIST] [--quiet] FILE...\n"
 		"\n"
 		"Checks the GB 45438 metadata label of each FILE: is it labelled, by whom,\n"
 		"does its signature verify with a key you trust, and is the content unchanged.\n"
@@ -26,7 +28,12 @@ static void usage(FILE *out)
 		"  -t, --trust PATH  trust the public key in PATH (PEM key or certificate), or\n"
 		"                    every key in the *.pub, *.pem and *.key files of\n"
 		"                    directory PATH (e.g. a key directory); repeatable.\n"
-		"                    Without it nothing is trusted: signed files are 'unverified'\n"
+		"                    Without it nothing is trusted: signed files are 'unverified'.\n"
+		"                    A key directory's C2PA root (c2pa-root.pem) is also trusted\n"
+		"                    as a C2PA anchor\n"
+		"      --c2pa-trust PEM  trust the C2PA root certificates in PEM; repeatable\n"
+		"      --layers LIST  check only these layers: metadata, c2pa, watermark, explicit,\n"
+		"                    comma-separated, or all (default); metadata is always checked\n"
 		"  -j, --json        print the report as JSON (one object per line with several files)\n"
 		"      --pretty      indent the JSON\n"
 		"  -q, --quiet       print nothing; only the exit code tells the verdict\n"
@@ -92,22 +99,22 @@ static int print_report(const settings *s, const aimark_report *r, const char *p
 int main(int argc, char **argv)
 {
 	tool_init("aimark-verify");
-	enum { OPT_PRETTY = 256 };
+	enum { OPT_PRETTY = 256, OPT_C2PA_TRUST, OPT_LAYERS };
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "pretty", no_argument, NULL, OPT_PRETTY },
 		{ "trust", required_argument, NULL, 't' },
+		{ "c2pa-trust", required_argument, NULL, OPT_C2PA_TRUST },
+		{ "layers", required_argument, NULL, OPT_LAYERS },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	settings s = { 0 };
-	aimark_trust *trust = NULL;
-	if (aimark_trust_new(&trust) != 0) {
-		tool_error_lib(NULL);
+	tool_trust trust;
+	if (tool_trust_init(&trust) != 0)
 		return VERIFY_EXIT_ERROR;
-	}
 	int c, exit_code = VERIFY_EXIT_AUTHENTIC;
 	while ((c = getopt_long(argc, argv, "jt:qhV", longopts, NULL)) != -1) {
 		switch (c) {
@@ -115,34 +122,39 @@ int main(int argc, char **argv)
 		case OPT_PRETTY: s.pretty = 1; break;
 		case 'q': s.quiet = 1; break;
 		case 't':
-			if (aimark_trust_add_path(trust, optarg) != 0) {
-				tool_error_lib(optarg);
-				aimark_trust_free(trust);
+		case OPT_C2PA_TRUST:
+		case OPT_LAYERS:
+			if ((c == 't' ? tool_trust_add(&trust, optarg)
+				      : c == OPT_C2PA_TRUST ? tool_trust_add_c2pa(&trust, optarg) : tool_trust_set_layers(&trust, optarg)) != 0) {
+				tool_trust_free(&trust);
 				return VERIFY_EXIT_ERROR;
 			}
 			break;
-		case 'h': usage(stdout); aimark_trust_free(trust); return 0;
-		case 'V': tool_print_version(); aimark_trust_free(trust); return 0;
+		case 'h': usage(stdout); tool_trust_free(&trust); return 0;
+		case 'V': tool_print_version(); tool_trust_free(&trust); return 0;
 		default:
 			usage(stderr);
-			aimark_trust_free(trust);
+			tool_trust_free(&trust);
 			return VERIFY_EXIT_ERROR;
 		}
 	}
 	if (optind >= argc) {
-		aimark_trust_free(trust);
+		tool_trust_free(&trust);
 		tool_usage_error("no file to verify");
 		return VERIFY_EXIT_ERROR;
 	}
 	if (s.pretty && !s.json) {
-		aimark_trust_free(trust);
+		tool_trust_free(&trust);
 		tool_usage_error("--pretty needs --json");
 		return VERIFY_EXIT_ERROR;
 	}
 	s.several = argc - optind > 1;
 
 	aimark_verify_options opts = AIMARK_VERIFY_OPTIONS_INIT;
-	opts.trust = trust;
+	if (tool_trust_apply(&trust, &opts) != 0) {
+		tool_trust_free(&trust);
+		return VERIFY_EXIT_ERROR;
+	}
 	for (int i = optind; i < argc; i++) {
 		const char *path = argv[i];
 		aimark_report *r = NULL;
@@ -169,6 +181,6 @@ int main(int argc, char **argv)
 			exit_code = code;
 	}
 	fflush(stdout);
-	aimark_trust_free(trust);
+	tool_trust_free(&trust);
 	return exit_code;
 }
