@@ -6,6 +6,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <zlib.h>
+
+#include "core/internal.h"
 #include "testutil.h"
 
 #define PRODUCER "001191110102MACQD9K64010000"
@@ -399,6 +402,84 @@ static void test_propagate_vendor_file(void **state)
 	free(in);
 }
 
+/* Inserts a tEXt chunk (keyword AIGC) right after IHDR of a PNG. */
+static void add_png_text(const unsigned char *png, size_t len, const char *text, aimark_buf *out)
+{
+	size_t klen = 5, tlen = strlen(text);
+	unsigned char head[8];
+	aimark__put_be32(head, (uint32_t)(klen + tlen));
+	memcpy(head + 4, "tEXt", 4);
+	uLong crc = crc32(0, head + 4, 4);
+	crc = crc32(crc, (const Bytef *)"AIGC\0", 5);
+	crc = crc32(crc, (const Bytef *)text, (uInt)tlen);
+	unsigned char tail[4];
+	aimark__put_be32(tail, (uint32_t)crc);
+	assert_int_equal(aimark__buf_append(out, png, 33), 0);
+	assert_int_equal(aimark__buf_append(out, head, 8), 0);
+	assert_int_equal(aimark__buf_append(out, "AIGC\0", 5), 0);
+	assert_int_equal(aimark__buf_append(out, text, tlen), 0);
+	assert_int_equal(aimark__buf_append(out, tail, 4), 0);
+	assert_int_equal(aimark__buf_append(out, png + 33, len - 33), 0);
+}
+
+static aimark_report *verify_with_text(fixture *f, const unsigned char *png, size_t len, const char *text)
+{
+	aimark_buf b = AIMARK_BUF_INIT;
+	add_png_text(png, len, text, &b);
+	aimark_report *r = verify_buf(&b, f->trust);
+	aimark_buf_dispose(&b);
+	return r;
+}
+
+/* Labels that are wrong in themselves: each is a verdict with a finding naming the problem, never a crash. */
+static void test_bad_labels(void **state)
+{
+	fixture *f = *state;
+	size_t len;
+	unsigned char *png = sample(1, &len);
+
+	/* Not JSON. */
+	aimark_report *r = verify_with_text(f, png, len, "{\"Label\":\"1\",");
+	assert_int_equal(aimark_report_verdict(r), AIMARK_VERDICT_INVALID);
+	assert_true(aimark_findings_has(aimark_report_findings(r), "label-unreadable"));
+	aimark_report_free(r);
+
+	/* A Label value Annex E does not have. */
+	r = verify_with_text(f, png, len, "{\"Label\":\"7\",\"ContentProducer\":\"p\",\"ProduceID\":\"i\"}");
+	assert_int_equal(aimark_report_verdict(r), AIMARK_VERDICT_INVALID);
+	assert_true(aimark_findings_has(aimark_report_findings(r), "label-value"));
+	aimark_report_free(r);
+
+	/* A bad charset is reported, and does not by itself make the label invalid. */
+	r = verify_with_text(f, png, len, "{\"Label\":\"1\",\"ContentProducer\":\"my company\",\"ProduceID\":\"i\"}");
+	assert_int_equal(aimark_report_verdict(r), AIMARK_VERDICT_UNVERIFIED);
+	assert_true(aimark_findings_has(aimark_report_findings(r), "charset"));
+	aimark_report_free(r);
+
+	/* Two carriers that disagree: one label per file. */
+	aimark_buf labelled = AIMARK_BUF_INIT;
+	mark_ok(f, png, len, &labelled, NULL);
+	r = verify_with_text(f, labelled.ptr, labelled.size, "{\"Label\":\"1\",\"ContentProducer\":\"other\",\"ProduceID\":\"x\"}");
+	assert_int_equal(aimark_report_verdict(r), AIMARK_VERDICT_INVALID);
+	assert_true(aimark_findings_has(aimark_report_findings(r), "conflicting-labels"));
+	aimark_report_free(r);
+
+	/* The right signature checked against the wrong trusted key: valid, but not trusted. */
+	aimark_key *other = NULL;
+	aimark_trust *wrong = NULL;
+	assert_int_equal(aimark_key_generate(&other, AIMARK_ALG_SM2), 0);
+	assert_int_equal(aimark_trust_new(&wrong), 0);
+	assert_int_equal(aimark_trust_add_key(wrong, other), 0);
+	r = verify_buf(&labelled, wrong);
+	assert_int_equal(aimark_report_verdict(r), AIMARK_VERDICT_UNVERIFIED);
+	assert_int_equal(aimark_report_signature(r), AIMARK_SIG_UNKNOWN_KEY);
+	aimark_report_free(r);
+	aimark_trust_free(wrong);
+	aimark_key_free(other);
+	aimark_buf_dispose(&labelled);
+	free(png);
+}
+
 /* ---- allocation-failure injection through the allocator hook ---- */
 static long g_fail_at, g_count;
 static void *failing_malloc(size_t n, void *u) { (void)u; return ++g_count == g_fail_at ? NULL : malloc(n); }
@@ -453,6 +534,7 @@ int main(void)
 		cmocka_unit_test(test_mark_file_in_place_keeps_mode),
 		cmocka_unit_test(test_vendor_samples),
 		cmocka_unit_test(test_propagate_vendor_file),
+		cmocka_unit_test(test_bad_labels),
 		cmocka_unit_test(test_allocation_failures),
 	};
 	return cmocka_run_group_tests_name("pipeline", tests, setup, teardown);
