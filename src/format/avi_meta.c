@@ -31,6 +31,7 @@
 #define AVI_MAX_LISTS 64
 #define AVI_MAX_CHUNKS (1u << 22)
 #define AVI_MAX_LOADED ((uint64_t)AIMARK__MAX_METADATA_BLOCK)
+#define AVI_MAX_REWRITTEN (UINT64_C(64) << 20) /* all rewritten INFO lists together */
 
 typedef struct avi_chunk {
 	uint64_t off;   /* the chunk's FourCC */
@@ -412,9 +413,16 @@ static int writer_run(avi_writer *w, const aimark__label_provider *label)
 		aimark_buf_dispose(&list);
 		RETURN_IF_ERR(rc);
 	}
-	for (size_t i = 1; i < lay->n_info; i++)
-		if (lay->info_label[i])
-			RETURN_IF_ERR(junk_labels(w, &lay->info[i]));
+	for (size_t i = 1; i < lay->n_info; i++) {
+		if (!lay->info_label[i])
+			continue;
+		RETURN_IF_ERR(junk_labels(w, &lay->info[i]));
+		uint64_t total = 0;
+		for (size_t k = 0; k < w->n; k++)
+			total += w->items[k].bytes.size;
+		RETURN_IF(total > AVI_MAX_REWRITTEN, AIMARK_ELIMIT, "AVI: the INFO lists to rewrite hold over %llu bytes",
+			  (unsigned long long)AVI_MAX_REWRITTEN);
+	}
 	for (size_t i = 0; i < lay->n_aigc; i++) {
 		avi_splice *s = splice_add(w, lay->aigc[i].off, 8 + (uint64_t)lay->aigc[i].size);
 		RETURN_ENOMEM_IF_NULL(s);

@@ -38,6 +38,7 @@
 #define MKV_MAX_LOADED ((uint64_t)AIMARK__MAX_METADATA_BLOCK)
 #define MKV_MAX_SIMPLETAG_DEPTH 8
 #define MKV_MAX_HEADER 4096u
+#define MKV_MAX_REWRITTEN (UINT64_C(64) << 20) /* all rewritten elements together */
 
 typedef struct mkv_layout {
 	uint64_t file_size;
@@ -774,9 +775,16 @@ static int writer_run(mkv_writer *w, const aimark__label_provider *label, aimark
 	} else {
 		RETURN_IF_ERR(rebuild_tags(&(mview){ NULL, 0, 0 }, lw->bare_json, lw->bare_len, &w->content, &crc));
 	}
-	for (size_t i = 1; i < lay->n_tags; i++)
-		if (lay->tags_label[i])
-			RETURN_IF_ERR(void_other_tags(w, &lay->tags[i]));
+	for (size_t i = 1; i < lay->n_tags; i++) {
+		if (!lay->tags_label[i])
+			continue;
+		RETURN_IF_ERR(void_other_tags(w, &lay->tags[i]));
+		uint64_t total = 0;
+		for (size_t k = 0; k < w->plan.n; k++)
+			total += w->plan.items[k].bytes.size;
+		RETURN_IF(total > MKV_MAX_REWRITTEN, AIMARK_ELIMIT, "Matroska: the Tags elements to rewrite hold over %llu bytes",
+			  (unsigned long long)MKV_MAX_REWRITTEN);
+	}
 
 	if (!fits) {
 		/* append at the end of the Segment */

@@ -43,6 +43,7 @@
 #define MP4_MAX_LOADED ((uint64_t)AIMARK__MAX_METADATA_BLOCK) /* meta, XMP, moof, mfra, saio held whole */
 #define MP4_MAX_FILE (UINT64_C(1) << 62)
 #define MP4_COPY_CHUNK (64 * 1024)
+#define MP4_MAX_REWRITTEN (UINT64_C(64) << 20) /* all rewritten meta and XMP boxes together */
 
 #define T_FTYP AIMARK__FOURCC('f', 't', 'y', 'p')
 #define T_MOOV AIMARK__FOURCC('m', 'o', 'o', 'v')
@@ -803,6 +804,14 @@ static const mp4_repl *find_repl(const mp4_writer *w, size_t idx, int top)
 
 static aimark_buf *new_repl(mp4_writer *w, size_t idx, int top)
 {
+	uint64_t total = 0;
+	for (size_t i = 0; i < w->n_repl; i++)
+		total += w->repl[i].payload.size;
+	if (total > MP4_MAX_REWRITTEN) {
+		aimark__error_set(AIMARK_ELIMIT, "MP4: the metadata boxes to rewrite hold over %llu bytes",
+				  (unsigned long long)MP4_MAX_REWRITTEN);
+		return NULL;
+	}
 	mp4_repl *p = aimark__realloc(w->repl, (w->n_repl + 1) * sizeof *p);
 	if (p == NULL) {
 		aimark__error_set(AIMARK_ENOMEM, "out of memory");
@@ -1061,12 +1070,12 @@ static int prepare(mp4_writer *w)
 		const mp4_node *n = &lay->nodes[i];
 		if (n->kind == NK_META && n->meta_ok && (n->has_label || i == lay->primary)) {
 			aimark_buf *out = new_repl(w, i, 0);
-			rc = out ? load_payload(w->src, &n->box, &tmp) : AIMARK_ENOMEM;
+			rc = out ? load_payload(w->src, &n->box, &tmp) : aimark_error_last_code();
 			if (rc == 0)
 				rc = meta_rebuild(tmp.ptr, tmp.size, n->box.offset + n->box.hdr_len, i == lay->primary, json, jlen, out);
 		} else if (n->kind == NK_XMP) {
 			aimark_buf *out = new_repl(w, i, 0);
-			rc = out ? load_payload(w->src, &n->box, &tmp) : AIMARK_ENOMEM;
+			rc = out ? load_payload(w->src, &n->box, &tmp) : aimark_error_last_code();
 			if (rc == 0)
 				rc = build_xmp_packet(&tmp, w->lw, out, n->box.offset);
 		}
@@ -1076,7 +1085,7 @@ static int prepare(mp4_writer *w)
 		if (t->kind != TK_XMP && t->kind != TK_META)
 			continue;
 		aimark_buf *out = new_repl(w, i, 1);
-		rc = out ? load_payload(w->src, &t->box, &tmp) : AIMARK_ENOMEM;
+		rc = out ? load_payload(w->src, &t->box, &tmp) : aimark_error_last_code();
 		if (rc == 0 && t->kind == TK_XMP)
 			rc = build_xmp_packet(&tmp, w->lw, out, t->box.offset);
 		else if (rc == 0)

@@ -43,9 +43,14 @@ int aimark__pipeline_essence_digest(aimark_source *src, const aimark__meta *meta
 	return rc;
 }
 
-static int is_preferred(const char *kind)
+/* Images keep their label primarily in XMP; other containers in the first carrier their reader lists. */
+static int is_preferred(const aimark__meta *meta, const char *kind)
 {
-	return strcmp(kind, AIMARK__CARRIER_XMP) == 0;
+	static const char *const xmp_first[] = { "jpeg", "png", "webp" };
+	for (size_t i = 0; meta->format && i < sizeof xmp_first / sizeof xmp_first[0]; i++)
+		if (strcmp(meta->format, xmp_first[i]) == 0)
+			return strcmp(kind, AIMARK__CARRIER_XMP) == 0;
+	return 0;
 }
 
 int aimark__pipeline_primary_label(const aimark__meta *meta, aimark_findings *findings, aimark_label **out,
@@ -65,7 +70,7 @@ int aimark__pipeline_primary_label(const aimark__meta *meta, aimark_findings *fi
 			aimark_error_clear();
 			continue;
 		}
-		if (primary == SIZE_MAX || (is_preferred(c->kind) && !is_preferred(meta->carriers[primary].kind)))
+		if (primary == SIZE_MAX || (is_preferred(meta, c->kind) && !is_preferred(meta, meta->carriers[primary].kind)))
 			primary = i;
 	}
 	for (size_t i = 0; i < n && rc == 0 && primary != SIZE_MAX; i++)

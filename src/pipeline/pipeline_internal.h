@@ -22,7 +22,7 @@ int aimark__pipeline_essence_digest(aimark_source *src, const aimark__meta *meta
 				    unsigned char digest[AIMARK__HASH_MAX]);
 
 /*
- * Parses every carrier's label. *out gets the primary one (XMP first, else
+ * Parses every carrier's label. *out gets the primary one (for images XMP first, else
  * the first readable carrier), *carrier its kind; NULL when no carrier holds a
  * readable label. Unreadable carriers and carriers whose label differs from
  * the primary one add findings ("label-unreadable", "conflicting-labels").
