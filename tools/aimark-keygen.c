@@ -16,11 +16,18 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: aimark-keygen [--alg sm2|ed25519|p256] [--producer CODE] --out DIR\n"
+		"Usage: aimark-keygen [--alg sm2|ed25519|p256] [--producer CODE] [--c2pa [--c2pa-org ORG]] --out DIR\n"
 		"\n"
 		"Creates DIR (if needed) with a new signing key pair for aimark-mark:\n"
 		"  DIR/signing.key  private key, PKCS#8 PEM, mode 0600: keep it secret\n"
 		"  DIR/signing.pub  public key, PEM: give it to verifiers (aimark-verify --trust)\n"
+		"  DIR/watermark.key  the secret 256-bit watermark key, mode 0600 (aimark-mark\n"
+		"                   --watermark embeds with it; only its holders can detect the mark)\n"
+		"With --c2pa also a test C2PA certificate chain (a private root CA and a leaf\n"
+		"that passes the C2PA certificate profile, ECDSA P-256):\n"
+		"  DIR/c2pa-chain.pem, DIR/c2pa.key (0600), DIR/c2pa-root.pem (the anchor\n"
+		"  verifiers trust: aimark-verify --trust DIR or --c2pa-trust DIR/c2pa-root.pem).\n"
+		"A real deployment uses its own certificate chain in those two files instead.\n"
 		"Existing key files are never overwritten.\n"
 		"\n"
 		"Options:\n"
@@ -29,6 +36,9 @@ static void usage(FILE *out)
 		"  -o, --out DIR        the key directory to create (required)\n"
 		"  -p, --producer CODE  also write DIR/producer holding CODE, the default\n"
 		"                       ContentProducer for aimark-mark --key DIR\n"
+		"      --c2pa           also create the test C2PA certificate chain\n"
+		"      --c2pa-org ORG   the organization (O=) of the C2PA certificates\n"
+		"                       (default: the producer code, else \"aimark test signer\")\n"
 		"  -h, --help           show this help and exit\n"
 		"  -V, --version        show the version and exit\n"
 		"\n"
@@ -74,14 +84,17 @@ int main(int argc, char **argv)
 		{ "alg", required_argument, NULL, 'a' },
 		{ "out", required_argument, NULL, 'o' },
 		{ "producer", required_argument, NULL, 'p' },
+		{ "c2pa", no_argument, NULL, 'C' },
+		{ "c2pa-org", required_argument, NULL, 'O' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	aimark_key_alg alg = AIMARK_ALG_SM2;
-	const char *dir = NULL, *producer = NULL;
+	const char *dir = NULL, *producer = NULL, *c2pa_org = NULL;
+	int c2pa = 0;
 	int c;
-	while ((c = getopt_long(argc, argv, "a:o:p:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "a:o:p:hVCO:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
 			if (aimark_key_alg_parse(optarg, &alg) != 0)
@@ -89,6 +102,8 @@ int main(int argc, char **argv)
 			break;
 		case 'o': dir = optarg; break;
 		case 'p': producer = optarg; break;
+		case 'C': c2pa = 1; break;
+		case 'O': c2pa_org = optarg; c2pa = 1; break;
 		case 'h': usage(stdout); return TOOL_EXIT_OK;
 		case 'V': tool_print_version(); return TOOL_EXIT_OK;
 		default: usage(stderr); return TOOL_EXIT_USAGE;
@@ -128,6 +143,14 @@ int main(int argc, char **argv)
 	aimark_key_free(key);
 	if (producer != NULL && write_producer(dir, producer) != 0)
 		return TOOL_EXIT_FAILURE;
+	if (aimark_keydir_create_watermark(dir) != 0) {
+		tool_error_lib(dir);
+		return TOOL_EXIT_FAILURE;
+	}
+	if (c2pa && aimark_c2pa_keydir_create_test(dir, c2pa_org ? c2pa_org : producer ? producer : "aimark test signer", NULL, 0) != 0) {
+		tool_error_lib(dir);
+		return TOOL_EXIT_FAILURE;
+	}
 
 	char *priv = tool_path_join(dir, AIMARK_KEYDIR_SIGNING_KEY);
 	char *pub = tool_path_join(dir, AIMARK_KEYDIR_SIGNING_PUB);
@@ -145,6 +168,11 @@ int main(int argc, char **argv)
 		char *ppath = tool_path_join(dir, PRODUCER_FILE);
 		printf("producer:    %s (%s)\n", ppath ? ppath : PRODUCER_FILE, producer);
 		free(ppath);
+	}
+	printf("watermark:   %s/watermark.key (mode 0600, secret: detecting the watermark needs it)\n", dir);
+	if (c2pa) {
+		printf("c2pa chain:  %s/%s (test root CA + leaf; key %s/%s)\n", dir, AIMARK_C2PA_KEYDIR_CHAIN, dir, AIMARK_C2PA_KEYDIR_KEY);
+		printf("c2pa root:   %s/%s (give it to verifiers as a C2PA trust anchor)\n", dir, AIMARK_C2PA_KEYDIR_ROOT);
 	}
 	free(priv);
 	free(pub);

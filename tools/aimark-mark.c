@@ -43,6 +43,21 @@ static void usage(FILE *out)
 		"      --leave-propagator-empty  producer role: leave ContentPropagator/PropagateID empty\n"
 		"      --replace-foreign-label   producer role: replace a label written by another producer\n"
 		"      --no-sign                 write an unsigned label (empty ReservedCode)\n"
+		"\n"
+		"Layers besides the metadata label:\n"
+		"      --c2pa                    also sign a C2PA manifest with DIR/c2pa-chain.pem and DIR/c2pa.key\n"
+		"                                (the default when DIR holds them and the format can carry one)\n"
+		"      --no-c2pa                 never add a C2PA manifest\n"
+		"      --watermark               embed the invisible watermark keyed by DIR/watermark.key\n"
+		"      --strength F              watermark strength (default 1.0; 2.0 survives harsher attacks)\n"
+		"      --explicit                add the visible/audible explicit label (GB 45438 section 5)\n"
+		"      --explicit-text TEXT      its text (must name AI and generation; default per language)\n"
+		"      --explicit-position POS   images: top-left, top-right, bottom-left, bottom-right (default),\n"
+		"                                top, bottom; audio: start (default), middle, end; text: start, end, both\n"
+		"      --explicit-lang zh|en     language of the default text (default zh)\n"
+		"      --font FILE               font for image labels (default: the bundled CJK subset)\n"
+		"\n"
+		"Output:\n"
 		"  -f, --format NAME             container format instead of detecting it from the content\n"
 		"  -o, --output OUT              write the labelled file to OUT (one IN only)\n"
 		"  -i, --in-place                label each IN in place (file mode kept)\n"
@@ -67,7 +82,16 @@ enum {
 	OPT_REPLACE_FOREIGN,
 	OPT_NO_SIGN,
 	OPT_FORCE,
-	OPT_JSON
+	OPT_JSON,
+	OPT_C2PA,
+	OPT_NO_C2PA,
+	OPT_WATERMARK,
+	OPT_STRENGTH,
+	OPT_EXPLICIT,
+	OPT_EXPLICIT_TEXT,
+	OPT_EXPLICIT_POSITION,
+	OPT_EXPLICIT_LANG,
+	OPT_FONT
 };
 
 typedef struct settings {
@@ -85,7 +109,26 @@ typedef struct settings {
 	int in_place;
 	int force;
 	int json;
+	int c2pa;       /* 1 forced, -1 refused, 0 automatic */
+	int watermark;
+	float strength;
+	int explicit_label;
+	const char *explicit_text, *explicit_position, *explicit_lang, *font;
 } settings;
+
+/* The container format of `path`, as the library will see it (NULL when unknown). */
+static const char *file_format(const char *path, const char *forced)
+{
+	if (forced)
+		return forced;
+	aimark_source *src = NULL;
+	const char *name = NULL;
+	if (aimark_source_new_file(&src, path) == 0)
+		name = aimark_format_detect(src);
+	aimark_source_free(src);
+	aimark_error_clear();
+	return name ? name : aimark_format_from_extension(path);
+}
 
 static int format_known(const char *name)
 {
@@ -158,6 +201,12 @@ static int check_settings(const settings *s, int nin, aimark_role role)
 		return tool_usage_error("--force only applies to -o OUT");
 	if (!s->no_sign && !s->key_dir)
 		return tool_usage_error("--key DIR is required (or --no-sign for an unsigned label)");
+	if ((s->c2pa > 0 || s->watermark) && !s->key_dir)
+		return tool_usage_error("--c2pa and --watermark take their keys from --key DIR");
+	if (s->explicit_lang && strcmp(s->explicit_lang, "zh") != 0 && strcmp(s->explicit_lang, "en") != 0)
+		return tool_usage_error("--explicit-lang must be zh or en");
+	if (role == AIMARK_ROLE_PROPAGATOR && (s->watermark || s->explicit_label))
+		return tool_usage_error("--watermark and --explicit belong to the producer role (give --producer)");
 	if (s->label && strcmp(s->label, "1") != 0 && strcmp(s->label, "2") != 0 && strcmp(s->label, "3") != 0)
 		return tool_usage_error("--label must be 1, 2 or 3");
 	if (s->format && !format_known(s->format)) {
@@ -198,6 +247,15 @@ int main(int argc, char **argv)
 		{ "in-place", no_argument, NULL, 'i' },
 		{ "force", no_argument, NULL, OPT_FORCE },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "c2pa", no_argument, NULL, OPT_C2PA },
+		{ "no-c2pa", no_argument, NULL, OPT_NO_C2PA },
+		{ "watermark", no_argument, NULL, OPT_WATERMARK },
+		{ "strength", required_argument, NULL, OPT_STRENGTH },
+		{ "explicit", no_argument, NULL, OPT_EXPLICIT },
+		{ "explicit-text", required_argument, NULL, OPT_EXPLICIT_TEXT },
+		{ "explicit-position", required_argument, NULL, OPT_EXPLICIT_POSITION },
+		{ "explicit-lang", required_argument, NULL, OPT_EXPLICIT_LANG },
+		{ "font", required_argument, NULL, OPT_FONT },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -220,6 +278,21 @@ int main(int argc, char **argv)
 		case 'i': s.in_place = 1; break;
 		case OPT_FORCE: s.force = 1; break;
 		case OPT_JSON: s.json = 1; break;
+		case OPT_C2PA: s.c2pa = 1; break;
+		case OPT_NO_C2PA: s.c2pa = -1; break;
+		case OPT_WATERMARK: s.watermark = 1; break;
+		case OPT_STRENGTH: {
+			char *end = NULL;
+			s.strength = strtof(optarg, &end);
+			if (end == optarg || *end != '\0' || !(s.strength > 0.0f && s.strength <= 8.0f))
+				return tool_usage_error("--strength takes a number in (0, 8]");
+			break;
+		}
+		case OPT_EXPLICIT: s.explicit_label = 1; break;
+		case OPT_EXPLICIT_TEXT: s.explicit_text = optarg; s.explicit_label = 1; break;
+		case OPT_EXPLICIT_POSITION: s.explicit_position = optarg; s.explicit_label = 1; break;
+		case OPT_EXPLICIT_LANG: s.explicit_lang = optarg; s.explicit_label = 1; break;
+		case OPT_FONT: s.font = optarg; s.explicit_label = 1; break;
 		case 'h': usage(stdout); return TOOL_EXIT_OK;
 		case 'V': tool_print_version(); return TOOL_EXIT_OK;
 		default: usage(stderr); return TOOL_EXIT_USAGE;
@@ -257,6 +330,30 @@ int main(int argc, char **argv)
 		return TOOL_EXIT_FAILURE;
 	}
 
+	/* Layer keys from the key directory. */
+	aimark_wm_key *wm_key = NULL;
+	aimark_c2pa_signer *signer = NULL;
+	if (s.watermark && aimark_keydir_load_watermark(&wm_key, s.key_dir) != 0) {
+		tool_error_lib(s.key_dir);
+		aimark_key_free(key);
+		free(producer_from_file);
+		return TOOL_EXIT_FAILURE;
+	}
+	if (s.c2pa >= 0 && s.key_dir) {
+		char *chain = tool_path_join(s.key_dir, AIMARK_C2PA_KEYDIR_CHAIN);
+		int present = chain && tool_path_exists(chain);
+		free(chain);
+		if ((present || s.c2pa > 0) && aimark_c2pa_signer_load_dir(&signer, s.key_dir) != 0) {
+			tool_error_lib(s.key_dir);
+			if (s.c2pa == 0)
+				fprintf(stderr, "%s: give --no-c2pa to label without a C2PA manifest\n", tool_name());
+			aimark_wm_key_free(wm_key);
+			aimark_key_free(key);
+			free(producer_from_file);
+			return TOOL_EXIT_FAILURE;
+		}
+	}
+
 	aimark_mark_options opts = AIMARK_MARK_OPTIONS_INIT;
 	opts.role = role;
 	opts.label = s.label;
@@ -268,6 +365,14 @@ int main(int argc, char **argv)
 	opts.key = key;
 	opts.replace_foreign_label = s.replace_foreign;
 	opts.format = s.format;
+	opts.watermark_key = wm_key;
+	opts.watermark_strength = s.strength;
+	opts.c2pa_signer = signer;
+	opts.explicit_text = s.explicit_text;
+	opts.explicit_position = s.explicit_position;
+	opts.explicit_language = s.explicit_lang;
+	opts.explicit_font = s.font;
+	unsigned int base_layers = (s.watermark ? AIMARK_LAYER_WATERMARK : 0) | (s.explicit_label ? AIMARK_LAYER_EXPLICIT : 0);
 
 	int failures = 0;
 	for (int i = optind; i < argc; i++) {
@@ -279,6 +384,10 @@ int main(int argc, char **argv)
 		aimark_mark_result res;
 		memset(&res, 0, sizeof res);
 		aimark_error_clear();
+		/* C2PA by default only where the format can carry a manifest; --c2pa insists. */
+		opts.layers = base_layers;
+		if (signer && (s.c2pa > 0 || aimark_c2pa_format_supported(file_format(in, s.format))))
+			opts.layers |= AIMARK_LAYER_C2PA;
 		int failed = aimark_mark_file(in, out, s.force, &opts, &res) != 0;
 		if (failed) {
 			failures++;
@@ -294,6 +403,8 @@ int main(int argc, char **argv)
 		print_result(&s, role, in, out, &res, failed);
 	}
 	fflush(stdout);
+	aimark_c2pa_signer_free(signer);
+	aimark_wm_key_free(wm_key);
 	aimark_key_free(key);
 	free(producer_from_file);
 	return failures ? TOOL_EXIT_FAILURE : TOOL_EXIT_OK;

@@ -205,6 +205,48 @@ static int signature_line(aimark_buf *out, const char *name, const aimark__secur
 	return aimark__buf_append_str(out, "\n");
 }
 
+static const char *str_of(json_t *o, const char *key)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+	return v ? v : "";
+}
+
+/* One line per layer: the few facts a person needs; --json has the rest. */
+static int layer_line(aimark_buf *out, const char *name, json_t *v)
+{
+	if (strcmp(name, "c2pa") == 0) {
+		json_t *failures = json_object_get(json_object_get(v, "codes"), "failure");
+		RETURN_IF_ERR(aimark__buf_printf(out, "  %-12s %s", "c2pa", str_of(v, "state")));
+		json_t *signer = json_object_get(v, "signer");
+		if (json_is_object(signer))
+			RETURN_IF_ERR(aimark__buf_printf(out, " (signed by O=%s, %s)", str_of(signer, "organization"),
+							 json_is_true(json_object_get(signer, "trusted")) ? "trusted" : "not trusted"));
+		for (size_t i = 0; i < json_array_size(failures); i++)
+			RETURN_IF_ERR(aimark__buf_printf(out, "%s%s", i ? ", " : "; failures: ", str_of(json_array_get(failures, i), "code")));
+		return aimark__buf_append_str(out, "\n");
+	}
+	if (json_is_object(v) && json_object_get(v, "detected")) {
+		int detected = json_is_true(json_object_get(v, "detected"));
+		RETURN_IF_ERR(aimark__buf_printf(out, "  %-12s %s", name, detected ? "detected" : "not detected"));
+		if (detected && *str_of(v, "kind"))
+			RETURN_IF_ERR(aimark__buf_printf(out, " (%s)", str_of(v, "kind")));
+		if (detected && *str_of(v, "payload"))
+			RETURN_IF_ERR(aimark__buf_printf(out, ", payload %s%s", str_of(v, "payload"),
+							 json_is_true(json_object_get(v, "authenticated")) ? " (authenticated)" : ""));
+		json_t *pfa = json_object_get(v, "false_alarm_probability");
+		if (detected && json_is_number(pfa))
+			RETURN_IF_ERR(aimark__buf_printf(out, ", false-alarm probability %.3g", json_number_value(pfa)));
+		if (*str_of(v, "agreement"))
+			RETURN_IF_ERR(aimark__buf_printf(out, "; %s", str_of(v, "agreement")));
+		return aimark__buf_append_str(out, "\n");
+	}
+	char *text = json_dumps(v, JSON_COMPACT);
+	RETURN_ENOMEM_IF_NULL(text);
+	int rc = aimark__buf_printf(out, "  %-12s %s\n", name, text);
+	free(text);
+	return rc;
+}
+
 int aimark_report_to_text(const aimark_report *r, aimark_buf *out)
 {
 	RETURN_IF(r == NULL || out == NULL, AIMARK_EINVAL, "report: NULL argument");
@@ -233,13 +275,8 @@ int aimark_report_to_text(const aimark_report *r, aimark_buf *out)
 	}
 	const char *key;
 	json_t *value;
-	json_object_foreach(r->layers, key, value) {
-		char *text = json_dumps(value, JSON_COMPACT);
-		RETURN_ENOMEM_IF_NULL(text);
-		int rc = aimark__buf_printf(out, "  %-12s %s\n", key, text);
-		free(text);
-		RETURN_IF_ERR(rc);
-	}
+	json_object_foreach(r->layers, key, value)
+		RETURN_IF_ERR(layer_line(out, key, value));
 	size_t n = aimark_findings_count(r->findings);
 	if (n)
 		RETURN_IF_ERR(aimark__buf_append_str(out, "  findings:\n"));
