@@ -95,6 +95,12 @@ typedef struct aimark__format_ops {
 const aimark__format_ops *aimark__format_find(const char *name);
 /* Detects by content; NULL when no format matches. */
 const aimark__format_ops *aimark__format_detect(aimark_source *src);
+/*
+ * The next format after `after` (in registry order) whose probe matches:
+ * for a file whose first match declines it (read() returns
+ * AIMARK_EUNSUPPORTED, e.g. a FLAC stream behind an ID3 tag).
+ */
+const aimark__format_ops *aimark__format_detect_after(aimark_source *src, const aimark__format_ops *after);
 
 /* meta helpers */
 void aimark__meta_init(aimark__meta *meta, aimark_findings *findings);

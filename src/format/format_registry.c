@@ -34,12 +34,23 @@ const aimark__format_ops *aimark__format_find(const char *name)
 
 const aimark__format_ops *aimark__format_detect(aimark_source *src)
 {
+	return aimark__format_detect_after(src, NULL);
+}
+
+const aimark__format_ops *aimark__format_detect_after(aimark_source *src, const aimark__format_ops *after)
+{
 	unsigned char head[PROBE_BYTES];
 	uint64_t size = aimark_source_size(src);
 	size_t n = size < PROBE_BYTES ? (size_t)size : PROBE_BYTES;
 	if (aimark_source_read(src, 0, head, n) != 0)
 		return NULL;
-	for (size_t i = 0; i < N_FORMATS; i++)
+	size_t i = 0;
+	if (after != NULL) {
+		while (i < N_FORMATS && g_formats[i] != after)
+			i++;
+		i++;
+	}
+	for (; i < N_FORMATS; i++)
 		if (g_formats[i]->probe(head, n))
 			return g_formats[i];
 	return NULL;

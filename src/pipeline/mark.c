@@ -195,22 +195,23 @@ static int provider_get(void *vctx, const aimark__label_write **out)
  * labelled file to `out` (not committed). *label_out receives the label
  * written (for the C2PA stage) when not NULL.
  */
-static int metadata_stage(aimark_source *in, const aimark__format_ops *ops, aimark_sink *out, const aimark_mark_options *opts,
+static int metadata_stage(aimark_source *in, const aimark__format_ops **opsp, aimark_sink *out, const aimark_mark_options *opts,
 			  const char *produce_id, aimark_mark_result *result, aimark_label **label_out)
 {
 	aimark__meta meta;
 	aimark__meta_init(&meta, NULL);
 	aimark_label *existing = NULL;
 	const char *carrier = NULL;
-	provider_ctx p = { in, &meta, ops, opts, NULL, NULL, 0, 0, 0, AIMARK_BUF_INIT, AIMARK_BUF_INIT, { 0 } };
+	provider_ctx p = { in, &meta, *opsp, opts, NULL, NULL, 0, 0, 0, AIMARK_BUF_INIT, AIMARK_BUF_INIT, { 0 } };
 	aimark_findings *findings = NULL;
 	aimark_mark_options with_id = *opts;
 	with_id.produce_id = produce_id;
 	int rc = aimark_findings_new(&findings);
 	meta.findings = findings;
-	meta.format = ops->name;
 	if (rc == 0)
-		rc = ops->read(in, &meta);
+		rc = aimark__pipeline_read(in, opts->format, opsp, &meta);
+	const aimark__format_ops *ops = *opsp;
+	p.ops = ops;
 	if (rc == 0)
 		rc = aimark__pipeline_primary_label(&meta, findings, &existing, &carrier);
 	if (rc == 0 && aimark_findings_has(findings, "conflicting-labels") && opts->role == AIMARK_ROLE_PROPAGATOR)
@@ -243,7 +244,7 @@ static int metadata_stage(aimark_source *in, const aimark__format_ops *ops, aima
 }
 
 /* The C2PA stage: the labelled bytes get a manifest whose hard binding covers them, then go to `out`. */
-static int c2pa_stage(aimark_source *in, const aimark__format_ops *ops, aimark_sink *out, const aimark_mark_options *opts,
+static int c2pa_stage(aimark_source *in, const aimark__format_ops **ops, aimark_sink *out, const aimark_mark_options *opts,
 		      const char *produce_id, aimark_mark_result *result)
 {
 	aimark_buf labelled = AIMARK_BUF_INIT, signed_file = AIMARK_BUF_INIT;
@@ -253,7 +254,7 @@ static int c2pa_stage(aimark_source *in, const aimark__format_ops *ops, aimark_s
 	if (rc == 0)
 		rc = metadata_stage(in, ops, staging, opts, produce_id, result, &label);
 	if (rc == 0)
-		rc = aimark__c2pa_embed(ops->name, labelled.ptr, labelled.size, opts->c2pa_signer, label, &signed_file);
+		rc = aimark__c2pa_embed((*ops)->name, labelled.ptr, labelled.size, opts->c2pa_signer, label, &signed_file);
 	if (rc == 0)
 		rc = aimark_sink_write(out, signed_file.ptr, signed_file.size);
 	aimark_sink_free(staging);
@@ -302,8 +303,8 @@ static int mark_with_hint(aimark_source *in, aimark_sink *out, const aimark_mark
 		rc = aimark_source_new_memory(&staged, content.ptr, content.size);
 	aimark_source *src = staged ? staged : in;
 	if (rc == 0)
-		rc = opts->layers & AIMARK_LAYER_C2PA ? c2pa_stage(src, ops, out, opts, produce_id, result)
-						      : metadata_stage(src, ops, out, opts, produce_id, result, NULL);
+		rc = opts->layers & AIMARK_LAYER_C2PA ? c2pa_stage(src, &ops, out, opts, produce_id, result)
+						      : metadata_stage(src, &ops, out, opts, produce_id, result, NULL);
 	if (rc == 0)
 		rc = aimark_sink_commit(out);
 	if (rc < 0 && strncmp(aimark_error_last(), aimark_source_name(in), strlen(aimark_source_name(in))) != 0)

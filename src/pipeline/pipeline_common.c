@@ -26,6 +26,43 @@ const aimark__format_ops *aimark__pipeline_format(aimark_source *src, const char
 	return ops;
 }
 
+static int is_text_format(const char *name)
+{
+	return strcmp(name, "text") == 0 || strcmp(name, "markdown") == 0 || strcmp(name, "html") == 0;
+}
+
+int aimark__pipeline_read(aimark_source *src, const char *forced, const aimark__format_ops **ops, aimark__meta *meta)
+{
+	meta->format = (*ops)->name;
+	int rc = (*ops)->read(src, meta);
+	if (rc != AIMARK_EUNSUPPORTED || forced != NULL)
+		return rc;
+	/*
+	 * The detected format declined the file (e.g. the MP3 reader finds FLAC
+	 * behind an ID3 tag): let every other reader try it, in registry order.
+	 */
+	const aimark__format_ops *declined = *ops;
+	aimark_findings *findings = meta->findings;
+	for (size_t i = 0; i < aimark_format_count(); i++) {
+		const aimark__format_ops *next = aimark__format_find(aimark_format_name(i));
+		/* Text formats accept almost any bytes: they are chosen by name, never as a fallback. */
+		if (next == NULL || next == declined || is_text_format(next->name))
+			continue;
+		aimark__meta_dispose(meta);
+		aimark__meta_init(meta, findings);
+		meta->format = next->name;
+		if (next->read(src, meta) == 0) {
+			aimark_error_clear();
+			*ops = next;
+			return 0;
+		}
+	}
+	aimark__meta_dispose(meta);
+	aimark__meta_init(meta, findings);
+	meta->format = declined->name;
+	return declined->read(src, meta); /* again, for its message */
+}
+
 static int hash_update(void *ctx, const void *data, size_t len)
 {
 	return aimark__hash_update(ctx, data, len);

@@ -17,6 +17,13 @@
  */
 const aimark__format_ops *aimark__pipeline_format(aimark_source *src, const char *format, const char *path_hint);
 
+/*
+ * Runs (*ops)->read; when the detected format declines the file
+ * (AIMARK_EUNSUPPORTED) and no format was forced, tries the next format whose
+ * probe matches, updating *ops.
+ */
+int aimark__pipeline_read(aimark_source *src, const char *forced, const aimark__format_ops **ops, aimark__meta *meta);
+
 /* Digest of the essence ranges of `src` with `alg`. */
 int aimark__pipeline_essence_digest(aimark_source *src, const aimark__meta *meta, aimark__hash_alg alg,
 				    unsigned char digest[AIMARK__HASH_MAX]);

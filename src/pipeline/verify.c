@@ -69,11 +69,10 @@ static int fill_report(aimark_report *r, aimark_source *src, const aimark_verify
 		aimark_error_clear();
 		return r->error ? 0 : aimark__error_set(AIMARK_ENOMEM, "out of memory");
 	}
-	r->format = ops->name;
 	aimark__meta meta;
 	aimark__meta_init(&meta, r->findings);
-	meta.format = ops->name;
-	int rc = ops->read(src, &meta);
+	int rc = aimark__pipeline_read(src, opts->format, &ops, &meta);
+	r->format = ops->name;
 	if (rc == AIMARK_EFORMAT || rc == AIMARK_ELIMIT || rc == AIMARK_EUNSUPPORTED) {
 		r->verdict = AIMARK_VERDICT_ERROR;
 		r->error = aimark__strdup(aimark_error_last());

@@ -480,6 +480,24 @@ static void test_bad_labels(void **state)
 	free(png);
 }
 
+/* A file whose first matching format declines it is read by the format that accepts it. */
+static void test_declined_format_falls_back(void **state)
+{
+	fixture *f = *state;
+	size_t len;
+	unsigned char *in = tu_read_file(TU_DATA("flac/id3-prefixed.flac"), &len);
+	aimark_buf out = AIMARK_BUF_INIT;
+	aimark_mark_result res;
+	mark_ok(f, in, len, &out, &res);
+	assert_string_equal(res.format, "flac");
+	aimark_report *r = verify_buf(&out, f->trust);
+	assert_string_equal(aimark_report_format(r), "flac");
+	assert_int_equal(aimark_report_verdict(r), AIMARK_VERDICT_AUTHENTIC);
+	aimark_report_free(r);
+	aimark_buf_dispose(&out);
+	free(in);
+}
+
 /* ---- allocation-failure injection through the allocator hook ---- */
 static long g_fail_at, g_count;
 static void *failing_malloc(size_t n, void *u) { (void)u; return ++g_count == g_fail_at ? NULL : malloc(n); }
@@ -535,6 +553,7 @@ int main(void)
 		cmocka_unit_test(test_vendor_samples),
 		cmocka_unit_test(test_propagate_vendor_file),
 		cmocka_unit_test(test_bad_labels),
+		cmocka_unit_test(test_declined_format_falls_back),
 		cmocka_unit_test(test_allocation_failures),
 	};
 	return cmocka_run_group_tests_name("pipeline", tests, setup, teardown);
