@@ -45,6 +45,7 @@ static void usage(FILE *out)
 		"                          repeatable (as aimark-verify --trust; a key directory's\n"
 		"                          c2pa-root.pem is also a C2PA trust anchor)\n"
 		"      --c2pa-trust PEM    trust the C2PA root certificates in PEM; repeatable\n"
+		"      --key DIR           detect watermarks with DIR/watermark.key; repeatable\n"
 		"      --layers LIST       layers to check: metadata, c2pa, watermark, explicit or all,\n"
 		"                          comma-separated (default: metadata,c2pa,watermark; explicit-label\n"
 		"                          detection decodes every file, so it is opt-in here)\n"
@@ -452,7 +453,7 @@ static int write_summary_json(const scan *sc, const tool_walk *w, double elapsed
 
 static int parse_args(scan *sc, int argc, char **argv, tool_trust *trust, int *exit_now)
 {
-	enum { OPT_SUMMARY_JSON = 256, OPT_PROGRESS, OPT_FORCE, OPT_C2PA_TRUST, OPT_LAYERS };
+	enum { OPT_SUMMARY_JSON = 256, OPT_PROGRESS, OPT_FORCE, OPT_C2PA_TRUST, OPT_LAYERS, OPT_KEY };
 	static const struct option longopts[] = {
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "jsonl", required_argument, NULL, 'o' },
@@ -461,6 +462,7 @@ static int parse_args(scan *sc, int argc, char **argv, tool_trust *trust, int *e
 		{ "trust", required_argument, NULL, 't' },
 		{ "c2pa-trust", required_argument, NULL, OPT_C2PA_TRUST },
 		{ "layers", required_argument, NULL, OPT_LAYERS },
+		{ "key", required_argument, NULL, OPT_KEY },
 		{ "summary-json", required_argument, NULL, OPT_SUMMARY_JSON },
 		{ "follow-symlinks", no_argument, NULL, 'L' },
 		{ "progress", no_argument, NULL, OPT_PROGRESS },
@@ -485,6 +487,12 @@ static int parse_args(scan *sc, int argc, char **argv, tool_trust *trust, int *e
 		case 't':
 		case OPT_C2PA_TRUST:
 			if ((c == 't' ? tool_trust_add(trust, optarg) : tool_trust_add_c2pa(trust, optarg)) != 0) {
+				*exit_now = TOOL_EXIT_FAILURE;
+				return -1;
+			}
+			break;
+		case OPT_KEY:
+			if (tool_trust_add_watermark_key(trust, optarg) != 0) {
 				*exit_now = TOOL_EXIT_FAILURE;
 				return -1;
 			}

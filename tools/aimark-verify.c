@@ -19,7 +19,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: aimark-verify [--json [--pretty]] [--trust PUBKEY_OR_DIR]... [--c2pa-trust PEM]...\n"
-		"                     [--layers LIST] [--quiet] FILE...\n"
+		"                     [--key DIR]... [--layers LIST] [--quiet] FILE...\n"
 		"\n"
 		"Checks the GB 45438 metadata label of each FILE: is it labelled, by whom,\n"
 		"does its signature verify with a key you trust, and is the content unchanged.\n"
@@ -32,6 +32,8 @@ static void usage(FILE *out)
 		"                    A key directory's C2PA root (c2pa-root.pem) is also trusted\n"
 		"                    as a C2PA anchor\n"
 		"      --c2pa-trust PEM  trust the C2PA root certificates in PEM; repeatable\n"
+		"  -k, --key DIR     detect the invisible watermark with DIR/watermark.key (a\n"
+		"                    producer's secret); repeatable: all keys are tried in one pass\n"
 		"      --layers LIST  check only these layers: metadata, c2pa, watermark, explicit,\n"
 		"                    comma-separated, or all (default); metadata is always checked\n"
 		"  -j, --json        print the report as JSON (one object per line with several files)\n"
@@ -99,13 +101,14 @@ static int print_report(const settings *s, const aimark_report *r, const char *p
 int main(int argc, char **argv)
 {
 	tool_init("aimark-verify");
-	enum { OPT_PRETTY = 256, OPT_C2PA_TRUST, OPT_LAYERS };
+	enum { OPT_PRETTY = 256, OPT_C2PA_TRUST, OPT_LAYERS, OPT_KEY };
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "pretty", no_argument, NULL, OPT_PRETTY },
 		{ "trust", required_argument, NULL, 't' },
 		{ "c2pa-trust", required_argument, NULL, OPT_C2PA_TRUST },
 		{ "layers", required_argument, NULL, OPT_LAYERS },
+		{ "key", required_argument, NULL, OPT_KEY },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -116,7 +119,7 @@ int main(int argc, char **argv)
 	if (tool_trust_init(&trust) != 0)
 		return VERIFY_EXIT_ERROR;
 	int c, exit_code = VERIFY_EXIT_AUTHENTIC;
-	while ((c = getopt_long(argc, argv, "jt:qhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jt:k:qhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j': s.json = 1; break;
 		case OPT_PRETTY: s.pretty = 1; break;
@@ -124,8 +127,13 @@ int main(int argc, char **argv)
 		case 't':
 		case OPT_C2PA_TRUST:
 		case OPT_LAYERS:
+		case OPT_KEY:
+		case 'k':
+			if (c == 'k')
+				c = OPT_KEY;
 			if ((c == 't' ? tool_trust_add(&trust, optarg)
-				      : c == OPT_C2PA_TRUST ? tool_trust_add_c2pa(&trust, optarg) : tool_trust_set_layers(&trust, optarg)) != 0) {
+				      : c == OPT_C2PA_TRUST ? tool_trust_add_c2pa(&trust, optarg)
+				      : c == OPT_KEY ? tool_trust_add_watermark_key(&trust, optarg) : tool_trust_set_layers(&trust, optarg)) != 0) {
 				tool_trust_free(&trust);
 				return VERIFY_EXIT_ERROR;
 			}

@@ -4,6 +4,7 @@
 
 #include "aimark/label.h"
 #include "aimark/mark.h"
+#include "aimark/verify.h"
 #include "crypto/crypto.h"
 #include "format/format.h"
 
@@ -37,6 +38,14 @@ int aimark__pipeline_essence_digest(aimark_source *src, const aimark__meta *meta
 int aimark__pipeline_primary_label(const aimark__meta *meta, aimark_findings *findings, aimark_label **out,
 				   const char **carrier);
 
+enum { AIMARK__MODALITY_OTHER = 0, AIMARK__MODALITY_IMAGE, AIMARK__MODALITY_AUDIO, AIMARK__MODALITY_TEXT };
+
+/* The modality of a container format name: which explicit-label and watermark engines apply. */
+int aimark__modality_of(const char *format);
+
+/* The watermark payload bound to a label: the first 8 bytes of SHA-256 of the ProduceID. */
+int aimark__watermark_payload(const char *produce_id, unsigned char payload[8]);
+
 /*
  * Runs the layers that change the content (explicit label, watermark) when
  * `o->layers` asks for them. Returns 0 when nothing changed, 1 when `out`
@@ -45,5 +54,9 @@ int aimark__pipeline_primary_label(const aimark__meta *meta, aimark_findings *fi
  */
 int aimark__content_stage(aimark_source *in, const aimark__format_ops *ops, const aimark_mark_options *o,
 			  const char *produce_id, aimark_buf *out);
+
+/* Explicit-label and watermark detection for the report (defined in verify_content.c). */
+struct aimark_report;
+int aimark__verify_content_layers(struct aimark_report *r, aimark_source *src, const aimark_verify_options *o);
 
 #endif

@@ -123,6 +123,7 @@ static int wants(const aimark_verify_options *o, unsigned int layer)
 /* The layers besides the metadata label; each adds its object to the report. */
 static int verify_layers(aimark_report *r, aimark_source *src, const aimark_verify_options *o)
 {
+	RETURN_IF_ERR(aimark__verify_content_layers(r, src, o));
 	if (wants(o, AIMARK_LAYER_C2PA)) {
 		json_t *c2pa = NULL;
 		RETURN_IF_ERR(aimark__c2pa_verify(src, r->format, o->c2pa_trust_anchors, &c2pa));

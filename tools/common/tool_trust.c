@@ -85,6 +85,24 @@ int tool_trust_set_layers(tool_trust *t, const char *list)
 	return 0;
 }
 
+int tool_trust_add_watermark_key(tool_trust *t, const char *dir)
+{
+	aimark_wm_key *key = NULL;
+	if (aimark_keydir_load_watermark(&key, dir) != 0) {
+		tool_error_lib(dir);
+		return -1;
+	}
+	aimark_wm_key **p = realloc(t->wm_keys, (t->n_wm_keys + 1) * sizeof *p);
+	if (p == NULL) {
+		aimark_wm_key_free(key);
+		tool_error(dir, "out of memory");
+		return -1;
+	}
+	t->wm_keys = p;
+	t->wm_keys[t->n_wm_keys++] = key;
+	return 0;
+}
+
 /* Several anchor files become one bundle file, since the library takes one path. */
 static int write_bundle(tool_trust *t)
 {
@@ -123,6 +141,8 @@ int tool_trust_apply(tool_trust *t, aimark_verify_options *opts)
 {
 	opts->trust = t->keys;
 	opts->layers = t->layers;
+	opts->watermark_keys = (const aimark_wm_key *const *)t->wm_keys;
+	opts->n_watermark_keys = t->n_wm_keys;
 	if (t->n_c2pa_roots == 1)
 		opts->c2pa_trust_anchors = t->c2pa_roots[0];
 	else if (t->n_c2pa_roots > 1) {
@@ -139,6 +159,9 @@ void tool_trust_free(tool_trust *t)
 	for (size_t i = 0; i < t->n_c2pa_roots; i++)
 		free(t->c2pa_roots[i]);
 	free(t->c2pa_roots);
+	for (size_t i = 0; i < t->n_wm_keys; i++)
+		aimark_wm_key_free(t->wm_keys[i]);
+	free(t->wm_keys);
 	if (t->c2pa_bundle) {
 		unlink(t->c2pa_bundle);
 		free(t->c2pa_bundle);

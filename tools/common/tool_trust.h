@@ -5,6 +5,7 @@
  *                      (c2pa-root.pem) is also taken as a C2PA trust anchor
  *   --c2pa-trust PEM   a C2PA trust-anchor bundle
  *   --layers LIST      which layers to check (metadata is always checked)
+ *   --key DIR          a key directory whose secret watermark key detects marks
  *
  * THREAD SAFETY: built on one thread; the verify options it fills may then
  * be shared by worker threads.
@@ -20,6 +21,8 @@ typedef struct tool_trust {
 	size_t n_c2pa_roots;
 	char *c2pa_bundle;      /* a temporary bundle when several roots were given */
 	unsigned int layers;    /* AIMARK_LAYER_* bits, 0 for all */
+	aimark_wm_key **wm_keys; /* watermark keys to try */
+	size_t n_wm_keys;
 } tool_trust;
 
 /* Returns 0, or -1 after printing why. */
@@ -27,6 +30,7 @@ int tool_trust_init(tool_trust *t);
 int tool_trust_add(tool_trust *t, const char *path);        /* --trust */
 int tool_trust_add_c2pa(tool_trust *t, const char *pem);    /* --c2pa-trust */
 int tool_trust_set_layers(tool_trust *t, const char *list); /* --layers metadata,c2pa,watermark,explicit|all */
+int tool_trust_add_watermark_key(tool_trust *t, const char *dir); /* --key DIR: DIR/watermark.key */
 /* Fills the trust fields of `opts`; may write a temporary anchor bundle. Returns 0 or -1. */
 int tool_trust_apply(tool_trust *t, aimark_verify_options *opts);
 void tool_trust_free(tool_trust *t);

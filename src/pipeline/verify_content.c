@@ -1,0 +1,198 @@
+/*
+ * The content layers of aimark_verify: explicit-label and watermark
+ * detection per modality, and whether they agree with the metadata label.
+ */
+#include <string.h>
+
+#include "codec/audio_codec.h"
+#include "codec/image_codec.h"
+#include "core/findings_internal.h"
+#include "core/hex.h"
+#include "core/internal.h"
+#include "core/io_internal.h"
+#include "label/explicit_audio.h"
+#include "label/explicit_image.h"
+#include "pipeline_internal.h"
+#include "report_internal.h"
+#include "text/text_stage.h"
+#include "wm/wm_audio.h"
+#include "wm/wm_image.h"
+
+#define MAX_CONTENT_FILE (UINT64_C(1) << 31)
+
+static int wants(const aimark_verify_options *o, unsigned int layer)
+{
+	return o->layers == 0 || (o->layers & layer) != 0;
+}
+
+static json_t *result_json(const aimark_wm_result *res, const aimark_verify_options *o)
+{
+	json_t *w = json_object();
+	if (w == NULL)
+		return NULL;
+	json_object_set_new(w, "detected", json_boolean(res->detected));
+	if (res->detected) {
+		aimark_buf hex = AIMARK_BUF_INIT;
+		if (aimark__hex_encode(res->payload, sizeof res->payload, 0, &hex) == 0)
+			json_object_set_new(w, "payload", json_string((const char *)hex.ptr));
+		aimark_buf_dispose(&hex);
+		json_object_set_new(w, "authenticated", json_boolean(res->authenticated));
+		char id[AIMARK_WM_KEY_ID_LEN + 1];
+		if (res->key_index >= 0 && (size_t)res->key_index < o->n_watermark_keys &&
+		    aimark_wm_key_id(o->watermark_keys[res->key_index], id) == 0)
+			json_object_set_new(w, "key_id", json_string(id));
+	}
+	json_object_set_new(w, "false_alarm_probability", json_real(res->false_alarm_probability));
+	json_object_set_new(w, "score", json_real(res->score));
+	return w;
+}
+
+/* Compares the watermark with the metadata label: the layers bind through the ProduceID. */
+static int agreement(aimark_report *r, json_t *w)
+{
+	int detected = json_is_true(json_object_get(w, "detected"));
+	int authenticated = json_is_true(json_object_get(w, "authenticated"));
+	const char *payload = json_string_value(json_object_get(w, "payload"));
+	const char *id = r->label ? aimark_label_get(r->label, AIMARK_FIELD_PRODUCE_ID) : NULL;
+	if (!detected) {
+		if (r->label)
+			json_object_set_new(w, "agreement", json_string("label present; no watermark of the given keys"));
+		return 0;
+	}
+	if (id == NULL || *id == '\0') {
+		json_object_set_new(w, "agreement", json_string("metadata label stripped; the watermark still marks this as AI content"));
+		return aimark__findings_add(r->findings, AIMARK_SEVERITY_WARNING, "label-stripped",
+					    "no metadata label, but a watermark of a trusted producer key is present");
+	}
+	unsigned char expected[8];
+	RETURN_IF_ERR(aimark__watermark_payload(id, expected));
+	aimark_buf hex = AIMARK_BUF_INIT;
+	RETURN_IF_ERR(aimark__hex_encode(expected, 8, 0, &hex));
+	int match = authenticated && payload && strcmp(payload, (const char *)hex.ptr) == 0;
+	aimark_buf_dispose(&hex);
+	json_object_set_new(w, "matches_label", json_boolean(match));
+	json_object_set_new(w, "agreement", json_string(match ? "the watermark matches the label's ProduceID"
+							     : "the watermark does not match the label's ProduceID"));
+	if (!match)
+		return aimark__findings_add(r->findings, AIMARK_SEVERITY_WARNING, "watermark-label-mismatch",
+					    "the watermark's payload is not bound to this label's ProduceID (label moved or replaced?)");
+	return 0;
+}
+
+static int attach(aimark_report *r, const char *name, json_t *obj)
+{
+	RETURN_IF(obj == NULL, AIMARK_ENOMEM, "out of memory");
+	return json_object_set_new(r->layers, name, obj) == 0 ? 0 : aimark__error_set(AIMARK_ENOMEM, "out of memory");
+}
+
+/* Detection failures on content the codec cannot handle are findings, not a failed verification. */
+static int note_failure(aimark_report *r, const char *layer, int rc)
+{
+	if (rc == AIMARK_ENOMEM)
+		return rc;
+	int frc = aimark__findings_add(r->findings, AIMARK_SEVERITY_INFO, "layer-not-checked", "%s: %s", layer, aimark_error_last());
+	aimark_error_clear();
+	return frc;
+}
+
+static int check_image(aimark_report *r, const unsigned char *data, size_t len, const aimark_verify_options *o, int explicit_label,
+		       int watermark)
+{
+	aimark__image img;
+	int rc = aimark__image_decode(data, len, r->format, &img, NULL);
+	if (rc < 0)
+		return note_failure(r, "image decode", rc);
+	if (explicit_label) {
+		json_t *e = NULL;
+		rc = aimark__explicit_image_detect(&img, NULL, &e);
+		rc = rc < 0 ? note_failure(r, "explicit", rc) : attach(r, "explicit", e);
+	}
+	if (rc == 0 && watermark) {
+		aimark_wm_result res;
+		rc = aimark__wm_image_detect(&img, o->watermark_keys, o->n_watermark_keys, &res);
+		if (rc < 0)
+			rc = note_failure(r, "watermark", rc);
+		else {
+			json_t *w = result_json(&res, o);
+			rc = attach(r, "watermark", w);
+			if (rc == 0)
+				rc = agreement(r, w);
+		}
+	}
+	aimark__image_dispose(&img);
+	return rc;
+}
+
+static int check_audio(aimark_report *r, const unsigned char *data, size_t len, const aimark_verify_options *o, int explicit_label,
+		       int watermark)
+{
+	int rc = 0;
+	if (explicit_label) {
+		json_t *e = NULL;
+		rc = aimark__explicit_audio_detect(data, len, r->format, &e);
+		rc = rc < 0 ? note_failure(r, "explicit", rc) : attach(r, "explicit", e);
+	}
+	if (rc == 0 && watermark) {
+		aimark__audio pcm;
+		rc = aimark__audio_decode(data, len, r->format, &pcm, NULL);
+		if (rc < 0)
+			return note_failure(r, "audio decode", rc);
+		aimark_wm_result res;
+		rc = aimark__wm_audio_detect(pcm.samples, pcm.frames, pcm.sample_rate, pcm.channels, o->watermark_keys,
+					     o->n_watermark_keys, &res);
+		aimark__audio_dispose(&pcm);
+		if (rc < 0)
+			return note_failure(r, "watermark", rc);
+		json_t *w = result_json(&res, o);
+		rc = attach(r, "watermark", w);
+		if (rc == 0)
+			rc = agreement(r, w);
+	}
+	return rc;
+}
+
+static int check_text(aimark_report *r, const unsigned char *data, size_t len, const aimark_verify_options *o, int explicit_label,
+		      int watermark)
+{
+	json_t *e = NULL, *w = NULL;
+	int rc = aimark__text_detect(data, len, r->format, o->watermark_keys, watermark ? o->n_watermark_keys : 0, &e, &w);
+	if (rc < 0)
+		return note_failure(r, "text", rc);
+	if (explicit_label)
+		rc = attach(r, "explicit", e);
+	else
+		json_decref(e);
+	if (rc == 0 && watermark) {
+		rc = attach(r, "watermark", w);
+		if (rc == 0)
+			rc = agreement(r, w);
+	} else {
+		json_decref(w);
+	}
+	return rc;
+}
+
+int aimark__verify_content_layers(aimark_report *r, aimark_source *src, const aimark_verify_options *o)
+{
+	int modality = aimark__modality_of(r->format);
+	int explicit_label = wants(o, AIMARK_LAYER_EXPLICIT);
+	int watermark = wants(o, AIMARK_LAYER_WATERMARK) && o->n_watermark_keys > 0;
+	if (modality == AIMARK__MODALITY_OTHER || (!explicit_label && !watermark))
+		return 0;
+	aimark_buf storage = AIMARK_BUF_INIT;
+	const unsigned char *data = NULL;
+	int rc = aimark__source_load(src, MAX_CONTENT_FILE, &storage, &data);
+	if (rc < 0) {
+		aimark_buf_dispose(&storage);
+		return note_failure(r, "content", rc);
+	}
+	size_t len = (size_t)aimark_source_size(src);
+	if (modality == AIMARK__MODALITY_IMAGE)
+		rc = check_image(r, data, len, o, explicit_label, watermark);
+	else if (modality == AIMARK__MODALITY_AUDIO)
+		rc = check_audio(r, data, len, o, explicit_label, watermark);
+	else
+		rc = check_text(r, data, len, o, explicit_label, watermark);
+	aimark_buf_dispose(&storage);
+	return rc;
+}
