@@ -17,6 +17,7 @@
 #include "mark.h"
 #include "verify.h"
 #include "watermark.h"
+#include "watermark_audio.h"
 #include "c2pa.h"
 
 #endif

@@ -1,0 +1,509 @@
+/*
+ * bench_wm_audio: the audio watermark benchmark's measuring tool. WAV in and
+ * out only (bench/wm_audio.sh converts everything else with ffmpeg and sox).
+ *
+ *   bench_wm_audio embed IN.wav OUT.wav [strength]     mark with the bench key and payload; prints SNR
+ *   bench_wm_audio detect FILE.wav...                  one result line per file
+ *   bench_wm_audio quality ORIG.wav MARKED.wav         SNR, segmental SNR, log-spectral distance
+ *   bench_wm_audio speed FILE.wav [reps]               embed and detect in multiples of real time
+ *   bench_wm_audio fa TRIALS SECONDS FILE.wav...       false alarms: random keys on unmarked excerpts
+ *   bench_wm_audio memory FILE.wav MINUTES             peak RSS of streaming embed + detect over a long stream
+ *
+ * Single-threaded. The bench key and payload are fixed so that files marked
+ * in one step can be attacked and checked in another.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "aimark/aimark.h"
+#include "aimark/watermark_audio.h"
+#include "wm/wm_audio.h"
+
+static const unsigned char BENCH_KEY[32] = "aimark audio watermark bench ke";
+static const unsigned char BENCH_PAYLOAD[8] = { 0xa1, 0x5e, 0x07, 0x42, 0x9c, 0x33, 0xd0, 0x18 };
+
+typedef struct wav {
+	float *s;
+	size_t frames;
+	unsigned rate, channels, bits, is_float;
+} wav;
+
+static uint32_t le32(const unsigned char *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
+static uint16_t le16(const unsigned char *p) { return (uint16_t)(p[0] | p[1] << 8); }
+
+static int wav_read(const char *path, wav *w)
+{
+	memset(w, 0, sizeof *w);
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return -1;
+	fseek(f, 0, SEEK_END);
+	long len = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	unsigned char *d = malloc((size_t)len);
+	if (!d || fread(d, 1, (size_t)len, f) != (size_t)len) {
+		fclose(f);
+		free(d);
+		return -1;
+	}
+	fclose(f);
+	int rc = -1;
+	if (len < 12 || memcmp(d, "RIFF", 4) || memcmp(d + 8, "WAVE", 4))
+		goto out;
+	size_t pos = 12, data_off = 0, data_len = 0;
+	unsigned fmt = 0;
+	while (pos + 8 <= (size_t)len) {
+		uint32_t cl = le32(d + pos + 4);
+		if (!memcmp(d + pos, "fmt ", 4) && cl >= 16 && pos + 8 + cl <= (size_t)len) {
+			fmt = le16(d + pos + 8);
+			w->channels = le16(d + pos + 10);
+			w->rate = le32(d + pos + 12);
+			w->bits = le16(d + pos + 22);
+			if (fmt == 0xFFFE && cl >= 26)
+				fmt = le16(d + pos + 32);
+		} else if (!memcmp(d + pos, "data", 4)) {
+			data_off = pos + 8;
+			data_len = cl;
+			if (data_off + data_len > (size_t)len || cl == 0xFFFFFFFFu)
+				data_len = (size_t)len - data_off;
+			break;
+		}
+		pos += 8 + cl + (cl & 1);
+	}
+	if (!data_off || !w->channels || (fmt != 1 && fmt != 3))
+		goto out;
+	w->is_float = fmt == 3;
+	unsigned bps = w->bits / 8;
+	if (bps == 0)
+		goto out;
+	w->frames = data_len / (bps * w->channels);
+	size_t ns = w->frames * w->channels;
+	w->s = malloc(ns * sizeof *w->s + 1);
+	if (!w->s)
+		goto out;
+	const unsigned char *p = d + data_off;
+	for (size_t i = 0; i < ns; i++, p += bps) {
+		float v = 0;
+		if (w->is_float && bps == 4) {
+			memcpy(&v, p, 4);
+		} else if (w->is_float && bps == 8) {
+			double x;
+			memcpy(&x, p, 8);
+			v = (float)x;
+		} else if (bps == 2) {
+			v = (int16_t)le16(p) / 32768.0f;
+		} else if (bps == 3) {
+			int32_t x = (int32_t)((uint32_t)p[0] << 8 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 24) >> 8;
+			v = x / 8388608.0f;
+		} else if (bps == 4) {
+			v = (float)((int32_t)le32(p) / 2147483648.0);
+		} else if (bps == 1) {
+			v = (p[0] - 128) / 128.0f;
+		}
+		w->s[i] = v;
+	}
+	rc = 0;
+out:
+	free(d);
+	return rc;
+}
+
+static void put16(FILE *f, unsigned v) { fputc(v & 255, f); fputc(v >> 8 & 255, f); }
+static void put32(FILE *f, uint32_t v) { put16(f, v & 0xffff); put16(f, v >> 16); }
+
+/* 16-bit PCM when the source was 16-bit, else 32-bit float. */
+static int wav_write(const char *path, const wav *w)
+{
+	FILE *f = fopen(path, "wb");
+	if (!f)
+		return -1;
+	int pcm16 = !w->is_float && w->bits == 16;
+	unsigned bps = pcm16 ? 2 : 4;
+	uint32_t data = (uint32_t)(w->frames * w->channels * bps);
+	fwrite("RIFF", 1, 4, f);
+	put32(f, 36 + data);
+	fwrite("WAVEfmt ", 1, 8, f);
+	put32(f, 16);
+	put16(f, pcm16 ? 1 : 3);
+	put16(f, w->channels);
+	put32(f, w->rate);
+	put32(f, w->rate * w->channels * bps);
+	put16(f, w->channels * bps);
+	put16(f, bps * 8);
+	fwrite("data", 1, 4, f);
+	put32(f, data);
+	for (size_t i = 0; i < w->frames * w->channels; i++) {
+		float v = w->s[i];
+		if (pcm16) {
+			double x = floor(v * 32768.0 + 0.5);
+			if (x > 32767)
+				x = 32767;
+			if (x < -32768)
+				x = -32768;
+			put16(f, (unsigned)(int)x & 0xffff);
+		} else {
+			fwrite(&v, 4, 1, f);
+		}
+	}
+	return fclose(f);
+}
+
+static double now(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+static aimark_wm_key *bench_key(void)
+{
+	aimark_wm_key *k = NULL;
+	if (aimark_wm_key_new(&k, BENCH_KEY) != 0) {
+		fprintf(stderr, "key: %s\n", aimark_error_last());
+		exit(2);
+	}
+	return k;
+}
+
+static void quality(const wav *a, const wav *b, double *snr, double *segsnr, double *lsd)
+{
+	size_t n = a->frames < b->frames ? a->frames : b->frames, ch = a->channels;
+	double s = 0, e = 0, seg = 0;
+	size_t nseg = 0, flen = a->rate / 50;
+	for (size_t f0 = 0; f0 + flen <= n; f0 += flen) {
+		double fs = 0, fe = 0;
+		for (size_t i = f0 * ch; i < (f0 + flen) * ch; i++) {
+			double x = a->s[i], y = b->s[i] - a->s[i];
+			fs += x * x;
+			fe += y * y;
+		}
+		s += fs;
+		e += fe;
+		if (fs > 1e-7 * flen * ch) { /* skip near-silent frames */
+			double v = 10 * log10((fs + 1e-20) / (fe + 1e-20));
+			seg += v < -10 ? -10 : v > 35 ? 35 : v;
+			nseg++;
+		}
+	}
+	*snr = 10 * log10((s + 1e-30) / (e + 1e-30));
+	*segsnr = nseg ? seg / nseg : 0;
+	/* log-spectral distance over 32 ms frames (mono mix), dB, 50 Hz..min(Nyquist, 16 kHz) */
+	size_t N = 1;
+	while (N < a->rate * 0.032)
+		N <<= 1;
+	double acc = 0;
+	size_t cnt = 0;
+	double *re = malloc(N * sizeof *re * 4);
+	for (size_t f0 = 0; f0 + N <= n; f0 += N) {
+		double ea = 0;
+		for (size_t i = 0; i < N; i++)
+			for (size_t c = 0; c < ch; c++)
+				ea += a->s[(f0 + i) * ch + c] * a->s[(f0 + i) * ch + c];
+		if (ea < 1e-6 * N)
+			continue;
+		/* DFT on a coarse set of bins (every 4th) is enough for a distance measure. */
+		double d2 = 0;
+		size_t kmax = (size_t)(N * fmin(16000.0, a->rate / 2.0) / a->rate), kb = 0;
+		for (size_t k = (size_t)(N * 50.0 / a->rate) + 1; k < kmax; k += 4, kb++) {
+			double ar = 0, ai = 0, br = 0, bi = 0;
+			for (size_t i = 0; i < N; i++) {
+				double w = 0.5 - 0.5 * cos(2 * M_PI * i / N), xa = 0, xb = 0;
+				for (size_t c = 0; c < ch; c++) {
+					xa += a->s[(f0 + i) * ch + c];
+					xb += b->s[(f0 + i) * ch + c];
+				}
+				double ph = -2 * M_PI * (double)k * i / N, cs = cos(ph), sn = sin(ph);
+				ar += w * xa * cs;
+				ai += w * xa * sn;
+				br += w * xb * cs;
+				bi += w * xb * sn;
+			}
+			double pa = ar * ar + ai * ai + 1e-12, pb = br * br + bi * bi + 1e-12;
+			double dl = 10 * log10(pa / pb);
+			d2 += dl * dl;
+		}
+		if (kb) {
+			acc += sqrt(d2 / kb);
+			cnt++;
+		}
+		f0 += 7 * N; /* sample one frame in eight: the DFT above is slow */
+	}
+	free(re);
+	*lsd = cnt ? acc / cnt : 0;
+}
+
+static int cmd_embed(int argc, char **argv)
+{
+	if (argc < 4)
+		return 2;
+	float strength = argc > 4 ? (float)atof(argv[4]) : 1.0f;
+	wav w, orig;
+	if (wav_read(argv[2], &w) || wav_read(argv[2], &orig)) {
+		fprintf(stderr, "cannot read %s\n", argv[2]);
+		return 1;
+	}
+	aimark_wm_key *k = bench_key();
+	double t0 = now();
+	int rc = aimark__wm_audio_embed(w.s, w.frames, w.rate, w.channels, k, BENCH_PAYLOAD, strength);
+	double t1 = now();
+	if (rc) {
+		fprintf(stderr, "embed: %s\n", aimark_error_last());
+		return 1;
+	}
+	if (wav_write(argv[3], &w)) {
+		fprintf(stderr, "cannot write %s\n", argv[3]);
+		return 1;
+	}
+	wav q;
+	wav_read(argv[3], &q); /* measure what was written (16-bit rounding included) */
+	double snr, seg, lsd;
+	quality(&orig, &q, &snr, &seg, &lsd);
+	double dur = (double)w.frames / w.rate;
+	printf("{\"file\":\"%s\",\"seconds\":%.2f,\"rate\":%u,\"channels\":%u,\"snr_db\":%.2f,\"segsnr_db\":%.2f,"
+	       "\"lsd_db\":%.3f,\"embed_x_realtime\":%.1f}\n",
+	       argv[2], dur, w.rate, w.channels, snr, seg, lsd, dur / (t1 - t0));
+	aimark_wm_key_free(k);
+	return 0;
+}
+
+static int cmd_quality(int argc, char **argv)
+{
+	wav a, b;
+	if (argc < 4 || wav_read(argv[2], &a) || wav_read(argv[3], &b) || a.channels != b.channels)
+		return 2;
+	double snr, seg, lsd;
+	quality(&a, &b, &snr, &seg, &lsd);
+	printf("{\"snr_db\":%.2f,\"segsnr_db\":%.2f,\"lsd_db\":%.3f}\n", snr, seg, lsd);
+	return 0;
+}
+
+static int cmd_detect(int argc, char **argv)
+{
+	aimark_wm_key *k = bench_key();
+	const aimark_wm_key *keys[1] = { k };
+	int bad = 0;
+	for (int i = 2; i < argc; i++) {
+		wav w;
+		if (wav_read(argv[i], &w)) {
+			printf("{\"file\":\"%s\",\"error\":\"unreadable\"}\n", argv[i]);
+			continue;
+		}
+		aimark_wm_audio_detector *d = NULL;
+		aimark_wm_result res;
+		aimark__wma_stats st;
+		double t0 = now();
+		int rc = aimark_wm_audio_detector_new(&d, keys, 1, w.rate, w.channels);
+		if (rc == 0)
+			rc = aimark_wm_audio_detector_feed(d, w.s, w.frames);
+		if (rc == 0)
+			rc = aimark_wm_audio_detector_result(d, &res);
+		double t1 = now();
+		if (rc) {
+			printf("{\"file\":\"%s\",\"error\":\"%s\"}\n", argv[i], aimark_error_last());
+			bad++;
+		} else {
+			aimark__wm_audio_detector_stats(d, &st);
+			int exact = res.detected && memcmp(res.payload, BENCH_PAYLOAD, 8) == 0;
+			printf("{\"file\":\"%s\",\"detected\":%d,\"exact\":%d,\"z\":%.2f,\"bit_errors\":%d,\"fa\":%.3g,"
+			       "\"decodes\":%d,\"windows\":%d,\"time_scale\":%.4f,\"freq_scale\":%.4f,\"seconds\":%.2f,\"ms\":%.1f}\n",
+			       argv[i], res.detected, exact, res.score, res.bit_errors, res.false_alarm_probability, st.decodes,
+			       st.windows, st.time_scale, st.freq_scale, (double)w.frames / w.rate, (t1 - t0) * 1e3);
+		}
+		aimark_wm_audio_detector_free(d);
+		free(w.s);
+	}
+	aimark_wm_key_free(k);
+	return bad ? 1 : 0;
+}
+
+static int cmd_speed(int argc, char **argv)
+{
+	wav w;
+	if (argc < 3 || wav_read(argv[2], &w))
+		return 2;
+	int reps = argc > 3 ? atoi(argv[3]) : 5;
+	aimark_wm_key *k = bench_key();
+	const aimark_wm_key *keys[1] = { k };
+	float *copy = malloc(w.frames * w.channels * sizeof *copy);
+	double dur = (double)w.frames / w.rate, best_e = 1e9, best_d = 1e9;
+	for (int r = 0; r < reps; r++) {
+		memcpy(copy, w.s, w.frames * w.channels * sizeof *copy);
+		double t0 = now();
+		if (aimark__wm_audio_embed(copy, w.frames, w.rate, w.channels, k, BENCH_PAYLOAD, 1.0f))
+			return 1;
+		double t1 = now();
+		if (t1 - t0 < best_e)
+			best_e = t1 - t0;
+	}
+	/* Detection cost on unmarked audio: the whole file is searched (no early exit). */
+	for (int r = 0; r < reps; r++) {
+		aimark_wm_result res;
+		double t0 = now();
+		if (aimark__wm_audio_detect(w.s, w.frames, w.rate, w.channels, keys, 1, &res))
+			return 1;
+		double t1 = now();
+		if (t1 - t0 < best_d)
+			best_d = t1 - t0;
+	}
+	/* ... and on marked audio (stops at the first authenticated window). */
+	double best_m = 1e9;
+	for (int r = 0; r < reps; r++) {
+		aimark_wm_result res;
+		double t0 = now();
+		if (aimark__wm_audio_detect(copy, w.frames, w.rate, w.channels, keys, 1, &res))
+			return 1;
+		double t1 = now();
+		if (t1 - t0 < best_m)
+			best_m = t1 - t0;
+	}
+	printf("{\"file\":\"%s\",\"seconds\":%.1f,\"rate\":%u,\"channels\":%u,\"embed_x_realtime\":%.0f,"
+	       "\"detect_unmarked_x_realtime\":%.0f,\"detect_marked_x_realtime\":%.0f}\n",
+	       argv[2], dur, w.rate, w.channels, dur / best_e, dur / best_d, dur / best_m);
+	free(copy);
+	aimark_wm_key_free(k);
+	return 0;
+}
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+static uint64_t rng(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+static int cmd_fa(int argc, char **argv)
+{
+	if (argc < 5)
+		return 2;
+	long trials = atol(argv[2]);
+	double secs = atof(argv[3]);
+	int nf = argc - 4;
+	wav *ws = calloc((size_t)nf, sizeof *ws);
+	for (int i = 0; i < nf; i++)
+		if (wav_read(argv[4 + i], &ws[i]))
+			return 1;
+	long detections = 0, decodes = 0;
+	long prefix_hist[AIMARK__WM_TAG_BITS + 1] = { 0 };
+	double zmax = 0, zsum = 0, t0 = now(), audio = 0;
+	for (long t = 0; t < trials; t++) {
+		unsigned char kb[32];
+		for (int i = 0; i < 32; i += 8) {
+			uint64_t v = rng();
+			memcpy(kb + i, &v, 8);
+		}
+		aimark_wm_key *k = NULL;
+		if (aimark_wm_key_new(&k, kb))
+			return 1;
+		const aimark_wm_key *keys[1] = { k };
+		const wav *w = &ws[rng() % (uint64_t)nf];
+		size_t len = (size_t)(secs * w->rate);
+		if (len > w->frames)
+			len = w->frames;
+		size_t off = w->frames > len ? (size_t)(rng() % (w->frames - len)) : 0;
+		aimark_wm_audio_detector *d = NULL;
+		aimark_wm_result res;
+		aimark__wma_stats st;
+		if (aimark_wm_audio_detector_new(&d, keys, 1, w->rate, w->channels) ||
+		    aimark_wm_audio_detector_feed(d, w->s + off * w->channels, len) ||
+		    aimark_wm_audio_detector_result(d, &res))
+			return 1;
+		aimark__wm_audio_detector_stats(d, &st);
+		detections += res.detected;
+		decodes += st.decodes;
+		prefix_hist[st.best_tag_prefix]++;
+		zsum += st.best_sync_z;
+		if (st.best_sync_z > zmax)
+			zmax = st.best_sync_z;
+		audio += (double)len / w->rate;
+		aimark_wm_audio_detector_free(d);
+		aimark_wm_key_free(k);
+	}
+	double el = now() - t0;
+	printf("{\"trials\":%ld,\"excerpt_seconds\":%.1f,\"detections\":%ld,\"decodes\":%ld,\"mean_best_sync_z\":%.2f,"
+	       "\"max_best_sync_z\":%.2f,\"detect_x_realtime\":%.0f,\"best_tag_prefix_hist\":[",
+	       trials, secs, detections, decodes, zsum / trials, zmax, audio / el);
+	for (int i = 0; i <= 24; i++)
+		printf("%s%ld", i ? "," : "", prefix_hist[i]);
+	printf("]}\n");
+	return 0;
+}
+
+static long peak_rss_kb(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_maxrss;
+}
+
+static int cmd_memory(int argc, char **argv)
+{
+	wav w;
+	if (argc < 4 || wav_read(argv[2], &w))
+		return 2;
+	double minutes = atof(argv[3]);
+	aimark_wm_key *k = bench_key();
+	const aimark_wm_key *keys[1] = { k };
+	aimark_wm_audio_embedder *e = NULL;
+	aimark_wm_audio_detector *d = NULL;
+	aimark_wm_key *other = NULL;
+	unsigned char ob[32] = { 1 };
+	if (aimark_wm_key_new(&other, ob))
+		return 1;
+	const aimark_wm_key *okeys[1] = { other }; /* a wrong key: the detector never stops early */
+	if (aimark_wm_audio_embedder_new(&e, k, BENCH_PAYLOAD, w.rate, w.channels, 1.0f) ||
+	    aimark_wm_audio_detector_new(&d, okeys, 1, w.rate, w.channels))
+		return 1;
+	(void)keys;
+	size_t chunk = 4096, total = (size_t)(minutes * 60 * w.rate), pos = 0, done = 0;
+	float *buf = malloc(chunk * w.channels * sizeof *buf);
+	long rss_start = 0;
+	while (done < total) {
+		size_t len = chunk;
+		for (size_t i = 0; i < len; i++) {
+			memcpy(buf + i * w.channels, w.s + pos * w.channels, w.channels * sizeof *buf);
+			pos = (pos + 1) % w.frames;
+		}
+		size_t got = 0;
+		if (aimark_wm_audio_embedder_process(e, buf, len, &got) || aimark_wm_audio_detector_feed(d, buf, got))
+			return 1;
+		done += len;
+		if (!rss_start && done > (size_t)(60.0 * w.rate))
+			rss_start = peak_rss_kb();
+	}
+	printf("{\"minutes\":%.0f,\"peak_rss_kb_after_1_min\":%ld,\"peak_rss_kb_at_end\":%ld}\n", minutes, rss_start,
+	       peak_rss_kb());
+	aimark_wm_audio_embedder_free(e);
+	aimark_wm_audio_detector_free(d);
+	aimark_wm_key_free(k);
+	aimark_wm_key_free(other);
+	free(buf);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		goto usage;
+	if (!strcmp(argv[1], "embed"))
+		return cmd_embed(argc, argv);
+	if (!strcmp(argv[1], "detect"))
+		return cmd_detect(argc, argv);
+	if (!strcmp(argv[1], "quality"))
+		return cmd_quality(argc, argv);
+	if (!strcmp(argv[1], "speed"))
+		return cmd_speed(argc, argv);
+	if (!strcmp(argv[1], "fa"))
+		return cmd_fa(argc, argv);
+	if (!strcmp(argv[1], "memory"))
+		return cmd_memory(argc, argv);
+usage:
+	fprintf(stderr, "usage: bench_wm_audio embed|detect|quality|speed|fa|memory ... (see the source)\n");
+	return 2;
+}

@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# Audio watermark benchmark: marks real speech and music clips, attacks them
+# with ffmpeg and sox, and checks that the exact payload comes back from a
+# 10-second excerpt of every attacked file. Also measures quality (SNR,
+# segmental SNR, log-spectral distance), false alarms on unmarked audio,
+# speed and memory. Sources and licences: bench/AUDIO.md.
+#
+#   bench/wm_audio.sh BUILD_DIR [OUT_DIR]
+# Environment: STRENGTH (default 1), FA_TRIALS (default 10000), CLIPS_PER_TRACK (default 2),
+# AUDIOWMARK (path to an audiowmark binary for the side-by-side baseline, optional).
+set -euo pipefail
+BUILD=$(cd "${1:-build}" && pwd)
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+OUT=${2:-$ROOT/out/bench/wm_audio}
+BIN="$BUILD/bench/bench_wm_audio"
+STRENGTH=${STRENGTH:-1}
+FA_TRIALS=${FA_TRIALS:-10000}
+CLIPS_PER_TRACK=${CLIPS_PER_TRACK:-2}
+SPEECH_DIR=/usr/share/pocketsphinx/test/data
+MUSIC_DIR=/usr/share/pushover/themes
+for t in ffmpeg sox "$BIN"; do command -v "$t" >/dev/null || { echo "wm_audio.sh: missing $t" >&2; exit 2; }; done
+[ -d "$SPEECH_DIR" ] || { echo "wm_audio.sh: install pocketsphinx-testdata (speech)" >&2; exit 2; }
+[ -d "$MUSIC_DIR" ] || { echo "wm_audio.sh: install pushover-data (music)" >&2; exit 2; }
+mkdir -p "$OUT/src" "$OUT/marked" "$OUT/tmp"
+Q="-v error -y"
+
+# ---- clips: 12 s each, 16-bit WAV at the source rate ----
+echo "== clips"
+sox "$SPEECH_DIR"/librivox/*.wav "$OUT/tmp/librivox.wav"
+sox -t raw -r 16000 -e signed -b 16 -c 1 "$SPEECH_DIR/goforward.raw" -t raw -r 16000 -e signed -b 16 -c 1 "$SPEECH_DIR/numbers.raw" \
+    -t raw -r 16000 -e signed -b 16 -c 1 "$SPEECH_DIR/something.raw" "$SPEECH_DIR"/cards/*.wav "$OUT/tmp/misc.wav"
+sox "$OUT/tmp/librivox.wav" "$OUT/src/speech-librivox-a.wav" trim 0 12
+sox "$OUT/tmp/librivox.wav" "$OUT/src/speech-librivox-b.wav" trim 12.7 12
+sox "$OUT/tmp/misc.wav" "$OUT/src/speech-misc-a.wav" trim 0 12
+sox "$OUT/tmp/misc.wav" "$OUT/src/speech-misc-b.wav" trim 12 12
+for f in "$MUSIC_DIR"/*.ogg; do
+  name=$(basename "$f" .ogg)
+  dur=$(soxi -D "$f")
+  for c in $(seq 1 "$CLIPS_PER_TRACK"); do # evenly spread over the track
+    ss=$(python3 -c "print(round(($dur - 12) * $c / ($CLIPS_PER_TRACK + 1), 1))")
+    ffmpeg $Q -ss "$ss" -t 12 -i "$f" -c:a pcm_s16le "$OUT/src/music-$name-$c.wav"
+  done
+done
+ls "$OUT/src" | wc -l | awk '{print "clips:", $1}'
+
+# ---- mark and measure quality ----
+echo "== embed (strength $STRENGTH)"
+: > "$OUT/quality.jsonl"
+for f in "$OUT"/src/*.wav; do
+  "$BIN" embed "$f" "$OUT/marked/$(basename "$f")" "$STRENGTH" >> "$OUT/quality.jsonl"
+done
+
+# ---- attacks: each writes $2 (WAV) from $1 (WAV) ----
+noise20() { # white noise 20 dB below the clip's RMS
+  local rms; rms=$(sox "$1" -n stat 2>&1 | awk '/RMS     amplitude/{print $3}')
+  local ch; ch=$(soxi -c "$1"); local r; r=$(soxi -r "$1"); local d; d=$(soxi -D "$1")
+  sox -n -r "$r" -c "$ch" -b 16 "$OUT/tmp/noise.wav" synth "$d" whitenoise vol "$(python3 -c "print($rms*0.1*1.7320508)")"
+  sox -m "$1" "$OUT/tmp/noise.wav" -b 16 "$2"
+}
+attack() {
+  local a=$1 in=$2 out=$3 t="$OUT/tmp/a"
+  case $a in
+    none) cp "$in" "$out" ;;
+    mp3-32|mp3-64|mp3-128|mp3-320) ffmpeg $Q -i "$in" -c:a libmp3lame -b:a "${a#mp3-}k" "$t.mp3" && ffmpeg $Q -i "$t.mp3" "$out" ;;
+    aac-64) ffmpeg $Q -i "$in" -c:a aac -b:a 64k "$t.m4a" && ffmpeg $Q -i "$t.m4a" "$out" ;;
+    vorbis-q0) ffmpeg $Q -i "$in" -c:a libvorbis -q:a 0 "$t.ogg" && ffmpeg $Q -i "$t.ogg" "$out" ;;
+    opus-32) ffmpeg $Q -i "$in" -c:a libopus -b:a 32k "$t.opus" && ffmpeg $Q -i "$t.opus" "$out" ;;
+    rate-8000|rate-16000|rate-22050|rate-48000) sox "$in" -b 16 "$out" rate -v "${a#rate-}" ;;
+    mono) sox "$in" "$out" remix - ;;
+    gain+10) sox "$in" "$out" vol 10dB 2>/dev/null ;;
+    gain-10) sox "$in" "$out" vol -10dB ;;
+    compressor) sox "$in" "$out" compand 0.005,0.1 -60,-60,-40,-25,-20,-12,0,-6 0 -3 0.05 2>/dev/null ;;
+    limiter) ffmpeg $Q -i "$in" -af "volume=12dB,alimiter=limit=0.5:attack=5:release=50" "$out" ;;
+    lowpass-5k) sox "$in" "$out" lowpass 5000 ;;
+    highpass-1k) sox "$in" "$out" highpass 1000 ;;
+    noise-20db) noise20 "$in" "$out" ;;
+    echo) sox "$in" "$out" echo 0.8 0.9 60 0.4 ;;
+    telephone) sox "$in" -r 8000 -c 1 "$t.tel.wav" sinc 300-3400 && ffmpeg $Q -i "$t.tel.wav" -c:a pcm_mulaw "$t.mulaw.wav" && ffmpeg $Q -i "$t.mulaw.wav" -c:a pcm_s16le "$out" ;;
+    speed+5) sox "$in" "$out" speed 1.05 ;;
+    speed-5) sox "$in" "$out" speed 0.95 ;;
+    tempo+5) sox "$in" "$out" tempo 1.05 ;;
+    tempo-5) sox "$in" "$out" tempo 0.95 ;;
+    pitch+50c) sox "$in" "$out" pitch 50 ;;
+    pitch-50c) sox "$in" "$out" pitch -50 ;;
+    *) echo "unknown attack $a" >&2; return 1 ;;
+  esac
+}
+ATTACKS="none mp3-32 mp3-64 mp3-128 mp3-320 aac-64 vorbis-q0 opus-32 rate-8000 rate-16000 rate-22050 rate-48000 mono
+gain+10 gain-10 compressor limiter lowpass-5k highpass-1k noise-20db echo telephone speed+5 speed-5 tempo+5 tempo-5
+pitch+50c pitch-50c"
+
+echo "== attacks (each followed by a 10 s excerpt starting at 1.3 s)"
+: > "$OUT/attacks.jsonl"
+for a in $ATTACKS; do
+  for f in "$OUT"/marked/*.wav; do
+    if ! attack "$a" "$f" "$OUT/tmp/att.wav"; then
+      echo "{\"attack\":\"$a\",\"clip\":\"$(basename "$f")\",\"error\":\"attack failed\"}" >> "$OUT/attacks.jsonl"; continue
+    fi
+    sox "$OUT/tmp/att.wav" "$OUT/tmp/ex.wav" trim 1.3 10
+    "$BIN" detect "$OUT/tmp/ex.wav" | sed "s|\"file\":\"[^\"]*\"|\"attack\":\"$a\",\"clip\":\"$(basename "$f")\"|" >> "$OUT/attacks.jsonl"
+  done
+done
+echo "== excerpts: 5 s, and 10 s of marked audio between unmarked audio"
+for f in "$OUT"/marked/*.wav; do
+  b=$(basename "$f")
+  sox "$f" "$OUT/tmp/ex.wav" trim 2.1 5
+  "$BIN" detect "$OUT/tmp/ex.wav" | sed "s|\"file\":\"[^\"]*\"|\"attack\":\"excerpt-5s\",\"clip\":\"$b\"|" >> "$OUT/attacks.jsonl"
+  other=$(ls "$OUT"/src/*.wav | grep -v "$b" | head -1)
+  sox "$other" -r "$(soxi -r "$f")" -c "$(soxi -c "$f")" "$OUT/tmp/o.wav"
+  sox "$OUT/tmp/o.wav" "$OUT/tmp/o1.wav" trim 0 3
+  sox "$f" "$OUT/tmp/m.wav" trim 0.7 10
+  sox "$OUT/tmp/o1.wav" "$OUT/tmp/m.wav" "$OUT/tmp/o1.wav" "$OUT/tmp/cat.wav"
+  "$BIN" detect "$OUT/tmp/cat.wav" | sed "s|\"file\":\"[^\"]*\"|\"attack\":\"concat-3+10+3s\",\"clip\":\"$b\"|" >> "$OUT/attacks.jsonl"
+done
+
+python3 - "$OUT" <<'PY'
+import json, sys, collections
+out = sys.argv[1]
+rows = [json.loads(l) for l in open(f"{out}/attacks.jsonl")]
+q = [json.loads(l) for l in open(f"{out}/quality.jsonl")]
+def agg(kind):
+    sel = [r for r in q if kind in r["file"].split("/")[-1]]
+    n = len(sel)
+    return n, sum(r["snr_db"] for r in sel)/n, sum(r["segsnr_db"] for r in sel)/n, sum(r["lsd_db"] for r in sel)/n
+print("| content | clips | SNR dB | segmental SNR dB | LSD dB |")
+print("|---|---|---|---|---|")
+for k in ("speech", "music"):
+    n, s, g, l = agg(k)
+    print(f"| {k} | {n} | {s:.1f} | {g:.1f} | {l:.2f} |")
+print()
+by = collections.OrderedDict()
+for r in rows:
+    by.setdefault(r["attack"], []).append(r)
+print("| attack | exact payload, all | speech | music | median sync z |")
+print("|---|---|---|---|---|")
+for a, rs in by.items():
+    ok = sum(r.get("exact", 0) for r in rs)
+    sp = [r for r in rs if r["clip"].startswith("speech")]
+    mu = [r for r in rs if r["clip"].startswith("music")]
+    zs = sorted(r.get("z", 0) for r in rs)
+    print(f"| {a} | {ok}/{len(rs)} ({100.0*ok/len(rs):.0f}%) | {sum(r.get('exact',0) for r in sp)}/{len(sp)} | "
+          f"{sum(r.get('exact',0) for r in mu)}/{len(mu)} | {zs[len(zs)//2]:.1f} |")
+wrong = [r for r in rows if r.get("detected") and not r.get("exact")]
+print(f"\nwrong payloads reported as detected: {len(wrong)}")
+PY
+
+echo "== speed (one core)"
+sox "$OUT/tmp/librivox.wav" "$OUT/tmp/misc.wav" "$OUT/tmp/speech-all.wav"
+ffmpeg $Q -i "$MUSIC_DIR/castle.ogg" -t 60 -c:a pcm_s16le "$OUT/tmp/music-60s.wav"
+"$BIN" speed "$OUT/tmp/music-60s.wav" 3 | tee "$OUT/speed.jsonl"
+"$BIN" speed "$OUT/tmp/speech-all.wav" 3 | tee -a "$OUT/speed.jsonl"
+echo "== memory: 30 minutes streamed through embedder and detector"
+"$BIN" memory "$OUT/tmp/music-60s.wav" 30 | tee "$OUT/memory.json"
+
+if [ -n "${AUDIOWMARK:-}" ] && [ -x "$AUDIOWMARK" ]; then
+  echo "== baseline: audiowmark (default strength) on the same clips"
+  for f in "$OUT"/src/*.wav; do
+    "$AUDIOWMARK" add "$f" "$OUT/tmp/awm.wav" 0123456789abcdef0123456789abcdef >/dev/null 2>&1 || continue
+    "$BIN" quality "$f" "$OUT/tmp/awm.wav"
+  done | tee "$OUT/audiowmark-quality.jsonl"
+fi
+
+if [ "$FA_TRIALS" -gt 0 ]; then
+  echo "== false alarms: $FA_TRIALS random keys on 10 s excerpts of the unmarked clips"
+  "$BIN" fa "$FA_TRIALS" 10 "$OUT"/src/*.wav | tee "$OUT/fa.json"
+fi

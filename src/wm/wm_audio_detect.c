@@ -1,0 +1,637 @@
+/*
+ * Streaming audio watermark detector.
+ *
+ * Feeding: the channels are mixed to mono and cut into Hann frames (about
+ * 40 ms, hop a quarter of that); two real frames share one complex FFT.
+ * Each frame's power is spread onto FINE bins evenly spaced in
+ * log-frequency (FINE_PER_BAND per watermark band, MARGIN more on each side
+ * for pitch shifts) and kept in a ring of the last WINDOW_SEC seconds.
+ *
+ * Analysis of a window: for every time scale in TIME_SCALES and slot phase,
+ * frames are summed into slots; for every frequency shift the fine bins are
+ * summed into bands, log-compressed, whitened (band mean removed per slot,
+ * neighbouring slots' mean removed per cell), clipped, and folded onto one
+ * block of PERIOD slots. The sync pattern is correlated at every block
+ * offset; the TOP best (z-score) hypotheses are refined and decoded.
+ */
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+#include "core/internal.h"
+#include "crypto/crypto.h"
+#include "wm/wm_audio.h"
+#include "wm/wm_fft.h"
+
+#define FINE_PER_BAND 4
+#define MARGIN 2
+#define FINE (AIMARK__WMA_BANDS * FINE_PER_BAND + 2 * MARGIN)
+#define SHIFTS (2 * MARGIN + 1)
+#define PHASES 4
+#define TOP 3
+#define WINDOW_SEC 10.4
+#define STEP_SEC (AIMARK__WMA_PERIOD * AIMARK__WMA_SLOT_SEC)
+#define MIN_WINDOW_SEC 2.0
+#define N_SCALES 11
+#define ACT_SPAN 3   /* slots each side for the activity estimate */
+#define CLIP 2.5f    /* clip of normalised residuals */
+/* Power floor (relative to a full-scale sine's bin power of about (n/4)^2: far below any real signal). */
+#define LOG_FLOOR 1e-9f
+static const double TIME_SCALES[N_SCALES] = { 1.0, 0.99, 1.01, 0.98, 1.02, 0.97, 1.03, 0.96, 1.04, 0.95, 1.05 };
+
+typedef struct hyp {
+	double z;
+	double scale;   /* observed slot length / nominal */
+	double phase;   /* slot phase in frames */
+	int shift;      /* fine-bin shift */
+	int offset;     /* block slot of window slot 0 */
+	int key;
+} hyp;
+
+struct aimark_wm_audio_detector {
+	unsigned rate, channels;
+	size_t n, hop;
+	const aimark_wm_key *const *keys;
+	size_t n_keys;
+	aimark__wma_layout *lay;   /* one per key */
+	aimark__fft *fft;
+	float *win, *buf;          /* n, 2n */
+	float *mono;               /* n: current frame being filled */
+	size_t mono_fill;          /* samples in mono (frames start every hop) */
+	float *pending;            /* a windowed frame waiting for its FFT partner */
+	float *stage;              /* the partner, windowed */
+	int have_pending;
+	/* FFT bin -> fine bins */
+	size_t k_lo, k_hi;
+	int16_t *fine_idx;         /* per bin k - k_lo: lower fine bin */
+	float *fine_w;             /* weight of the upper fine bin */
+	/* feature ring */
+	float *feat;               /* cap x FINE */
+	size_t cap;
+	uint64_t frames;           /* frames produced so far */
+	uint64_t next_analysis;    /* frame count at which to analyse next */
+	uint64_t analysed_upto;    /* frame count at the last analysis */
+	double frame_sec;
+	double slot_frames;        /* frames per nominal slot */
+	/* scratch */
+	float *slotE;              /* max_slots x FINE */
+	float *A;                  /* max_slots x BANDS */
+	float *R;                  /* PERIOD x BANDS */
+	uint16_t *slotN;           /* frames per slot */
+	float fine_wsum[FINE];     /* total bin weight of each fine bin per frame */
+	float *Rw;                 /* max_slots x BANDS: residuals */
+	float *act;                /* max_slots: mean |residual| */
+	size_t max_slots;
+	/* results */
+	int done;
+	aimark_wm_result res;
+	aimark__wma_stats st;
+	double best_z;
+	unsigned char guess[8];
+	int guess_errors, guess_key;
+};
+
+static size_t frame_length(unsigned rate)
+{
+	size_t n = 256;
+	while ((double)n < rate * 0.02)
+		n <<= 1;
+	return n;
+}
+
+void aimark_wm_audio_detector_free(aimark_wm_audio_detector *d)
+{
+	if (d == NULL)
+		return;
+	aimark__fft_free(d->fft);
+	if (d->lay)
+		aimark__wipe(d->lay, d->n_keys * sizeof *d->lay);
+	aimark__free(d->lay);
+	aimark__free(d->win);
+	aimark__free(d->buf);
+	aimark__free(d->mono);
+	aimark__free(d->pending);
+	aimark__free(d->stage);
+	aimark__free(d->fine_idx);
+	aimark__free(d->fine_w);
+	aimark__free(d->feat);
+	aimark__free(d->slotE);
+	aimark__free(d->A);
+	aimark__free(d->R);
+	aimark__free(d->slotN);
+	aimark__free(d->Rw);
+	aimark__free(d->act);
+	aimark__free(d);
+}
+
+int aimark_wm_audio_detector_new(aimark_wm_audio_detector **out, const aimark_wm_key *const *keys, size_t n_keys,
+				 unsigned rate, unsigned channels)
+{
+	RETURN_IF(out == NULL || (keys == NULL && n_keys > 0), AIMARK_EINVAL, "audio watermark: bad argument");
+	*out = NULL;
+	RETURN_IF(n_keys > 64, AIMARK_EINVAL, "audio watermark: at most 64 keys at once");
+	for (size_t i = 0; i < n_keys; i++)
+		RETURN_IF(keys[i] == NULL, AIMARK_EINVAL, "audio watermark: key %zu is NULL", i);
+	RETURN_IF(rate < AIMARK__WMA_MIN_RATE || rate > AIMARK__WMA_MAX_RATE, AIMARK_EUNSUPPORTED,
+		  "audio watermark: sample rate %u Hz outside %u..%u", rate, AIMARK__WMA_MIN_RATE, AIMARK__WMA_MAX_RATE);
+	RETURN_IF(channels < 1 || channels > AIMARK__WMA_MAX_CHANNELS, AIMARK_EUNSUPPORTED,
+		  "audio watermark: %u channels unsupported (1..%u)", channels, AIMARK__WMA_MAX_CHANNELS);
+	aimark_wm_audio_detector *d = aimark__calloc(1, sizeof *d);
+	RETURN_ENOMEM_IF_NULL(d);
+	d->rate = rate;
+	d->channels = channels;
+	d->keys = keys;
+	d->n_keys = n_keys;
+	d->n = frame_length(rate);
+	d->hop = d->n / 4;
+	d->frame_sec = (double)d->hop / rate;
+	d->slot_frames = AIMARK__WMA_SLOT_SEC / d->frame_sec;
+	d->cap = (size_t)ceil(WINDOW_SEC / d->frame_sec) + 2;
+	d->max_slots = (size_t)(d->cap / (d->slot_frames * TIME_SCALES[9])) + 4;
+	d->next_analysis = d->cap;
+	d->res.key_index = -1;
+	d->res.bit_errors = -1;
+	d->res.false_alarm_probability = 1.0;
+	d->guess_key = -1;
+	d->guess_errors = -1;
+	size_t n = d->n;
+	/* fine-bin map */
+	double oct = log2(AIMARK__WMA_F_HI / AIMARK__WMA_F_LO) / (AIMARK__WMA_BANDS * FINE_PER_BAND);
+	double f_min = AIMARK__WMA_F_LO * exp2(-(MARGIN + 0.5) * oct), f_max = AIMARK__WMA_F_LO * exp2((FINE - MARGIN - 0.5) * oct);
+	d->k_lo = (size_t)ceil(f_min * n / rate);
+	d->k_hi = (size_t)floor(f_max * n / rate);
+	if (d->k_hi >= n / 2)
+		d->k_hi = n / 2 - 1;
+	size_t nb = d->k_hi >= d->k_lo ? d->k_hi - d->k_lo + 1 : 1;
+	d->lay = aimark__calloc(n_keys ? n_keys : 1, sizeof *d->lay);
+	d->win = aimark__calloc(n, sizeof *d->win);
+	d->buf = aimark__calloc(2 * n, sizeof *d->buf);
+	d->mono = aimark__calloc(n, sizeof *d->mono);
+	d->pending = aimark__calloc(n, sizeof *d->pending);
+	d->stage = aimark__calloc(n, sizeof *d->stage);
+	d->fine_idx = aimark__calloc(nb, sizeof *d->fine_idx);
+	d->fine_w = aimark__calloc(nb, sizeof *d->fine_w);
+	d->feat = aimark__calloc(d->cap * FINE, sizeof *d->feat);
+	d->slotE = aimark__calloc(d->max_slots * FINE, sizeof *d->slotE);
+	d->A = aimark__calloc(d->max_slots * AIMARK__WMA_BANDS, sizeof *d->A);
+	d->R = aimark__calloc(AIMARK__WMA_CELLS, sizeof *d->R);
+	d->slotN = aimark__calloc(d->max_slots, sizeof *d->slotN);
+	d->Rw = aimark__calloc(d->max_slots * AIMARK__WMA_BANDS, sizeof *d->Rw);
+	d->act = aimark__calloc(d->max_slots, sizeof *d->act);
+	int rc = 0;
+	if (!d->lay || !d->win || !d->buf || !d->mono || !d->pending || !d->stage || !d->fine_idx || !d->fine_w || !d->feat ||
+	    !d->slotE || !d->A || !d->R || !d->slotN || !d->Rw || !d->act)
+		rc = aimark__error_set(AIMARK_ENOMEM, "out of memory");
+	if (rc == 0)
+		rc = aimark__fft_new(&d->fft, n);
+	for (size_t i = 0; rc == 0 && i < n_keys; i++)
+		rc = aimark__wma_layout_derive(&d->lay[i], keys[i]);
+	if (rc < 0) {
+		aimark_wm_audio_detector_free(d);
+		return rc;
+	}
+	for (size_t i = 0; i < n; i++)
+		d->win[i] = (float)(0.5 - 0.5 * cos(2.0 * M_PI * (double)i / (double)n));
+	for (size_t k = d->k_lo; k <= d->k_hi; k++) {
+		double u = log2((double)k * rate / (double)n / AIMARK__WMA_F_LO) / oct + MARGIN - 0.5;
+		int i0 = (int)floor(u);
+		float w = (float)(u - i0);
+		if (i0 < 0) {
+			i0 = 0;
+			w = 0;
+		}
+		if (i0 >= FINE - 1) {
+			i0 = FINE - 2;
+			w = 1;
+		}
+		d->fine_idx[k - d->k_lo] = (int16_t)i0;
+		d->fine_w[k - d->k_lo] = w;
+		d->fine_wsum[i0] += 1.0f - w;
+		d->fine_wsum[i0 + 1] += w;
+	}
+	*out = d;
+	return 0;
+}
+
+/* ---- features ---- */
+
+static void add_power(aimark_wm_audio_detector *d, float *dst, size_t k, float p)
+{
+	size_t j = k - d->k_lo;
+	int i0 = d->fine_idx[j];
+	float w = d->fine_w[j];
+	dst[i0] += (1.0f - w) * p;
+	dst[i0 + 1] += w * p;
+}
+
+static float *next_feature_row(aimark_wm_audio_detector *d)
+{
+	float *row = d->feat + (d->frames % d->cap) * FINE;
+	memset(row, 0, FINE * sizeof *row);
+	return row;
+}
+
+/* Transforms the pending frame (real part) and `second` (imaginary part, may be NULL). */
+static void transform(aimark_wm_audio_detector *d, const float *second)
+{
+	size_t n = d->n;
+	float *b = d->buf;
+	for (size_t i = 0; i < n; i++) {
+		b[2 * i] = d->pending[i];
+		b[2 * i + 1] = second ? second[i] : 0.0f;
+	}
+	aimark__fft_run(d->fft, b, 0);
+	float *r1 = next_feature_row(d);
+	d->frames++;
+	float *r2 = NULL;
+	if (second) {
+		r2 = next_feature_row(d);
+		d->frames++;
+	}
+	for (size_t k = d->k_lo; k <= d->k_hi; k++) {
+		float ar = b[2 * k], ai = b[2 * k + 1], br = b[2 * (n - k)], bi = b[2 * (n - k) + 1];
+		/* X1 = (Z[k] + conj Z[n-k]) / 2, X2 = (Z[k] - conj Z[n-k]) / 2i */
+		float xr = ar + br, xi = ai - bi;
+		add_power(d, r1, k, log2f(0.25f * (xr * xr + xi * xi) + LOG_FLOOR));
+		if (r2) {
+			float yr = ar - br, yi = ai + bi;
+			add_power(d, r2, k, log2f(0.25f * (yr * yr + yi * yi) + LOG_FLOOR));
+		}
+	}
+}
+
+static int analyse(aimark_wm_audio_detector *d);
+
+int aimark_wm_audio_detector_feed(aimark_wm_audio_detector *d, const float *samples, size_t frames)
+{
+	RETURN_IF(d == NULL || (samples == NULL && frames > 0), AIMARK_EINVAL, "audio watermark: bad argument");
+	if (d->done)
+		return 0;
+	size_t ch = d->channels, n = d->n, hop = d->hop;
+	const float inv = 1.0f / (float)ch;
+	for (size_t i = 0; i < frames; i++) {
+		const float *s = samples + i * ch;
+		float m = s[0];
+		for (size_t c = 1; c < ch; c++)
+			m += s[c];
+		m *= inv;
+		if (!(m == m) || m > 1e6f || m < -1e6f) /* NaN and absurd values carry no mark */
+			m = 0;
+		d->mono[d->mono_fill++] = m;
+		if (d->mono_fill < n)
+			continue;
+		/* Window the frame; two real frames share one complex transform. */
+		if (!d->have_pending) {
+			for (size_t j = 0; j < n; j++)
+				d->pending[j] = d->win[j] * d->mono[j];
+			d->have_pending = 1;
+		} else {
+			for (size_t j = 0; j < n; j++)
+				d->stage[j] = d->win[j] * d->mono[j];
+			transform(d, d->stage);
+			d->have_pending = 0;
+		}
+		memmove(d->mono, d->mono + hop, (n - hop) * sizeof *d->mono);
+		d->mono_fill = n - hop;
+		if (d->frames >= d->next_analysis) {
+			RETURN_IF_ERR(analyse(d));
+			if (d->done)
+				return 0;
+		}
+	}
+	return 0;
+}
+
+/* ---- analysis ---- */
+
+/* Sums the window's frames into slots of `slot_len` frames starting at frame `phase`; returns the slot count. */
+static size_t bin_slots(aimark_wm_audio_detector *d, uint64_t first, size_t len, double slot_len, double phase)
+{
+	size_t nslots = phase < (double)len ? (size_t)(((double)len - phase) / slot_len) : 0;
+	if (nslots > d->max_slots)
+		nslots = d->max_slots;
+	memset(d->slotE, 0, nslots * FINE * sizeof *d->slotE);
+	memset(d->slotN, 0, nslots * sizeof *d->slotN);
+	if (nslots == 0)
+		return 0;
+	double inv = 1.0 / slot_len;
+	for (size_t t = 0; t < len; t++) {
+		double x = ((double)t - phase) * inv;
+		if (x < 0)
+			continue;
+		size_t j = (size_t)x;
+		if (j >= nslots)
+			break;
+		const float *src = d->feat + ((first + t) % d->cap) * FINE;
+		float *dst = d->slotE + j * FINE;
+		for (int i = 0; i < FINE; i++)
+			dst[i] += src[i];
+		d->slotN[j]++;
+	}
+	return nslots;
+}
+
+/* Band log-energies of the slots at fine shift `shift`, whitened, clipped and folded into d->R. */
+static void whiten_fold(aimark_wm_audio_detector *d, size_t nslots, int shift)
+{
+	const int B = AIMARK__WMA_BANDS;
+	float *A = d->A;
+	for (size_t j = 0; j < nslots; j++) {
+		const float *e = d->slotE + j * FINE + MARGIN + shift;
+		const float *w = d->fine_wsum + MARGIN + shift;
+		float *a = A + j * B, mean = 0;
+		if (d->slotN[j] == 0) {
+			a[0] = NAN; /* no frame */
+			continue;
+		}
+		/* mean log power of the band's FFT bins (a geometric mean: every bin counts, not the loudest) */
+		for (int b = 0; b < B; b++) {
+			const float *q = e + FINE_PER_BAND * b, *qw = w + FINE_PER_BAND * b;
+			float ws = (qw[0] + qw[1] + qw[2] + qw[3]) * (float)d->slotN[j];
+			a[b] = ws > 0 ? (q[0] + q[1] + q[2] + q[3]) / ws : 0;
+			mean += a[b];
+		}
+		mean /= B;
+		for (int b = 0; b < B; b++)
+			a[b] -= mean;
+	}
+	memset(d->R, 0, AIMARK__WMA_CELLS * sizeof *d->R);
+	/*
+	 * r = A[j] - mean of the live neighbours A[j-1], A[j+1]. Each slot's r is
+	 * divided by the mean |r| of the slots around it (host activity: steady
+	 * passages count more than transients and pauses), then clipped.
+	 */
+	float *r = d->Rw;
+	float *act = d->act;
+	for (size_t j = 0; j < nslots; j++) {
+		const float *a = A + j * B;
+		float *rj = r + j * B;
+		act[j] = 0;
+		if (a[0] != a[0]) {
+			memset(rj, 0, B * sizeof *rj);
+			continue;
+		}
+		const float *p = j > 0 && A[(j - 1) * B] == A[(j - 1) * B] ? A + (j - 1) * B : NULL;
+		const float *q = j + 1 < nslots && A[(j + 1) * B] == A[(j + 1) * B] ? A + (j + 1) * B : NULL;
+		if (!p && !q) {
+			memset(rj, 0, B * sizeof *rj);
+			continue;
+		}
+		float s = 0;
+		for (int b = 0; b < B; b++) {
+			float nb = p && q ? 0.5f * (p[b] + q[b]) : (p ? p[b] : q[b]);
+			rj[b] = a[b] - nb;
+			s += fabsf(rj[b]);
+		}
+		act[j] = s / B;
+	}
+	for (size_t j = 0; j < nslots; j++) {
+		size_t lo = j >= ACT_SPAN ? j - ACT_SPAN : 0, hi = j + ACT_SPAN < nslots ? j + ACT_SPAN : nslots - 1;
+		float s = 0;
+		int cnt = 0;
+		for (size_t i = lo; i <= hi; i++) {
+			if (act[i] > 0) {
+				s += act[i];
+				cnt++;
+			}
+		}
+		if (act[j] <= 0 || cnt == 0)
+			continue;
+		float g = (float)cnt / s, lim = CLIP;
+		float *R = d->R + (j % AIMARK__WMA_PERIOD) * B;
+		const float *rj = r + j * B;
+		for (int b = 0; b < B; b++) {
+			float v = rj[b] * g;
+			R[b] += v > lim ? lim : v < -lim ? -lim : v;
+		}
+	}
+}
+
+/* Correlates d->R with key k's sync pattern at every block offset; returns the best z and its offset. */
+static double correlate(const aimark_wm_audio_detector *d, size_t k, int *best_offset)
+{
+	const aimark__wma_layout *l = &d->lay[k];
+	const int B = AIMARK__WMA_BANDS, P = AIMARK__WMA_PERIOD;
+	double best = -DBL_MAX;
+	(void)B;
+	*best_offset = 0;
+	/* R doubled along the block so that every offset reads a contiguous run. */
+	float R2[2 * AIMARK__WMA_CELLS];
+	memcpy(R2, d->R, sizeof(float) * AIMARK__WMA_CELLS);
+	memcpy(R2 + AIMARK__WMA_CELLS, d->R, sizeof(float) * AIMARK__WMA_CELLS);
+	for (int j0 = 0; j0 < P; j0++) {
+		/* window fold position of block cell c: c - j0 * B (mod CELLS) */
+		const float *base = R2 + (P - j0) * B;
+		float s = 0, nn = 0;
+		for (int i = 0; i < AIMARK__WMA_SYNC_CELLS; i++) {
+			float r = base[l->sync_cell[i]];
+			s += l->sync_sign[i] * r;
+			nn += r * r;
+		}
+		double z = nn > 0 ? s / sqrt(nn) : 0;
+		if (z > best) {
+			best = z;
+			*best_offset = j0;
+		}
+	}
+	return best;
+}
+
+static double eval_hyp(aimark_wm_audio_detector *d, uint64_t first, size_t len, size_t k, hyp *h)
+{
+	size_t ns = bin_slots(d, first, len, d->slot_frames * h->scale, h->phase);
+	if (ns < 2) {
+		memset(d->R, 0, AIMARK__WMA_CELLS * sizeof *d->R);
+		return 0;
+	}
+	whiten_fold(d, ns, h->shift);
+	return correlate(d, k, &h->offset);
+}
+
+static void keep_top(hyp *top, const hyp *h)
+{
+	if (h->z <= top[TOP - 1].z)
+		return;
+	int i = TOP - 1;
+	while (i > 0 && top[i - 1].z < h->z) {
+		top[i] = top[i - 1];
+		i--;
+	}
+	top[i] = *h;
+}
+
+static double normal_tail(double z)
+{
+	return 0.5 * erfc(z / sqrt(2.0));
+}
+
+/* Decodes the payload under hypothesis h (d->R must hold its fold). */
+static int decode_hyp(aimark_wm_audio_detector *d, const hyp *h)
+{
+	const aimark__wma_layout *l = &d->lay[h->key];
+	const int B = AIMARK__WMA_BANDS, P = AIMARK__WMA_PERIOD;
+	float soft[AIMARK__WM_CODED_BITS];
+	memset(soft, 0, sizeof soft);
+	double ss = 0;
+	for (int cell = 0; cell < AIMARK__WMA_CELLS; cell++) {
+		int bit = l->cell_bit[cell];
+		if (bit < 0)
+			continue;
+		int q = cell / B, b = cell % B, p = q - h->offset;
+		if (p < 0)
+			p += P;
+		soft[bit] += l->cell_sign[cell] * d->R[p * B + b];
+	}
+	for (int i = 0; i < AIMARK__WM_CODED_BITS; i++)
+		ss += (double)soft[i] * soft[i];
+	if (ss > 0) {
+		float g = (float)(1.0 / sqrt(ss / AIMARK__WM_CODED_BITS));
+		for (int i = 0; i < AIMARK__WM_CODED_BITS; i++)
+			soft[i] *= g;
+	}
+	unsigned char payload[8], info[AIMARK__WM_INFO_BITS];
+	int auth = 0, errors = 0;
+	RETURN_IF_ERR(aimark__wm_decode(d->keys[h->key], soft, payload, &auth, &errors));
+	d->st.decodes++;
+	aimark__wm_viterbi(soft, info);
+	int prefix = aimark__wm_tag_prefix_match(d->keys[h->key], info);
+	if (prefix > d->st.best_tag_prefix)
+		d->st.best_tag_prefix = prefix;
+	if (auth || h->z > d->best_z) {
+		d->best_z = h->z;
+		memcpy(d->guess, payload, 8);
+		d->guess_errors = errors;
+		d->guess_key = h->key;
+		d->st.time_scale = h->scale;
+		d->st.freq_scale = exp2((double)h->shift * log2(AIMARK__WMA_F_HI / AIMARK__WMA_F_LO) /
+					(AIMARK__WMA_BANDS * FINE_PER_BAND));
+	}
+	if (auth) {
+		d->done = 1;
+		d->res.detected = 1;
+		d->res.authenticated = 1;
+		d->res.key_index = h->key;
+		memcpy(d->res.payload, payload, 8);
+		d->res.bit_errors = errors;
+		d->res.score = h->z;
+	}
+	aimark__wipe(info, sizeof info);
+	return 0;
+}
+
+/* Cap on decodes so that decodes x 2^-48 stays below the threshold. */
+#define MAX_DECODES 250000
+
+static int analyse(aimark_wm_audio_detector *d)
+{
+	uint64_t step = (uint64_t)ceil(STEP_SEC / d->frame_sec);
+	d->analysed_upto = d->frames;
+	d->next_analysis = d->frames + step;
+	size_t len = d->frames < d->cap ? (size_t)d->frames : d->cap;
+	if ((double)len * d->frame_sec < MIN_WINDOW_SEC || d->n_keys == 0 || d->st.decodes >= MAX_DECODES)
+		return 0;
+	uint64_t first = d->frames - len;
+	d->st.windows++;
+	hyp top[TOP];
+	for (int i = 0; i < TOP; i++)
+		top[i].z = -DBL_MAX;
+	for (int si = 0; si < N_SCALES; si++) {
+		double slot_len = d->slot_frames * TIME_SCALES[si];
+		for (int ph = 0; ph < PHASES; ph++) {
+			double phase = slot_len * ph / PHASES;
+			size_t ns = bin_slots(d, first, len, slot_len, phase);
+			if (ns < 2)
+				continue;
+			for (int sh = -MARGIN; sh <= MARGIN; sh++) {
+				whiten_fold(d, ns, sh);
+				for (size_t k = 0; k < d->n_keys; k++) {
+					hyp h = { 0, TIME_SCALES[si], phase, sh, 0, (int)k };
+					h.z = correlate(d, k, &h.offset);
+					if (h.z > d->st.best_sync_z)
+						d->st.best_sync_z = h.z;
+					keep_top(top, &h);
+				}
+			}
+		}
+	}
+	for (int t = 0; t < TOP && top[t].z > -DBL_MAX; t++) {
+		/* Refine scale and phase around the hypothesis. */
+		hyp best = top[t];
+		double slot_len = d->slot_frames * best.scale;
+		for (int a = -2; a <= 2; a++) {
+			for (int b = -1; b <= 1; b++) {
+				if (a == 0 && b == 0)
+					continue;
+				hyp h = top[t];
+				h.scale = top[t].scale * (1.0 + 0.0025 * a);
+				h.phase = top[t].phase + b * slot_len / (2 * PHASES);
+				h.z = eval_hyp(d, first, len, (size_t)h.key, &h);
+				if (h.z > best.z)
+					best = h;
+			}
+		}
+		best.z = eval_hyp(d, first, len, (size_t)best.key, &best);
+		if (best.z > d->st.best_sync_z)
+			d->st.best_sync_z = best.z;
+		RETURN_IF_ERR(decode_hyp(d, &best));
+		if (d->done || d->st.decodes >= MAX_DECODES)
+			break;
+	}
+	return 0;
+}
+
+int aimark_wm_audio_detector_result(aimark_wm_audio_detector *d, aimark_wm_result *res)
+{
+	RETURN_IF(d == NULL || res == NULL, AIMARK_EINVAL, "audio watermark: bad argument");
+	if (!d->done) {
+		if (d->have_pending) {
+			transform(d, NULL);
+			d->have_pending = 0;
+		}
+		double pending_sec = (double)(d->frames - d->analysed_upto) * d->frame_sec;
+		if (d->st.windows == 0 || pending_sec >= 1.0)
+			RETURN_IF_ERR(analyse(d));
+	}
+	*res = d->res;
+	if (d->res.authenticated) {
+		res->false_alarm_probability = d->st.decodes * ldexp(1.0, -AIMARK__WM_TAG_BITS);
+		if (res->false_alarm_probability > AIMARK__WMA_MAX_FALSE_ALARM) {
+			res->detected = 0;
+		}
+	} else {
+		double hyps = (double)d->st.windows * (double)d->n_keys * N_SCALES * PHASES * SHIFTS * AIMARK__WMA_PERIOD;
+		double p = hyps * normal_tail(d->st.best_sync_z);
+		res->false_alarm_probability = p > 1 || d->st.windows == 0 ? 1.0 : p;
+		res->score = d->st.best_sync_z;
+		res->key_index = -1;
+		if (d->guess_key >= 0) {
+			memcpy(res->payload, d->guess, 8);
+			res->bit_errors = d->guess_errors;
+		}
+	}
+	return 0;
+}
+
+void aimark__wm_audio_detector_stats(const aimark_wm_audio_detector *d, aimark__wma_stats *st)
+{
+	if (d && st)
+		*st = d->st;
+}
+
+int aimark__wm_audio_detect(const float *samples, size_t frames, unsigned rate, unsigned channels,
+			    const aimark_wm_key *const *keys, size_t n_keys, aimark_wm_result *res)
+{
+	RETURN_IF(res == NULL, AIMARK_EINVAL, "audio watermark: no result");
+	memset(res, 0, sizeof *res);
+	res->key_index = -1;
+	res->bit_errors = -1;
+	res->false_alarm_probability = 1.0;
+	RETURN_IF(samples == NULL && frames > 0, AIMARK_EINVAL, "audio watermark: bad argument");
+	aimark_wm_audio_detector *d = NULL;
+	RETURN_IF_ERR(aimark_wm_audio_detector_new(&d, keys, n_keys, rate, channels));
+	int rc = aimark_wm_audio_detector_feed(d, samples, frames);
+	if (rc == 0)
+		rc = aimark_wm_audio_detector_result(d, res);
+	aimark_wm_audio_detector_free(d);
+	return rc;
+}

@@ -1,0 +1,374 @@
+/* Audio watermark engine: round trips, keys, streaming, attacks simulated in memory, bad input. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+#include "aimark/watermark_audio.h"
+#include "wm/wm_audio.h"
+
+static const unsigned char PAYLOAD[8] = { 0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef };
+
+static uint32_t rng_state;
+static float frand(void) /* uniform -1..1, deterministic */
+{
+	rng_state = rng_state * 1664525u + 1013904223u;
+	return (float)((rng_state >> 8) / 8388608.0 - 1.0);
+}
+
+/* Music-like test signal: chords of harmonic tones changing every 0.4 s, noise, a slow envelope. */
+static float *make_signal(size_t frames, unsigned rate, unsigned channels, uint32_t seed)
+{
+	float *s = malloc(frames * channels * sizeof *s + 1);
+	assert_non_null(s);
+	rng_state = seed;
+	double f0[3] = { 220, 277, 330 }, ph[3][6] = { { 0 } };
+	size_t note = (size_t)(0.4 * rate);
+	for (size_t i = 0; i < frames; i++) {
+		if (i % note == 0)
+			for (int v = 0; v < 3; v++)
+				f0[v] = 110.0 * pow(2.0, (int)((frand() + 1) * 12) / 12.0 + v * 0.33);
+		double x = 0;
+		for (int v = 0; v < 3; v++)
+			for (int h = 0; h < 6; h++) {
+				double f = f0[v] * (h + 1);
+				if (f < rate / 2.0) {
+					ph[v][h] += 2 * M_PI * f / rate;
+					x += sin(ph[v][h]) / (h + 1);
+				}
+			}
+		double env = 0.6 + 0.4 * sin(2 * M_PI * 0.7 * i / rate);
+		float y = (float)(0.05 * env * x) + 0.02f * frand();
+		for (unsigned c = 0; c < channels; c++)
+			s[i * channels + c] = y * (c % 2 ? 0.8f : 1.0f);
+	}
+	return s;
+}
+
+static aimark_wm_key *key_from(unsigned char b)
+{
+	unsigned char bytes[32];
+	memset(bytes, b, sizeof bytes);
+	aimark_wm_key *k = NULL;
+	assert_int_equal(aimark_wm_key_new(&k, bytes), 0);
+	return k;
+}
+
+static void detect1(const float *s, size_t frames, unsigned rate, unsigned ch, const aimark_wm_key *k, aimark_wm_result *res)
+{
+	const aimark_wm_key *keys[1] = { k };
+	assert_int_equal(aimark__wm_audio_detect(s, frames, rate, ch, keys, 1, res), 0);
+}
+
+static void test_round_trip(void **state)
+{
+	(void)state;
+	unsigned rate = 16000;
+	size_t frames = 12 * rate;
+	float *s = make_signal(frames, rate, 1, 1);
+	aimark_wm_key *k = key_from(7);
+	assert_int_equal(aimark__wm_audio_embed(s, frames, rate, 1, k, PAYLOAD, 1.0f), 0);
+	aimark_wm_result res;
+	detect1(s, frames, rate, 1, k, &res);
+	assert_int_equal(res.detected, 1);
+	assert_int_equal(res.authenticated, 1);
+	assert_int_equal(res.key_index, 0);
+	assert_memory_equal(res.payload, PAYLOAD, 8);
+	assert_true(res.false_alarm_probability <= 1e-9);
+	assert_true(res.score > 6);
+	/* another key finds nothing */
+	aimark_wm_key *other = key_from(8);
+	detect1(s, frames, rate, 1, other, &res);
+	assert_int_equal(res.detected, 0);
+	assert_int_equal(res.key_index, -1);
+	/* two keys: the right one is reported by index */
+	const aimark_wm_key *keys[2] = { other, k };
+	assert_int_equal(aimark__wm_audio_detect(s, frames, rate, 1, keys, 2, &res), 0);
+	assert_int_equal(res.detected, 1);
+	assert_int_equal(res.key_index, 1);
+	aimark_wm_key_free(other);
+	aimark_wm_key_free(k);
+	free(s);
+}
+
+static void test_unmarked_and_silence(void **state)
+{
+	(void)state;
+	unsigned rate = 16000;
+	size_t frames = 12 * rate;
+	float *s = make_signal(frames, rate, 1, 2);
+	aimark_wm_key *k = key_from(7);
+	aimark_wm_result res;
+	detect1(s, frames, rate, 1, k, &res);
+	assert_int_equal(res.detected, 0);
+	assert_int_equal(res.authenticated, 0);
+	assert_true(res.false_alarm_probability > 1e-9);
+	memset(s, 0, frames * sizeof *s);
+	detect1(s, frames, rate, 1, k, &res);
+	assert_int_equal(res.detected, 0);
+	/* marking silence leaves silence */
+	assert_int_equal(aimark__wm_audio_embed(s, frames, rate, 1, k, PAYLOAD, 1.0f), 0);
+	for (size_t i = 0; i < frames; i++)
+		assert_true(s[i] == 0.0f);
+	/* too short to analyse, and empty */
+	detect1(s, rate / 2, rate, 1, k, &res);
+	assert_int_equal(res.detected, 0);
+	detect1(s, 0, rate, 1, k, &res);
+	assert_int_equal(res.detected, 0);
+	aimark_wm_key_free(k);
+	free(s);
+}
+
+/* The streaming embedder with odd block sizes gives the one-shot result, frame for frame. */
+static void test_streaming_equivalence(void **state)
+{
+	(void)state;
+	unsigned rate = 22050, ch = 3;
+	size_t frames = 5 * rate + 77;
+	float *ref = make_signal(frames, rate, ch, 3);
+	float *in = malloc(frames * ch * sizeof *in);
+	float *out = malloc(frames * ch * sizeof *out);
+	assert_non_null(in);
+	assert_non_null(out);
+	memcpy(in, ref, frames * ch * sizeof *in);
+	aimark_wm_key *k = key_from(9);
+	assert_int_equal(aimark__wm_audio_embed(ref, frames, rate, ch, k, PAYLOAD, 1.0f), 0);
+	aimark_wm_audio_embedder *e = NULL;
+	assert_int_equal(aimark_wm_audio_embedder_new(&e, k, PAYLOAD, rate, ch, 1.0f), 0);
+	size_t lat = aimark_wm_audio_embedder_latency(e);
+	assert_true(lat > 0 && lat < rate / 10);
+	size_t r = 0, w = 0;
+	static const size_t sizes[] = { 1, 0, 333, 4096, 17, 1000, 2 };
+	float *tmp = malloc((4096 + 1) * ch * sizeof *tmp);
+	assert_non_null(tmp);
+	for (int i = 0; r < frames; i++) {
+		size_t len = sizes[i % 7];
+		if (len > frames - r)
+			len = frames - r;
+		memcpy(tmp, in + r * ch, len * ch * sizeof *tmp);
+		size_t got = 99;
+		assert_int_equal(aimark_wm_audio_embedder_process(e, tmp, len, &got), 0);
+		assert_true(got <= len);
+		memcpy(out + w * ch, tmp, got * ch * sizeof *tmp);
+		r += len;
+		w += got;
+		assert_true(r - w <= lat);
+	}
+	for (;;) {
+		size_t got = 0;
+		assert_int_equal(aimark_wm_audio_embedder_flush(e, out + w * ch, frames - w, &got), 0);
+		w += got;
+		if (got == 0 || w == frames)
+			break;
+	}
+	size_t extra = 5;
+	assert_int_equal(aimark_wm_audio_embedder_flush(e, tmp, 1, &extra), 0);
+	assert_int_equal(extra, 0);
+	assert_int_equal(w, frames);
+	for (size_t i = 0; i < frames * ch; i++)
+		assert_true(fabsf(out[i] - ref[i]) < 1e-6f);
+	/* something changed, but not much */
+	double num = 0, den = 0;
+	for (size_t i = 0; i < frames * ch; i++) {
+		num += (double)in[i] * in[i];
+		den += (double)(out[i] - in[i]) * (out[i] - in[i]);
+	}
+	assert_true(den > 0);
+	assert_true(10 * log10(num / den) > 12);
+	/* processing after flush is refused */
+	size_t got = 0;
+	assert_int_equal(aimark_wm_audio_embedder_process(e, tmp, 1, &got), AIMARK_EINVAL);
+	aimark_wm_audio_embedder_free(e);
+	aimark_wm_key_free(k);
+	free(tmp);
+	free(in);
+	free(out);
+	free(ref);
+}
+
+/* Output length equals input length for awkward lengths. */
+static void test_lengths(void **state)
+{
+	(void)state;
+	aimark_wm_key *k = key_from(1);
+	static const size_t lens[] = { 0, 1, 2, 255, 256, 257, 1000, 12345 };
+	for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+		size_t n = lens[i];
+		float *s = make_signal(n + 1, 8000, 2, 5);
+		float *copy = malloc((n + 1) * 2 * sizeof *copy);
+		memcpy(copy, s, (n + 1) * 2 * sizeof *copy);
+		assert_int_equal(aimark__wm_audio_embed(s, n, 8000, 2, k, PAYLOAD, 1.0f), 0);
+		/* the frame after the buffer is untouched */
+		assert_true(s[2 * n] == copy[2 * n] && s[2 * n + 1] == copy[2 * n + 1]);
+		free(s);
+		free(copy);
+	}
+	aimark_wm_key_free(k);
+}
+
+/* Linear-interpolation resampling: a crude speed change (time and pitch together). */
+static float *respeed(const float *s, size_t frames, double factor, size_t *out_frames)
+{
+	size_t n = (size_t)(frames / factor);
+	float *o = malloc(n * sizeof *o + 1);
+	for (size_t i = 0; i < n; i++) {
+		double x = i * factor;
+		size_t j = (size_t)x;
+		double f = x - j;
+		o[i] = j + 1 < frames ? (float)((1 - f) * s[j] + f * s[j + 1]) : s[frames - 1];
+	}
+	*out_frames = n;
+	return o;
+}
+
+static void test_attacks_in_memory(void **state)
+{
+	(void)state;
+	unsigned rate = 16000;
+	size_t frames = 16 * rate;
+	float *s = make_signal(frames, rate, 1, 11);
+	aimark_wm_key *k = key_from(3);
+	assert_int_equal(aimark__wm_audio_embed(s, frames, rate, 1, k, PAYLOAD, 1.0f), 0);
+	aimark_wm_result res;
+	/* speed +4% and -3% */
+	static const double factors[] = { 1.04, 0.97 };
+	for (int i = 0; i < 2; i++) {
+		size_t n = 0;
+		float *t = respeed(s, frames, factors[i], &n);
+		detect1(t, n, rate, 1, k, &res);
+		assert_int_equal(res.detected, 1);
+		assert_memory_equal(res.payload, PAYLOAD, 8);
+		free(t);
+	}
+	/* a 10 s excerpt at an arbitrary offset, with -10 dB gain, between unmarked audio */
+	size_t ex = 10 * rate, pad = 3 * rate;
+	float *cat = make_signal(ex + 2 * pad, rate, 1, 99);
+	for (size_t i = 0; i < ex; i++)
+		cat[pad + i] = 0.316f * s[12345 + i];
+	detect1(cat, ex + 2 * pad, rate, 1, k, &res);
+	assert_int_equal(res.detected, 1);
+	assert_memory_equal(res.payload, PAYLOAD, 8);
+	/* streaming detector fed in small pieces agrees */
+	const aimark_wm_key *keys[1] = { k };
+	aimark_wm_audio_detector *d = NULL;
+	assert_int_equal(aimark_wm_audio_detector_new(&d, keys, 1, rate, 1), 0);
+	for (size_t r = 0; r < frames; r += 999)
+		assert_int_equal(aimark_wm_audio_detector_feed(d, s + r, frames - r < 999 ? frames - r : 999), 0);
+	assert_int_equal(aimark_wm_audio_detector_result(d, &res), 0);
+	assert_int_equal(res.detected, 1);
+	aimark_wm_audio_detector_free(d);
+	aimark_wm_key_free(k);
+	free(cat);
+	free(s);
+}
+
+/* Stereo at 48 kHz: the mark is in every channel, so a mono downmix carries it. */
+static void test_stereo_downmix(void **state)
+{
+	(void)state;
+	unsigned rate = 48000;
+	size_t frames = 11 * rate;
+	float *s = make_signal(frames, rate, 2, 21);
+	aimark_wm_key *k = key_from(4);
+	assert_int_equal(aimark__wm_audio_embed(s, frames, rate, 2, k, PAYLOAD, 1.0f), 0);
+	float *m = malloc(frames * sizeof *m);
+	for (size_t i = 0; i < frames; i++)
+		m[i] = 0.5f * (s[2 * i] + s[2 * i + 1]);
+	aimark_wm_result res;
+	detect1(m, frames, rate, 1, k, &res);
+	assert_int_equal(res.detected, 1);
+	assert_memory_equal(res.payload, PAYLOAD, 8);
+	/* the left channel alone too */
+	for (size_t i = 0; i < frames; i++)
+		m[i] = s[2 * i];
+	detect1(m, frames, rate, 1, k, &res);
+	assert_int_equal(res.detected, 1);
+	aimark_wm_key_free(k);
+	free(m);
+	free(s);
+}
+
+static void test_bad_arguments(void **state)
+{
+	(void)state;
+	aimark_wm_key *k = key_from(5);
+	const aimark_wm_key *keys[2] = { k, NULL };
+	float s[64] = { 0 };
+	aimark_wm_audio_embedder *e = NULL;
+	assert_int_equal(aimark_wm_audio_embedder_new(&e, k, PAYLOAD, 7999, 1, 1), AIMARK_EUNSUPPORTED);
+	assert_int_equal(aimark_wm_audio_embedder_new(&e, k, PAYLOAD, 192001, 1, 1), AIMARK_EUNSUPPORTED);
+	assert_int_equal(aimark_wm_audio_embedder_new(&e, k, PAYLOAD, 44100, 0, 1), AIMARK_EUNSUPPORTED);
+	assert_int_equal(aimark_wm_audio_embedder_new(&e, k, PAYLOAD, 44100, 9, 1), AIMARK_EUNSUPPORTED);
+	assert_int_equal(aimark_wm_audio_embedder_new(&e, NULL, PAYLOAD, 44100, 1, 1), AIMARK_EINVAL);
+	assert_int_equal(aimark_wm_audio_embedder_new(&e, k, NULL, 44100, 1, 1), AIMARK_EINVAL);
+	assert_int_equal(aimark_wm_audio_embedder_new(&e, k, PAYLOAD, 44100, 1, -1), AIMARK_EINVAL);
+	assert_int_equal(aimark_wm_audio_embedder_new(&e, k, PAYLOAD, 44100, 1, NAN), AIMARK_EINVAL);
+	assert_int_equal(aimark_wm_audio_embedder_new(&e, k, PAYLOAD, 44100, 1, 5), AIMARK_EINVAL);
+	assert_null(e);
+	assert_int_equal(aimark__wm_audio_embed(NULL, 10, 44100, 1, k, PAYLOAD, 1), AIMARK_EINVAL);
+	size_t got;
+	assert_int_equal(aimark_wm_audio_embedder_process(NULL, s, 1, &got), AIMARK_EINVAL);
+	aimark_wm_result res;
+	assert_int_equal(aimark__wm_audio_detect(s, 64, 44100, 1, keys, 2, &res), AIMARK_EINVAL);
+	assert_int_equal(res.detected, 0);
+	assert_int_equal(aimark__wm_audio_detect(s, 64, 44100, 1, NULL, 1, &res), AIMARK_EINVAL);
+	assert_int_equal(aimark__wm_audio_detect(s, 64, 1000, 1, keys, 1, &res), AIMARK_EUNSUPPORTED);
+	assert_int_equal(aimark__wm_audio_detect(s, 64, 44100, 1, keys, 1, NULL), AIMARK_EINVAL);
+	/* no keys: nothing to find, not an error */
+	assert_int_equal(aimark__wm_audio_detect(s, 64, 44100, 1, keys, 0, &res), 0);
+	assert_int_equal(res.detected, 0);
+	/* hostile samples: NaN, infinities, huge values */
+	size_t n = 3 * 8000;
+	float *h = malloc(n * sizeof *h);
+	for (size_t i = 0; i < n; i++)
+		h[i] = i % 3 == 0 ? NAN : i % 3 == 1 ? INFINITY : 1e30f;
+	assert_int_equal(aimark__wm_audio_detect(h, n, 8000, 1, keys, 1, &res), 0);
+	assert_int_equal(res.detected, 0);
+	aimark_wm_audio_embedder_free(NULL);
+	aimark_wm_audio_detector_free(NULL);
+	free(h);
+	aimark_wm_key_free(k);
+}
+
+/* The layout: 240 sync cells, every coded bit exactly twice, and keys give different patterns. */
+static void test_layout(void **state)
+{
+	(void)state;
+	aimark_wm_key *a = key_from(1), *b = key_from(2);
+	aimark__wma_layout la, lb;
+	assert_int_equal(aimark__wma_layout_derive(&la, a), 0);
+	assert_int_equal(aimark__wma_layout_derive(&lb, b), 0);
+	int count[AIMARK__WM_CODED_BITS] = { 0 }, sync = 0, same = 0;
+	for (int c = 0; c < AIMARK__WMA_CELLS; c++) {
+		if (la.cell_bit[c] < 0)
+			sync++;
+		else
+			count[la.cell_bit[c]]++;
+		same += la.cell_bit[c] == lb.cell_bit[c] && la.cell_sign[c] == lb.cell_sign[c];
+	}
+	assert_int_equal(sync, AIMARK__WMA_SYNC_CELLS);
+	for (int i = 0; i < AIMARK__WM_CODED_BITS; i++)
+		assert_int_equal(count[i], 2);
+	assert_true(same < AIMARK__WMA_CELLS / 4);
+	assert_int_equal(aimark__wma_band_of(699.0), -1);
+	assert_int_equal(aimark__wma_band_of(700.0), 0);
+	assert_int_equal(aimark__wma_band_of(3399.0), AIMARK__WMA_BANDS - 1);
+	assert_int_equal(aimark__wma_band_of(3400.0), -1);
+	aimark_wm_key_free(a);
+	aimark_wm_key_free(b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_layout),
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_unmarked_and_silence),
+		cmocka_unit_test(test_streaming_equivalence),
+		cmocka_unit_test(test_lengths),
+		cmocka_unit_test(test_attacks_in_memory),
+		cmocka_unit_test(test_stereo_downmix),
+		cmocka_unit_test(test_bad_arguments),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
