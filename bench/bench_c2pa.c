@@ -3,6 +3,26 @@
  * 4 MB MP4 built in memory (valid containers, filler essence). Prints one line per case:
  *   bench_c2pa <format> <bytes> embed_ms=<median> verify_ms=<median>
  * Usage: bench_c2pa [iterations]
+ *
+ * On real files, against the reference in the same run (bench/c2pa_reference.mjs):
+ *   bench_c2pa --files ITERATIONS OUTDIR FILE...
+ * labels each FILE (.jpg, .wav, .mp4) with the GB 45438 metadata label (outside
+ * the timing), writes that to OUTDIR/input-labelled.<ext> (the reference signs
+ * the same bytes), then times, median over ITERATIONS (wall-clock and CPU time
+ * of the thread):
+ *   embed      the C2PA stage: manifest built, signed (ES256, the
+ *              aimark_c2pa_keydir_create_test() certificate) and embedded
+ *   validate   the C2PA validation of the signed file (trust anchors: the
+ *              test root), in memory like the reference's fromBytes()
+ *   mark       aimark_mark_memory() with the metadata and C2PA layers (the
+ *              whole pipeline from the unlabelled file)
+ *   verify     aimark_verify_memory() with the C2PA layer
+ * and the peak resident memory of fresh processes that run once: the stage
+ * alone (labelled file read into memory, embedded into a buffer),
+ * aimark_mark_file() (metadata + C2PA) and aimark_verify_file(); and of one
+ * that does nothing. Writes OUTDIR/aimark-signed.<ext> and the key directory
+ * OUTDIR/c2pa-keys; prints one JSON object per file.
+ * Child mode (peak memory): bench_c2pa --child nothing|embed|mark|verify FILE KEYDIR OUT
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +31,7 @@
 #include <unistd.h>
 
 #include "aimark/aimark.h"
+#include "aimark/label.h"
 #include "aimark/c2pa.h"
 #include "c2pa/c2pa_stage.h"
 #include "core/internal.h"
@@ -103,8 +124,295 @@ static unsigned char *make_mp4(size_t n, size_t *len)
 	return p;
 }
 
+
+/* ---- real files, against the reference ---- */
+
+typedef struct tick {
+	double wall, cpu;
+} tick;
+
+static tick now2(void)
+{
+	struct timespec w, c;
+	clock_gettime(CLOCK_MONOTONIC, &w);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c);
+	tick t = { w.tv_sec * 1e3 + w.tv_nsec / 1e6, c.tv_sec * 1e3 + c.tv_nsec / 1e6 };
+	return t;
+}
+
+static double med(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof *v, cmp);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static unsigned char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	unsigned char *p = n > 0 ? malloc((size_t)n) : NULL;
+	if (p && fread(p, 1, (size_t)n, f) != (size_t)n) {
+		free(p);
+		p = NULL;
+	}
+	fclose(f);
+	*len = (size_t)n;
+	return p;
+}
+
+static int spill(const char *path, const void *p, size_t n)
+{
+	FILE *f = fopen(path, "wb");
+	if (!f)
+		return -1;
+	int ok = fwrite(p, 1, n, f) == n;
+	return fclose(f) == 0 && ok ? 0 : -1;
+}
+
+static const char *format_of(const char *path, const char **ext)
+{
+	const char *dot = strrchr(path, '.');
+	*ext = dot ? dot + 1 : "";
+	if (dot && (strcmp(dot, ".jpg") == 0 || strcmp(dot, ".jpeg") == 0))
+		return "jpeg";
+	if (dot && strcmp(dot, ".wav") == 0)
+		return "wav";
+	if (dot && strcmp(dot, ".mp4") == 0)
+		return "mp4";
+	return NULL;
+}
+
+static long vm_hwm_kb(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long kb = -1;
+	while (f && fgets(line, sizeof line, f))
+		if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kb;
+}
+
+static void fail(const char *what)
+{
+	fprintf(stderr, "bench_c2pa: %s: %s\n", what, aimark_error_last());
+	exit(1);
+}
+
+/* The options both the pipeline runs and the child use: metadata (signed with `key`) and C2PA. */
+static aimark_mark_options c2pa_options(const aimark_key *key, const aimark_c2pa_signer *signer)
+{
+	aimark_mark_options o = AIMARK_MARK_OPTIONS_INIT;
+	o.content_producer = "001191110102MACQD9K64010000";
+	o.produce_id = "0123456789abcdef0123456789abcdef";
+	o.key = key;
+	o.layers = AIMARK_LAYER_C2PA;
+	o.c2pa_signer = signer;
+	return o;
+}
+
+/* --child: one operation in a fresh process; prints its VmHWM in KiB. */
+static int child(const char *what, const char *file, const char *keys, const char *out)
+{
+	if (strcmp(what, "nothing") == 0) {
+		printf("%ld\n", vm_hwm_kb());
+		return 0;
+	}
+	char root[4096];
+	snprintf(root, sizeof root, "%s/%s", keys, AIMARK_C2PA_KEYDIR_ROOT);
+	int rc;
+	if (strcmp(what, "embed") == 0) {
+		/* the stage alone, from the labelled file in memory to the signed file in memory */
+		const char *ext, *format = format_of(file, &ext);
+		aimark_c2pa_signer *signer = NULL;
+		size_t len;
+		unsigned char *data = slurp(file, &len);
+		aimark_buf signed_file = AIMARK_BUF_INIT;
+		if (!format || !data || aimark_c2pa_signer_load_dir(&signer, keys) != 0)
+			fail("child setup");
+		rc = aimark__c2pa_embed(format, data, len, signer, NULL, &signed_file);
+		aimark_buf_dispose(&signed_file);
+		aimark_c2pa_signer_free(signer);
+		free(data);
+	} else if (strcmp(what, "mark") == 0) {
+		aimark_c2pa_signer *signer = NULL;
+		aimark_key *key = NULL;
+		if (aimark_c2pa_signer_load_dir(&signer, keys) != 0 || aimark_key_generate(&key, AIMARK_ALG_SM2) != 0)
+			fail("child setup");
+		aimark_mark_options o = c2pa_options(key, signer);
+		rc = aimark_mark_file(file, out, 1, &o, NULL);
+		aimark_key_free(key);
+		aimark_c2pa_signer_free(signer);
+	} else {
+		aimark_verify_options vo = AIMARK_VERIFY_OPTIONS_INIT;
+		vo.layers = AIMARK_LAYER_C2PA;
+		vo.c2pa_trust_anchors = root;
+		aimark_report *r = NULL;
+		rc = aimark_verify_file(file, &vo, &r);
+		aimark_report_free(r);
+	}
+	if (rc != 0)
+		fail(what);
+	printf("%ld\n", vm_hwm_kb());
+	return 0;
+}
+
+static long child_peak(const char *what, const char *file, const char *keys, const char *out)
+{
+	char cmd[16384];
+	snprintf(cmd, sizeof cmd, "/proc/%ld/exe --child '%s' '%s' '%s' '%s'", (long)getpid(), what, file, keys, out);
+	fflush(NULL);
+	FILE *p = popen(cmd, "r");
+	long kb = -1;
+	if (!p)
+		return -1;
+	if (fscanf(p, "%ld", &kb) != 1)
+		kb = -1;
+	if (pclose(p) != 0)
+		kb = -1;
+	return kb;
+}
+
+static int files_mode(int iters, const char *outdir, int nfiles, char **files)
+{
+	char keys[4096], root[4200];
+	snprintf(keys, sizeof keys, "%s/c2pa-keys", outdir);
+	snprintf(root, sizeof root, "%s/%s", keys, AIMARK_C2PA_KEYDIR_ROOT);
+	if (access(root, R_OK) != 0 && aimark_c2pa_keydir_create_test(keys, "Aimark Bench", NULL, 0) != 0)
+		fail("keydir");
+	aimark_c2pa_signer *signer = NULL;
+	aimark_key *key = NULL;
+	if (aimark_c2pa_signer_load_dir(&signer, keys) != 0 || aimark_key_generate(&key, AIMARK_ALG_SM2) != 0)
+		fail("signer");
+	aimark_mark_options o = c2pa_options(key, signer);
+	aimark_mark_options meta_only = o;
+	meta_only.layers = 0;
+	meta_only.c2pa_signer = NULL;
+	char nothing_out[4300];
+	snprintf(nothing_out, sizeof nothing_out, "%s/bench-nothing", outdir);
+	long baseline_kb = child_peak("nothing", "-", keys, nothing_out);
+
+	double *w[4], *c[4];
+	for (int k = 0; k < 4; k++) {
+		w[k] = calloc((size_t)iters, sizeof(double));
+		c[k] = calloc((size_t)iters, sizeof(double));
+		if (!w[k] || !c[k])
+			fail("calloc");
+	}
+	for (int f = 0; f < nfiles; f++) {
+		const char *ext, *format = format_of(files[f], &ext);
+		if (!format) {
+			fprintf(stderr, "bench_c2pa: %s: not .jpg, .wav or .mp4\n", files[f]);
+			return 1;
+		}
+		size_t len;
+		unsigned char *data = slurp(files[f], &len);
+		if (!data)
+			fail(files[f]);
+		/* the GB 45438 label first, outside the timing, as the pipeline does before the C2PA stage */
+		aimark_buf labelled = AIMARK_BUF_INIT;
+		aimark_report *lr = NULL;
+		aimark_label *label = NULL;
+		if (aimark_mark_memory(data, len, &meta_only, &labelled, NULL) != 0 ||
+		    aimark_verify_memory(labelled.ptr, labelled.size, NULL, &lr) != 0 || aimark_report_label(lr) == NULL ||
+		    aimark_label_clone(&label, aimark_report_label(lr)) != 0)
+			fail("label");
+		aimark_report_free(lr);
+		char path[4400];
+		snprintf(path, sizeof path, "%s/input-labelled.%s", outdir, ext);
+		if (spill(path, labelled.ptr, labelled.size) != 0)
+			fail(path);
+
+		aimark_buf signed_file = AIMARK_BUF_INIT;
+		char state[16] = "?";
+		for (int i = 0; i < iters; i++) {
+			signed_file.size = 0;
+			tick t0 = now2();
+			if (aimark__c2pa_embed(format, labelled.ptr, labelled.size, signer, label, &signed_file) != 0)
+				fail("embed");
+			tick t1 = now2();
+			aimark_source *src = NULL;
+			json_t *r = NULL;
+			if (aimark_source_new_memory(&src, signed_file.ptr, signed_file.size) != 0 || aimark__c2pa_verify(src, format, root, &r) != 0)
+				fail("validate");
+			tick t2 = now2();
+			snprintf(state, sizeof state, "%s", r ? json_string_value(json_object_get(r, "state")) : "none");
+			json_decref(r);
+			aimark_source_free(src);
+			w[0][i] = t1.wall - t0.wall;
+			c[0][i] = t1.cpu - t0.cpu;
+			w[1][i] = t2.wall - t1.wall;
+			c[1][i] = t2.cpu - t1.cpu;
+
+			aimark_buf whole = AIMARK_BUF_INIT;
+			t0 = now2();
+			if (aimark_mark_memory(data, len, &o, &whole, NULL) != 0)
+				fail("mark");
+			t1 = now2();
+			aimark_verify_options vo = AIMARK_VERIFY_OPTIONS_INIT;
+			vo.layers = AIMARK_LAYER_C2PA;
+			vo.c2pa_trust_anchors = root;
+			aimark_report *rep = NULL;
+			if (aimark_verify_memory(whole.ptr, whole.size, &vo, &rep) != 0)
+				fail("verify");
+			t2 = now2();
+			aimark_report_free(rep);
+			aimark_buf_dispose(&whole);
+			w[2][i] = t1.wall - t0.wall;
+			c[2][i] = t1.cpu - t0.cpu;
+			w[3][i] = t2.wall - t1.wall;
+			c[3][i] = t2.cpu - t1.cpu;
+		}
+		snprintf(path, sizeof path, "%s/aimark-signed.%s", outdir, ext);
+		if (spill(path, signed_file.ptr, signed_file.size) != 0)
+			fail(path);
+		char child_out[4400];
+		snprintf(child_out, sizeof child_out, "%s/bench-child.%s", outdir, ext);
+		snprintf(path, sizeof path, "%s/input-labelled.%s", outdir, ext);
+		long embed_kb = child_peak("embed", path, keys, "-");
+		long mark_kb = child_peak("mark", files[f], keys, child_out);
+		long verify_kb = child_peak("verify", child_out, keys, "-");
+		remove(child_out);
+		printf("{\"format\":\"%s\",\"file\":\"%s\",\"bytes\":%zu,\"labelled_bytes\":%zu,\"signed_bytes\":%zu,\"iterations\":%d,"
+		       "\"state\":\"%s\",\"embed_ms\":%.3f,\"embed_cpu_ms\":%.3f,\"validate_ms\":%.3f,\"validate_cpu_ms\":%.3f,"
+		       "\"mark_ms\":%.3f,\"mark_cpu_ms\":%.3f,\"verify_ms\":%.3f,\"verify_cpu_ms\":%.3f,"
+		       "\"process_baseline_peak_rss_kb\":%ld,\"embed_peak_rss_kb\":%ld,\"mark_file_peak_rss_kb\":%ld,\"verify_file_peak_rss_kb\":%ld}\n",
+		       format, files[f], len, labelled.size, signed_file.size, iters, state, med(w[0], iters), med(c[0], iters),
+		       med(w[1], iters), med(c[1], iters), med(w[2], iters), med(c[2], iters), med(w[3], iters), med(c[3], iters),
+		       baseline_kb, embed_kb, mark_kb, verify_kb);
+		fflush(stdout);
+		aimark_buf_dispose(&signed_file);
+		aimark_buf_dispose(&labelled);
+		aimark_label_free(label);
+		free(data);
+	}
+	for (int k = 0; k < 4; k++) {
+		free(w[k]);
+		free(c[k]);
+	}
+	aimark_key_free(key);
+	aimark_c2pa_signer_free(signer);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 6 && strcmp(argv[1], "--child") == 0)
+		return child(argv[2], argv[3], argv[4], argv[5]);
+	if (argc >= 5 && strcmp(argv[1], "--files") == 0) {
+		int n = atoi(argv[2]);
+		if (n < 1 || n > 1000) {
+			fprintf(stderr, "bench_c2pa: ITERATIONS must be 1..1000\n");
+			return 64;
+		}
+		return files_mode(n, argv[3], argc - 4, argv + 4);
+	}
 	int iters = argc > 1 ? atoi(argv[1]) : 9;
 	if (iters < 1 || iters > 1000)
 		iters = 9;

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "aimark/errors.h"
 #include "aimark/textwm.h"
 #include "aimark/watermark.h"
 #include "textwm_ngram.h"
@@ -130,6 +131,7 @@ static int detect(const aimark_wm_key *key, const aimark_textwm_config *cfg, con
 
 int main(int argc, char **argv)
 {
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	size_t trials = 200;
 	double temperature = 1.0;
 	int quick = 0;
@@ -173,16 +175,14 @@ int main(int argc, char **argv)
 	}
 
 	variant variants[] = {
-		{ "green list, gamma 0.25, delta 2, context 1 (default)", AIMARK_TEXTWM_CONFIG_INIT },
-		{ "green list, gamma 0.25, delta 2, context 4", AIMARK_TEXTWM_CONFIG_INIT },
+		{ "tournament, 30 layers, context 1 (default)", AIMARK_TEXTWM_CONFIG_INIT },
+		{ "tournament, 30 layers, context 2", AIMARK_TEXTWM_CONFIG_INIT },
 		{ "tournament, 12 layers, context 1", AIMARK_TEXTWM_CONFIG_INIT },
-		{ "tournament, 30 layers, context 1", AIMARK_TEXTWM_CONFIG_INIT },
+		{ "green list, gamma 0.25, delta 2, context 1", AIMARK_TEXTWM_CONFIG_INIT },
 	};
-	variants[1].cfg.context = 4;
-	variants[2].cfg.method = AIMARK_TEXTWM_TOURNAMENT;
+	variants[1].cfg.context = 2;
 	variants[2].cfg.layers = 12;
-	variants[3].cfg.method = AIMARK_TEXTWM_TOURNAMENT;
-	variants[3].cfg.layers = 30;
+	variants[3].cfg.method = AIMARK_TEXTWM_GREENLIST;
 	size_t n_variants = sizeof variants / sizeof variants[0];
 
 	size_t stride = PROMPT + MAX_LEN;
@@ -231,7 +231,7 @@ int main(int argc, char **argv)
 			return 1;
 		aimark_textwm_free(ctx);
 		printf("## %s\n\n", variants[v].name);
-		printf("Entropy cost: -log2 p under the unwatermarked model %.3f bits/token (unwatermarked %.3f: +%.3f, "
+		printf("Entropy cost: -log2 p under the unwatermarked model %.3f bits/token (unwatermarked %.3f: %+.3f, "
 		       "perplexity x%.2f). Watermark call: %.1f us/token over a vocabulary of %u.\n\n",
 		       st.nll_bits, base.nll_bits, st.nll_bits - base.nll_bits, pow(2.0, st.nll_bits - base.nll_bits),
 		       1e6 * st.seconds / (double)st.steps, m.vocab);
@@ -282,7 +282,7 @@ int main(int argc, char **argv)
 			return 1;
 		scored += r.tokens;
 	}
-	printf("Detector: %.2f us/token (green list).\n", 1e6 * (now() - t0) / (double)scored);
+	printf("Detector: %.2f us/token (default configuration).\n", 1e6 * (now() - t0) / (double)scored);
 	free(seqs);
 	free(work);
 	aimark_wm_key_free(key);

@@ -6,8 +6,9 @@
  *   bench_wm_image speed   PHOTO             embed / detect time and memory at 1, 12, 48 MP
  *                                            against libjpeg-turbo decode + encode in the same run
  *
- * Test images: every photo gives two images, the whole photo scaled to a
- * 1280-pixel long side and a 1024x768 crop at native resolution.
+ * Test images: every photo gives the whole photo scaled to a 1280-pixel long
+ * side and a 1024x768 crop at native resolution (WM_SET=main, the default),
+ * or a 640x480 crop at native resolution (WM_SET=small), or all three (all).
  * Environment: WM_ATTACKS=substring filter, WM_MAX_IMAGES=n, WM_STRENGTH=s.
  */
 #include <math.h>
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "aimark/aimark.h"
 #include "aimark/watermark.h"
@@ -101,7 +103,7 @@ typedef struct testimg {
 static int make_test_images(char **paths, int n, testimg **out, int *count)
 {
 	int max = getenv("WM_MAX_IMAGES") ? atoi(getenv("WM_MAX_IMAGES")) : 1 << 30;
-	testimg *t = calloc((size_t)n * 2, sizeof *t);
+	testimg *t = calloc((size_t)n * 3, sizeof *t);
 	int c = 0;
 	for (int i = 0; i < n && c < max; i++) {
 		aimark__image src;
@@ -110,16 +112,24 @@ static int make_test_images(char **paths, int n, testimg **out, int *count)
 			continue;
 		}
 		const char *base = strrchr(paths[i], '/') ? strrchr(paths[i], '/') + 1 : paths[i];
+		const char *set = getenv("WM_SET") ? getenv("WM_SET") : "main";
+		int want_main = strcmp(set, "small") != 0, want_small = strcmp(set, "main") != 0;
 		double s = 1280.0 / (src.width > src.height ? src.width : src.height);
-		if (s < 1) {
+		if (want_main && s < 1) {
 			snprintf(t[c].name, sizeof t[c].name, "%s@1280", base);
 			if (atk_resize(&src, (uint32_t)lround(src.width * s), (uint32_t)lround(src.height * s), &t[c].img) == 0)
 				c++;
 		}
-		if (c < max && src.width >= 1024 && src.height >= 768) {
-			snprintf(t[c].name, sizeof t[c].name, "%s@crop", base);
+		if (want_main && c < max && src.width >= 1024 && src.height >= 768) {
+			snprintf(t[c].name, sizeof t[c].name, "%s@1024crop", base);
 			uint32_t x0 = (src.width - 1024) / 3, y0 = (src.height - 768) / 2;
 			if (atk_crop(&src, x0, y0, 1024, 768, &t[c].img) == 0)
+				c++;
+		}
+		if (want_small && c < max && src.width >= 640 && src.height >= 480) {
+			snprintf(t[c].name, sizeof t[c].name, "%s@640crop", base);
+			uint32_t x0 = (src.width - 640) * 3 / 4, y0 = (src.height - 480) / 5;
+			if (atk_crop(&src, x0, y0, 640, 480, &t[c].img) == 0)
 				c++;
 		}
 		aimark__image_dispose(&src);
@@ -347,7 +357,7 @@ static int cmd_robust(const char *md_path, char **paths, int n)
 				errs += r.bit_errors;
 			}
 			if (!ok && getenv("WM_VERBOSE"))
-				printf("    miss %-28s z=%.2f det=%d auth=%d\n", t[i].name, r.score, r.detected, r.authenticated);
+				printf("    miss %-28s %ux%u z=%.2f det=%d auth=%d\n", t[i].name, att.width, att.height, r.score, r.detected, r.authenticated);
 			aimark__image_dispose(&att);
 		}
 		double rate = 100.0 * exact / count;
@@ -361,14 +371,20 @@ static int cmd_robust(const char *md_path, char **paths, int n)
 		printf("%-32s %7.1f%% %10.1f %8.2f %8s %8.1f\n", a->name, rate, decoded ? errs / decoded : -1.0, zsum / count, pbuf,
 		       ms / count);
 		fflush(stdout);
-		if (md)
-			fprintf(md, "| %s | %d/%d (%.1f%%) | %s | %.1f | %s | %.0f |\n", a->name, exact, count, rate,
-				decoded ? (snprintf((char[32]){ 0 }, 1, "%s", ""), "") : "", zsum / count, pbuf, ms / count);
-		if (md && decoded) {
-			/* rewrite the bit error cell properly (simple approach: a second line is clearer than string juggling) */
+		if (md) {
+			char ebuf[32];
+			if (decoded)
+				snprintf(ebuf, sizeof ebuf, "%.1f", errs / decoded);
+			else
+				snprintf(ebuf, sizeof ebuf, "-");
+			fprintf(md, "| %s | %d/%d (%.1f%%) | %s | %.1f | %s | %.0f |\n", a->name, exact, count, rate, ebuf, zsum / count, pbuf,
+				ms / count);
+			fflush(md);
 		}
 	}
-	(void)all_ok;
+	printf("every attack >= 95%% exact payload: %s\n", all_ok ? "yes" : "no");
+	if (md)
+		fprintf(md, "\nEvery listed attack at >= 95%% exact payload: %s.\n", all_ok ? "yes" : "no");
 	if (md)
 		fclose(md);
 	for (int i = 0; i < count; i++) {
@@ -382,10 +398,337 @@ static int cmd_robust(const char *md_path, char **paths, int n)
 	return 0;
 }
 
+/* ---- false detections ---- */
+
+static int cmd_false(int n_keys, char **paths, int n)
+{
+	testimg *t;
+	int count;
+	make_test_images(paths, n, &t, &count);
+	if (count == 0 || n_keys < 1)
+		return 1;
+	aimark_wm_key **keys = calloc((size_t)n_keys, sizeof *keys);
+	for (int k = 0; k < n_keys; k++)
+		key_from_seed(&keys[k], 1000 + (unsigned)k);
+	long calls = 0, trials = 0, false_det = 0, false_auth = 0, attempts = 0;
+	long prefix_hist[AIMARK__WM_TAG_BITS + 1] = { 0 };
+	long z_over[4] = { 0 }; /* sync z above 4, 5, 6, 7 */
+	double z_max = 0, ms = 0;
+	for (size_t ai = 0; ai < N_ATTACKS; ai++) {
+		const attack *a = &g_attacks[ai];
+		if (!attack_selected(a))
+			continue;
+		for (int i = 0; i < count; i++) {
+			aimark__image att;
+			if (apply_attack(a, &t[i].img, (uint64_t)i * 31 + ai, &att) != 0)
+				continue;
+			aimark_wm_result r;
+			aimark__wm_detect_stats st;
+			double t0 = now_ms();
+			if (aimark__wm_image_detect_ex(&att, (const aimark_wm_key *const *)keys, (size_t)n_keys, &r, &st) != 0)
+				fprintf(stderr, "detect: %s\n", aimark_error_last());
+			ms += now_ms() - t0;
+			calls++;
+			trials += n_keys;
+			false_det += r.detected;
+			false_auth += r.authenticated;
+			attempts += st.attempts;
+			prefix_hist[st.best_tag_prefix]++;
+			for (int k = 0; k < 4; k++)
+				z_over[k] += st.best_sync_z > 4 + k;
+			if (st.best_sync_z > z_max)
+				z_max = st.best_sync_z;
+			aimark__image_dispose(&att);
+		}
+		printf("  %-32s done (%ld calls so far)\n", a->name, calls);
+		fflush(stdout);
+	}
+	printf("unmarked images %d, attacks x images = %ld detector calls, %d keys each: %ld key trials\n", count, calls, n_keys, trials);
+	printf("false detections: %ld (authenticated %ld)\n", false_det, false_auth);
+	printf("payload decodes tried: %ld (%.1f per call)\n", attempts, (double)attempts / calls);
+	printf("tag-prefix check (each decode matches k leading tag bits with probability 2^-k):\n");
+	printf("  k   calls with best prefix >= k   expected\n");
+	for (int k = 4; k <= 24; k += 2) {
+		long ge = 0;
+		for (int j = k; j <= AIMARK__WM_TAG_BITS; j++)
+			ge += prefix_hist[j];
+		/* expected: calls * (1 - (1 - 2^-k)^(attempts per call)) */
+		double per = (double)attempts / calls;
+		double exp_ge = calls * (1 - pow(1 - ldexp(1, -k), per));
+		printf("  %2d  %10ld                   %10.2f\n", k, ge, exp_ge);
+	}
+	printf("sync z: max %.2f; calls with z > 4, 5, 6, 7: %ld %ld %ld %ld\n", z_max, z_over[0], z_over[1], z_over[2], z_over[3]);
+	printf("mean detect time with %d keys: %.1f ms\n", n_keys, ms / calls);
+	for (int k = 0; k < n_keys; k++)
+		aimark_wm_key_free(keys[k]);
+	free(keys);
+	for (int i = 0; i < count; i++)
+		aimark__image_dispose(&t[i].img);
+	free(t);
+	return false_det ? 3 : 0;
+}
+
+/* ---- speed and memory ---- */
+
+static double cpu_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static long vm_kb(const char *field)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long v = -1;
+	size_t n = strlen(field);
+	while (f && fgets(line, sizeof line, f))
+		if (strncmp(line, field, n) == 0)
+			v = atol(line + n);
+	if (f)
+		fclose(f);
+	return v;
+}
+
+static void reset_peak(void)
+{
+	FILE *f = fopen("/proc/self/clear_refs", "w");
+	if (f) {
+		fputs("5", f);
+		fclose(f);
+	}
+}
+
+typedef struct speed_ctx {
+	const unsigned char *jpg;     /* the unmarked JPEG */
+	size_t len;
+	const unsigned char *marked;  /* the same, marked through the coefficient path */
+	size_t marked_len;
+	const aimark_wm_key *key;
+	aimark__image img;            /* decoded, unmarked */
+	aimark__image work;           /* scratch copy for in-place embedding */
+	aimark__image marked_img;     /* decoded marked JPEG */
+	aimark__image_coding coding;
+} speed_ctx;
+
+enum { OP_DECODE, OP_ENCODE, OP_DECENC, OP_EMBED_CORE, OP_EMBED_JPEG, OP_EMBED_PIXEL_FILE, OP_DETECT_CORE, OP_DETECT_FILE,
+       OP_DETECT_NEG, N_OPS };
+
+static int run_op(speed_ctx *c, int op)
+{
+	static const unsigned char payload[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	aimark__image im;
+	aimark_buf b = AIMARK_BUF_INIT;
+	aimark_wm_result r;
+	int rc = 0;
+	const aimark_wm_key *keys[1] = { c->key };
+	switch (op) {
+	case OP_DECODE:
+		rc = aimark__image_decode(c->jpg, c->len, "jpeg", &im, NULL);
+		aimark__image_dispose(&im);
+		break;
+	case OP_ENCODE:
+		rc = aimark__image_encode(&c->img, &c->coding, NULL, 0, &b);
+		break;
+	case OP_DECENC:
+		rc = aimark__image_decode(c->jpg, c->len, "jpeg", &im, NULL);
+		if (rc == 0)
+			rc = aimark__image_encode(&im, &c->coding, c->jpg, c->len, &b);
+		aimark__image_dispose(&im);
+		break;
+	case OP_EMBED_CORE:
+		rc = aimark__wm_image_embed(&c->work, c->key, payload, 1.0f); /* a fresh copy each time (see measure) */
+		break;
+	case OP_EMBED_JPEG:
+		rc = aimark__wm_jpeg_embed(c->jpg, c->len, c->key, payload, 1.0f, &b);
+		break;
+	case OP_EMBED_PIXEL_FILE:
+		rc = aimark__image_decode(c->jpg, c->len, "jpeg", &im, NULL);
+		if (rc == 0)
+			rc = aimark__wm_image_embed(&im, c->key, payload, 1.0f);
+		if (rc == 0)
+			rc = aimark__image_encode(&im, &c->coding, c->jpg, c->len, &b);
+		aimark__image_dispose(&im);
+		break;
+	case OP_DETECT_CORE:
+		rc = aimark__wm_image_detect(&c->marked_img, keys, 1, &r);
+		if (rc == 0 && !r.authenticated)
+			rc = aimark__error_set(AIMARK_EINVAL, "speed: the marked image was not detected");
+		break;
+	case OP_DETECT_FILE:
+		rc = aimark_wm_image_detect_memory(c->marked, c->marked_len, "jpeg", keys, 1, &r);
+		if (rc == 0 && !r.authenticated)
+			rc = aimark__error_set(AIMARK_EINVAL, "speed: the marked file was not detected");
+		break;
+	case OP_DETECT_NEG:
+		rc = aimark_wm_image_detect_memory(c->jpg, c->len, "jpeg", keys, 1, &r);
+		if (rc == 0 && r.detected)
+			rc = aimark__error_set(AIMARK_EINVAL, "speed: false detection");
+		break;
+	}
+	aimark_buf_dispose(&b);
+	return rc;
+}
+
+static void refresh_work(speed_ctx *c)
+{
+	memcpy(c->work.pixels, c->img.pixels, c->img.stride * c->img.height);
+}
+
+/* Best (minimum) wall and CPU time of `reps` runs. */
+static void measure(speed_ctx *c, int op, int reps, double *wall, double *cpu)
+{
+	*wall = *cpu = 1e30;
+	for (int i = 0; i < reps; i++) {
+		if (op == OP_EMBED_CORE)
+			refresh_work(c);
+		double w0 = now_ms(), c0 = cpu_ms();
+		if (run_op(c, op) != 0) {
+			fprintf(stderr, "op %d: %s\n", op, aimark_error_last());
+			exit(1);
+		}
+		double w = now_ms() - w0, cp = cpu_ms() - c0;
+		*wall = w < *wall ? w : *wall;
+		*cpu = cp < *cpu ? cp : *cpu;
+	}
+}
+
+/*
+ * Peak memory of one operation, measured in a fresh process (so that no freed
+ * heap is reused): `memop OP FILE` prepares its inputs, records its resident
+ * size, runs OP once and prints the growth of the high-water mark in kB.
+ */
+static int prepare(speed_ctx *c, const unsigned char *jpg, size_t len, aimark_wm_key *key, aimark_buf *marked)
+{
+	memset(c, 0, sizeof *c);
+	c->jpg = jpg;
+	c->len = len;
+	c->key = key;
+	static const unsigned char payload[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	if (aimark__image_decode(jpg, len, "jpeg", &c->img, &c->coding))
+		return -1;
+	if (aimark__image_alloc(&c->work, c->img.width, c->img.height, c->img.channels, 8))
+		return -1;
+	refresh_work(c);
+	if (aimark__wm_jpeg_embed(jpg, len, key, payload, 1.0f, marked))
+		return -1;
+	c->marked = marked->ptr;
+	c->marked_len = marked->size;
+	return aimark__image_decode(marked->ptr, marked->size, "jpeg", &c->marked_img, NULL);
+}
+
+static int cmd_memop(int op, const char *file)
+{
+	size_t len = 0;
+	unsigned char *jpg = read_all(file, &len);
+	aimark_wm_key *key;
+	key_from_seed(&key, 1);
+	speed_ctx c;
+	aimark_buf marked = AIMARK_BUF_INIT;
+	if (!jpg || prepare(&c, jpg, len, key, &marked))
+		return 1;
+	/* what an operation does not need is not resident: the pixel operations keep their input only */
+	long base = vm_kb("VmRSS:");
+	reset_peak();
+	if (run_op(&c, op) != 0)
+		return 1;
+	long hwm = vm_kb("VmHWM:");
+	printf("%ld\n", hwm > base ? hwm - base : 0);
+	return 0;
+}
+
+static long child_peak_kb(int op, const char *file)
+{
+	char cmd[4096];
+	snprintf(cmd, sizeof cmd, "/proc/%d/exe memop %d '%s'", (int)getpid(), op, file);
+	FILE *p = popen(cmd, "r");
+	long kb = -1;
+	if (p) {
+		if (fscanf(p, "%ld", &kb) != 1)
+			kb = -1;
+		pclose(p);
+	}
+	return kb;
+}
+
+static int cmd_speed(const char *photo, int reps)
+{
+	aimark__image src;
+	if (load_rgb(photo, &src)) {
+		fprintf(stderr, "cannot read %s\n", photo);
+		return 1;
+	}
+	aimark_wm_key *key;
+	key_from_seed(&key, 1);
+	static const double mps[3] = { 1, 12, 48 };
+	printf("%-6s %-36s %9s %9s %10s %9s %s\n", "size", "operation", "wall ms", "cpu ms", "cpu/base", "peak MB", "(x decoded)");
+	for (int s = 0; s < 3; s++) {
+		double f = sqrt(mps[s] * 1e6 / ((double)src.width * src.height));
+		aimark__image big;
+		if (atk_resize(&src, (uint32_t)lround(src.width * f), (uint32_t)lround(src.height * f), &big))
+			return 1;
+		aimark__image_coding coding;
+		memset(&coding, 0, sizeof coding);
+		strcpy(coding.format, "jpeg");
+		coding.quality = 90;
+		aimark_buf jb = AIMARK_BUF_INIT, marked = AIMARK_BUF_INIT;
+		if (aimark__image_encode(&big, &coding, NULL, 0, &jb))
+			return 1;
+		aimark__image_dispose(&big);
+		char file[256];
+		snprintf(file, sizeof file, "/tmp/bench_wm_image_%d_%.0fmp.jpg", (int)getpid(), mps[s]);
+		FILE *fo = fopen(file, "wb");
+		if (!fo || fwrite(jb.ptr, 1, jb.size, fo) != jb.size)
+			return 1;
+		fclose(fo);
+		speed_ctx c;
+		if (prepare(&c, jb.ptr, jb.size, key, &marked)) {
+			fprintf(stderr, "prepare: %s\n", aimark_error_last());
+			return 1;
+		}
+		double decoded_mb = (double)c.img.stride * c.img.height / 1048576.0;
+		int r = mps[s] > 20 ? (reps + 2) / 3 : reps;
+		static const char *names[] = { "libjpeg-turbo decode", "libjpeg-turbo encode", "decode + encode (baseline)",
+					       "embed: pixel core", "embed: JPEG coefficient path (file)", "embed: decode + mark + encode",
+					       "detect: pixel core (marked)", "detect: JPEG file (marked)", "detect: JPEG file (unmarked)" };
+		double base_c = 0;
+		char label[32];
+		snprintf(label, sizeof label, "%.0fMP", mps[s]);
+		printf("%-6s %ux%u JPEG q90, %zu bytes, decoded %.1f MB, %d runs, best of\n", label, c.img.width, c.img.height, jb.size,
+		       decoded_mb, r);
+		for (int op = 0; op < N_OPS; op++) {
+			double w, cp;
+			measure(&c, op, r, &w, &cp);
+			if (op == OP_DECENC)
+				base_c = cp;
+			long pk = child_peak_kb(op, file);
+			printf("%-6s %-36s %9.1f %9.1f %10.2f %9.1f (%.2fx)\n", label, names[op], w, cp, base_c > 0 ? cp / base_c : 0,
+			       pk / 1024.0, pk / 1024.0 / decoded_mb);
+			fflush(stdout);
+		}
+		remove(file);
+		aimark__image_dispose(&c.img);
+		aimark__image_dispose(&c.work);
+		aimark__image_dispose(&c.marked_img);
+		aimark_buf_dispose(&jb);
+		aimark_buf_dispose(&marked);
+	}
+	aimark__image_dispose(&src);
+	aimark_wm_key_free(key);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc >= 3 && strcmp(argv[1], "false") == 0)
+		return cmd_false(atoi(argv[2]), argv + 3, argc - 3);
+	if (argc >= 4 && strcmp(argv[1], "memop") == 0)
+		return cmd_memop(atoi(argv[2]), argv[3]);
+	if (argc >= 3 && strcmp(argv[1], "speed") == 0)
+		return cmd_speed(argv[2], argc > 3 ? atoi(argv[3]) : 5);
 	if (argc >= 3 && strcmp(argv[1], "robust") == 0)
 		return cmd_robust(argv[2], argv + 3, argc - 3);
-	fprintf(stderr, "usage: %s robust OUT.md PHOTO... | false N_KEYS PHOTO... | speed PHOTO\n", argv[0]);
+	fprintf(stderr, "usage: %s robust OUT.md PHOTO... | false N_KEYS PHOTO... | speed PHOTO [REPS]\n", argv[0]);
 	return 2;
 }

@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake pkg-config clang libclang-rt-14-dev
   libssl-dev libjansson-dev libexpat1-dev libcbor-dev libcmocka-dev zlib1g-dev
   libpng-dev libjpeg62-turbo-dev libwebp-dev libsndfile1-dev libfreetype-dev libarchive-dev
-  libespeak-ng-dev espeak-ng-data espeak-ng sox
+  sox
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev
   ffmpeg libimage-exiftool-perl webp libjpeg-turbo-progs python3 qpdf poppler-utils unzip bc
 )

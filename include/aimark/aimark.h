@@ -19,5 +19,6 @@
 #include "watermark.h"
 #include "watermark_audio.h"
 #include "c2pa.h"
+#include "textwm.h"
 
 #endif

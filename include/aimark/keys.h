@@ -86,9 +86,10 @@ AIMARK_API AIMARK_NODISCARD int aimark_trust_new(aimark_trust **out);
 AIMARK_API AIMARK_NODISCARD int aimark_trust_add_key(aimark_trust *trust, const aimark_key *key);
 
 /**
- * Adds the key in a PEM file, or, for a directory, every *.pub and *.pem file
- * in it that holds a key (private keys contribute their public part). A
- * directory with no key is AIMARK_ENOTFOUND.
+ * Adds the key in a PEM file. For a key directory (one holding signing.pub),
+ * adds its signing key only; for any other directory, every *.pub, *.pem and
+ * *.key file in it that holds a key (private keys contribute their public
+ * part). A directory with no key is AIMARK_ENOTFOUND.
  */
 AIMARK_API AIMARK_NODISCARD int aimark_trust_add_path(aimark_trust *trust, const char *path);
 

@@ -23,9 +23,12 @@
  *    scored token over all layers; without the watermark the sum is
  *    Binomial(scored * layers, 1/2) and the p-value is its exact upper tail.
  *
- * A token is scored once per distinct (context, token) tuple: repeated
- * n-grams are skipped, so repetition cannot inflate the score, and the first
- * `context` tokens (whose context the detector does not see) are not scored.
+ * A step whose context (the previous `context` ids) already occurred earlier
+ * in the ids is left unmarked when generating, and such tokens are skipped
+ * when detecting: repeating the key stream would bias the text and add no
+ * evidence, and every scored token then draws on fresh key bits, which is
+ * what makes the binomial p-value exact. The first `context` tokens (whose
+ * context the detector does not see) are not scored either.
  * docs/text.md gives the method, the measured detection rates and the
  * entropy cost.
  *
@@ -43,9 +46,10 @@
 extern "C" {
 #endif
 
-/** Methods. */
-#define AIMARK_TEXTWM_GREENLIST 0
-#define AIMARK_TEXTWM_TOURNAMENT 1
+/** Methods (AIMARK_TEXTWM_DEFAULT: the tournament, which measured stronger at no entropy cost; docs/text.md). */
+#define AIMARK_TEXTWM_DEFAULT 0
+#define AIMARK_TEXTWM_GREENLIST 1
+#define AIMARK_TEXTWM_TOURNAMENT 2
 
 /** Limits. */
 #define AIMARK_TEXTWM_MAX_CONTEXT 8
@@ -60,16 +64,16 @@ extern "C" {
  */
 typedef struct aimark_textwm_config {
 	unsigned int version;     /* AIMARK_TEXTWM_CONFIG_VERSION */
-	int method;               /* AIMARK_TEXTWM_GREENLIST (default) or AIMARK_TEXTWM_TOURNAMENT */
+	int method;               /* AIMARK_TEXTWM_TOURNAMENT (the default) or AIMARK_TEXTWM_GREENLIST */
 	unsigned int context;     /* previous tokens that seed the key stream, 1..8; default 1 */
 	double gamma;             /* green list: share of the vocabulary that is green, (0, 1); default 0.25 */
 	double delta;             /* green list: bias added to green logits, (0, 20]; default 2.0 */
-	unsigned int layers;      /* tournament: rounds, 1..64; default 12 */
+	unsigned int layers;      /* tournament: rounds, 1..64; default 30 */
 	double max_false_alarm;   /* detection threshold on the p-value, (0, 1); default 1e-9 */
 } aimark_textwm_config;
 
 #define AIMARK_TEXTWM_CONFIG_VERSION 1
-#define AIMARK_TEXTWM_CONFIG_INIT { AIMARK_TEXTWM_CONFIG_VERSION, AIMARK_TEXTWM_GREENLIST, 0, 0.0, 0.0, 0, 0.0 }
+#define AIMARK_TEXTWM_CONFIG_INIT { AIMARK_TEXTWM_CONFIG_VERSION, AIMARK_TEXTWM_DEFAULT, 0, 0.0, 0.0, 0, 0.0 }
 
 /** Initialises `cfg` to the defaults. Returns 0 or AIMARK_EINVAL (NULL, version mismatch). */
 AIMARK_API AIMARK_NODISCARD int aimark_textwm_config_init(aimark_textwm_config *cfg, unsigned int version);
@@ -101,7 +105,8 @@ AIMARK_API const aimark_textwm_config *aimark_textwm_get_config(const aimark_tex
  * Watermarks one step's distribution in place. `prev_ids` are the `n_prev`
  * ids before the token to be sampled (prompt and output so far; only the
  * last `context` are used; with fewer, `values` is left unchanged and the
- * step is unmarked). `values` holds `vocab_size` entries, entry i for token
+ * step is unmarked, as is a step whose context occurred earlier in
+ * prev_ids). `values` holds `vocab_size` entries, entry i for token
  * id i.
  *   green list: LOGITS get `delta` added to green tokens; PROBS are
  *     reweighted by exp(delta) on green tokens and renormalised to sum 1.
@@ -137,7 +142,7 @@ AIMARK_API AIMARK_NODISCARD int aimark_textwm_sample(aimark_textwm *ctx, const i
 typedef struct aimark_textwm_result {
 	int detected;            /* 1 when p_value <= the config's max_false_alarm */
 	size_t tokens;           /* ids given */
-	size_t tokens_scored;    /* distinct (context, token) tuples scored */
+	size_t tokens_scored;    /* tokens scored: those whose context is new (repeated n-grams skipped) */
 	uint64_t hits;           /* green tokens, or g bits equal to 1 summed over layers */
 	uint64_t trials;         /* Bernoulli trials under no watermark: tokens_scored (x layers for tournament) */
 	double hit_rate_null;    /* chance of a hit without the watermark: gamma as quantised, or 0.5 */

@@ -16,6 +16,7 @@
 #include "io.h"
 #include "keys.h"
 #include "label.h"
+#include "mark.h"
 
 #ifdef __cplusplus
 extern "C" {

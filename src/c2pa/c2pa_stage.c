@@ -210,6 +210,9 @@ int aimark__c2pa_embed(const char *format, const unsigned char *data, size_t len
 	/* pass 2: the hash of that layout, the signature */
 	if (rc == 0)
 		rc = hash_binding(&p, &file, es, el, 0);
+	/* Only the layout of pass 1 is needed from here on: release its copy of the file. */
+	size_t file_size = file.size;
+	aimark_buf_dispose(&file);
 	if (rc == 0)
 		rc = build_store(&p, 0, &store2);
 	if (rc == 0 && store2.size != store.size)
@@ -217,9 +220,11 @@ int aimark__c2pa_embed(const char *format, const unsigned char *data, size_t len
 				       store2.size);
 	if (rc == 0)
 		rc = fmt->embed(data, len, store2.ptr, store2.size, &file2, &es2, &el2);
-	if (rc == 0 && (file2.size != file.size || es2 != es || el2 != el))
+	if (rc == 0 && (file2.size != file_size || es2 != es || el2 != el))
 		rc = aimark__error_set(AIMARK_ECRYPTO, "C2PA: the file layout changed between passes");
-	if (rc == 0)
+	if (rc == 0 && out->size == 0)
+		aimark__buf_move(out, &file2); /* the common case: hand over the buffer instead of copying it */
+	else if (rc == 0)
 		rc = aimark__buf_append(out, file2.ptr, file2.size);
 
 	plan_dispose(&p);

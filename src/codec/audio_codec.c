@@ -923,6 +923,9 @@ static int64_t mp3_bit_rate(int64_t want, uint32_t rate)
 	return (int64_t)t[13] * 1000;
 }
 
+/* Highest bit rate asked of an average-rate encoder. */
+static int64_t max_bit_rate(const aimark__audio_info *in) { return 256000 * (int64_t)in->channels; }
+
 static int64_t out_bit_rate(const aimark__audio_info *in)
 {
 	int64_t want = in->bit_rate > 0 ? in->bit_rate : 128000;
@@ -933,11 +936,12 @@ static int64_t out_bit_rate(const aimark__audio_info *in)
 	case AV_CODEC_ID_AAC:
 	case AV_CODEC_ID_VORBIS: {
 		/* average-rate encoders land a little under their target: aim 10 % above */
-		int64_t r = (want * 11 / 10 + 999) / 1000 * 1000;
-		int64_t cap = 320000 * (int64_t)(in->channels > 2 ? in->channels / 2 + 1 : 1);
+		int64_t r = in->target_bit_rate > 0 ? in->target_bit_rate : (want * 11 / 10 + 999) / 1000 * 1000;
+		int64_t cap = max_bit_rate(in);
 		return r > cap ? (want > cap ? want : cap) : r;
 	}
 	case AV_CODEC_ID_OPUS: {
+		/* constant rate (vbr off): never below the target */
 		int64_t r = (want + 999) / 1000 * 1000;
 		int64_t cap = 256000 * (int64_t)in->channels;
 		if (r < 6000)
@@ -947,6 +951,29 @@ static int64_t out_bit_rate(const aimark__audio_info *in)
 	default:
 		return 0;
 	}
+}
+
+int aimark__audio_retry_bit_rate(aimark__audio_info *info, const unsigned char *out, size_t len)
+{
+	if (info == NULL || !info->lossy || info->bit_rate <= 0 || info->backend != BACKEND_FFMPEG ||
+	    (info->native_format != AV_CODEC_ID_AAC && info->native_format != AV_CODEC_ID_VORBIS))
+		return 0;
+	aimark__audio_reader *r = NULL;
+	aimark__audio_info got;
+	if (aimark__audio_reader_open(&r, out, len, info->format, &got) != 0)
+		return 0;
+	aimark__audio_reader_free(r);
+	if (got.bit_rate <= 0 || got.bit_rate >= info->bit_rate)
+		return 0;
+	int64_t asked = out_bit_rate(info);
+	double more = (double)info->bit_rate / (double)got.bit_rate * 1.1;
+	int64_t next = ((int64_t)((double)asked * more) + 999) / 1000 * 1000;
+	if (next > max_bit_rate(info))
+		next = max_bit_rate(info);
+	if (next <= asked)
+		return 0;
+	info->target_bit_rate = next;
+	return 1;
 }
 
 static enum AVSampleFormat pick_sample_fmt(const AVCodec *codec, uint32_t bits, int lossy)
@@ -1364,6 +1391,7 @@ int aimark__audio_writer_open(aimark__audio_writer **out, const aimark__audio_in
 }
 int aimark__audio_writer_write(aimark__audio_writer *w, const float *samples, size_t frames) { return NOT_BUILT(); }
 int aimark__audio_writer_finish(aimark__audio_writer *w) { return NOT_BUILT(); }
+int aimark__audio_retry_bit_rate(aimark__audio_info *info, const unsigned char *out, size_t len) { return 0; }
 void aimark__audio_writer_free(aimark__audio_writer *w) {}
 int aimark__audio_resampler_new(aimark__audio_resampler **out, uint32_t channels, uint32_t in_rate, uint32_t out_rate)
 {
@@ -1439,17 +1467,25 @@ int aimark__audio_decode(const unsigned char *data, size_t len, const char *form
 int aimark__audio_encode(const aimark__audio *pcm, const aimark__audio_info *info, const unsigned char *original,
 			 size_t original_len, aimark_buf *out)
 {
-	RETURN_IF(pcm == NULL || info == NULL || (pcm->samples == NULL && pcm->frames), AIMARK_EINVAL, "audio: nothing to encode");
+	RETURN_IF(pcm == NULL || info == NULL || out == NULL || (pcm->samples == NULL && pcm->frames), AIMARK_EINVAL,
+		  "audio: nothing to encode");
 	RETURN_IF(pcm->channels != info->channels || pcm->sample_rate != info->sample_rate, AIMARK_EINVAL,
 		  "audio: samples (%u ch, %u Hz) do not match the coding (%u ch, %u Hz)", pcm->channels, pcm->sample_rate,
 		  info->channels, info->sample_rate);
-	aimark__audio_writer *w = NULL;
-	RETURN_IF_ERR(aimark__audio_writer_open(&w, info, original, original_len, out));
-	int rc = aimark__audio_writer_write(w, pcm->samples, pcm->frames);
-	if (rc == 0)
-		rc = aimark__audio_writer_finish(w);
-	aimark__audio_writer_free(w);
-	return rc;
+	aimark__audio_info coding = *info;
+	size_t base = out->size;
+	for (int attempt = 0;; attempt++) {
+		aimark__audio_writer *w = NULL;
+		RETURN_IF_ERR(aimark__audio_writer_open(&w, &coding, original, original_len, out));
+		int rc = aimark__audio_writer_write(w, pcm->samples, pcm->frames);
+		if (rc == 0)
+			rc = aimark__audio_writer_finish(w);
+		aimark__audio_writer_free(w);
+		if (rc < 0 || attempt == 2 || !aimark__audio_retry_bit_rate(&coding, out->ptr + base, out->size - base))
+			return rc;
+		out->size = base; /* again, asking for more bits */
+		out->ptr[base] = '\0';
+	}
 }
 
 void aimark__audio_dispose(aimark__audio *pcm)

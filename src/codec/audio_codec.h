@@ -55,6 +55,7 @@ typedef struct aimark__audio_info {
 	uint32_t bits;         /* bits per sample of PCM / FLAC / ALAC; 0 for lossy codecs */
 	int lossy;             /* 1 for MP3, AAC, Vorbis, Opus, G.711, ADPCM, ... */
 	int64_t bit_rate;      /* lossy: bits/s of the input's audio (declared, else measured); 0 unknown */
+	int64_t target_bit_rate; /* writer: bits/s to ask the encoder for; 0: derived from bit_rate */
 	/* Private to the codec layer: how to write the same coding again. */
 	int backend;           /* 1 libsndfile, 2 FFmpeg */
 	int native_format;     /* SF_FORMAT_* (libsndfile) or AVCodecID (FFmpeg) */
@@ -101,6 +102,13 @@ int aimark__audio_writer_open(aimark__audio_writer **out, const aimark__audio_in
 			      size_t original_len, aimark_buf *dst);
 /* Encodes `frames` interleaved frames (values outside [-1, 1] are clipped). */
 int aimark__audio_writer_write(aimark__audio_writer *w, const float *samples, size_t frames);
+/*
+ * Average-rate encoders (AAC, Vorbis) can land under their target on simple
+ * signals. Checks the file just written (`out`, `len`) against
+ * info->bit_rate: returns 0 when it is no lower (or nothing would help), or 1
+ * after raising info->target_bit_rate for another try.
+ */
+int aimark__audio_retry_bit_rate(aimark__audio_info *info, const unsigned char *out, size_t len);
 /* Flushes the encoder and completes the file in `out`. The writer must still be freed. */
 int aimark__audio_writer_finish(aimark__audio_writer *w);
 /* Frees the writer; an unfinished file is removed from `out` again. Accepts NULL. */

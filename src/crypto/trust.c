@@ -171,7 +171,16 @@ int aimark_trust_add_path(aimark_trust *trust, const char *path)
 		RETURN_IF(errno == ENOENT, AIMARK_ENOTFOUND, "%s: no such file or directory", path);
 		return aimark__error_set(AIMARK_EIO, "%s: %s", path, strerror(errno));
 	}
-	if (S_ISDIR(st.st_mode))
+	if (S_ISDIR(st.st_mode)) {
+		/*
+		 * A key directory contributes its signing key only: the C2PA
+		 * certificates and keys beside it sign manifests, not labels.
+		 */
+		char pub[4096];
+		int n = snprintf(pub, sizeof pub, "%s/%s", path, AIMARK_KEYDIR_SIGNING_PUB);
+		if (n > 0 && (size_t)n < sizeof pub && stat(pub, &st) == 0 && S_ISREG(st.st_mode))
+			return add_file(trust, pub);
 		return add_dir(trust, path);
+	}
 	return add_file(trust, path);
 }

@@ -506,7 +506,7 @@ int aimark__id3_set_aigc(const unsigned char *tag, size_t len, const char *what,
 	id3_tag t;
 	RETURN_IF_ERR(tag_open(&t, tag, len, what, 0));
 	aimark_buf frames = AIMARK_BUF_INIT, tmp = AIMARK_BUF_INIT, scratch = AIMARK_BUF_INIT, enc = AIMARK_BUF_INIT;
-	int rc = 0, placed = 0;
+	int rc = 0, placed = 0, ours_last = 0;
 	int footer = t.ver == 4 && (t.flags & 0x10);
 	int tag_unsync = (t.flags & 0x80) != 0;
 	size_t old_body = syncsafe32(tag + 6);
@@ -528,18 +528,27 @@ int aimark__id3_set_aigc(const unsigned char *tag, size_t len, const char *what,
 		}
 		if (!aigc) {
 			rc = aimark__buf_append(&frames, t.body + f.off, f.total);
+			ours_last = 0;
 		} else if (!placed) {
 			rc = build_frame(t.ver, t.ver == 4 && tag_unsync, json, json_len, &frames);
-			placed = 1;
+			placed = ours_last = 1;
 		}
 	}
-	if (rc >= 0 && !placed)
+	if (rc >= 0 && !placed) {
 		rc = build_frame(t.ver, t.ver == 4 && tag_unsync, json, json_len, &frames);
+		ours_last = 1;
+	}
 	if (rc < 0)
 		goto done;
-	/* What follows the last frame: padding (all zero) is resized, anything else kept. */
+	/*
+	 * What follows the last frame: padding (all zero) is resized, anything
+	 * else kept, except junk that cannot start a frame right after our v2.4
+	 * frame: it would make readers try the frame's size as a plain integer
+	 * (see next_frame) and take junk into the label, so it becomes padding.
+	 */
 	int padding = 1;
-	for (size_t i = pos; i < t.body_len; i++)
+	int drop_junk = t.ver == 4 && ours_last && !plausible_next(&t, pos);
+	for (size_t i = pos; i < t.body_len && !drop_junk; i++)
 		if (t.body[i] != 0) {
 			padding = 0;
 			break;

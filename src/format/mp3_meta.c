@@ -136,12 +136,13 @@ static int find_trailing(aimark_source *src, aimark__meta *meta, mp3_layout *l, 
 			break;
 		}
 		if (!l->has_tail && room >= 20 && at_end(src, end, 10, "3DI")) {
-			uint64_t total;
+			uint64_t total, head_total;
 			RETURN_IF_ERR(aimark_source_read(src, end - 10, b, 10));
 			if (aimark__id3_header_parse(b, 1, &total) != 0 || total > room)
 				break;
 			RETURN_IF_ERR(aimark_source_read(src, end - total, b, 10));
-			if (aimark__id3_header_parse(b, 0, &total) != 0)
+			/* the header must declare the footer's size, or the tag would start elsewhere */
+			if (aimark__id3_header_parse(b, 0, &head_total) != 0 || head_total != total)
 				break;
 			l->has_tail = 1;
 			l->tail.off = end - total;

@@ -749,6 +749,8 @@ int aimark__explicit_audio_stream(const aimark__sample_source *src, const aimark
 		if (!plan->overlay && nb > 0) {
 			/* insert in the quietest 100 ms near the midpoint so that no word is cut */
 			uint64_t reach = (uint64_t)(AIMARK__LABEL_MIDDLE_SEARCH_S * rate);
+			if (reach > total / 10)
+				reach = total / 10;
 			size_t lo = (size_t)((point > reach ? point - reach : 0) / bl), hi = (size_t)((point + reach) / bl);
 			if (hi >= nb)
 				hi = nb - 1;
@@ -891,15 +893,79 @@ int aimark__explicit_audio_apply(const unsigned char *data, size_t len, const ch
 	file_source fs = { data, len, format, NULL };
 	aimark__audio_info info;
 	RETURN_IF_ERR(aimark__audio_reader_open(&fs.r, data, len, format, &info));
-	aimark__audio_writer *w = NULL;
-	int rc = aimark__audio_writer_open(&w, &info, data, len, out);
-	if (rc == 0) {
-		aimark__sample_source src = { file_read, file_rewind, &fs, info.channels, info.sample_rate, info.channel_mask };
-		rc = aimark__explicit_audio_stream(&src, &plan, writer_sink, w, NULL);
+	size_t base = out->size;
+	int rc = 0;
+	for (int attempt = 0;; attempt++) {
+		aimark__audio_writer *w = NULL;
+		rc = attempt ? file_rewind(&fs) : 0;
+		if (rc == 0)
+			rc = aimark__audio_writer_open(&w, &info, data, len, out);
+		if (rc == 0) {
+			aimark__sample_source src = { file_read, file_rewind, &fs, info.channels, info.sample_rate, info.channel_mask };
+			rc = aimark__explicit_audio_stream(&src, &plan, writer_sink, w, NULL);
+		}
+		if (rc == 0)
+			rc = aimark__audio_writer_finish(w);
+		aimark__audio_writer_free(w);
+		/* an average-rate encoder that stayed under the input's bit rate: again, with more bits */
+		if (rc < 0 || attempt == 2 || !aimark__audio_retry_bit_rate(&info, out->ptr + base, out->size - base))
+			break;
+		out->size = base;
+		out->ptr[base] = '\0';
 	}
-	if (rc == 0)
-		rc = aimark__audio_writer_finish(w);
-	aimark__audio_writer_free(w);
 	aimark__audio_reader_free(fs.r);
 	return rc;
+}
+
+/* Collects the labelled frames in memory. */
+typedef struct pcm_sink {
+	aimark__audio *pcm;
+	size_t cap;
+} pcm_sink;
+
+static int pcm_append(void *ctx, const float *x, size_t n)
+{
+	pcm_sink *s = ctx;
+	aimark__audio *a = s->pcm;
+	size_t need;
+	RETURN_IF(aimark__add_size(a->frames, n, &need) != 0 || (uint64_t)need * a->channels > AIMARK__AUDIO_MAX_SAMPLES,
+		  AIMARK_ELIMIT, "explicit audio label: more than %llu samples to keep decoded",
+		  (unsigned long long)AIMARK__AUDIO_MAX_SAMPLES);
+	if (need > s->cap) {
+		size_t cap = s->cap ? s->cap : 65536;
+		while (cap < need)
+			cap *= 2;
+		if ((uint64_t)cap * a->channels > AIMARK__AUDIO_MAX_SAMPLES)
+			cap = (size_t)(AIMARK__AUDIO_MAX_SAMPLES / a->channels);
+		float *p = aimark__realloc(a->samples, cap * a->channels * sizeof(float));
+		RETURN_ENOMEM_IF_NULL(p);
+		a->samples = p;
+		s->cap = cap;
+	}
+	memcpy(a->samples + a->frames * a->channels, x, n * a->channels * sizeof(float));
+	a->frames = need;
+	return 0;
+}
+
+int aimark__explicit_audio_apply_decoded(const unsigned char *data, size_t len, const char *format,
+					 const aimark_mark_options *o, aimark__audio *pcm, aimark__audio_info *info)
+{
+	RETURN_IF(pcm == NULL || info == NULL || format == NULL, AIMARK_EINVAL, "explicit audio label: no format or output");
+	memset(pcm, 0, sizeof *pcm);
+	aimark__explicit_audio_plan plan;
+	RETURN_IF_ERR(aimark__explicit_audio_plan_parse(o, &plan));
+	file_source fs = { data, len, format, NULL };
+	RETURN_IF_ERR(aimark__audio_reader_open(&fs.r, data, len, format, info));
+	pcm->channels = info->channels;
+	pcm->sample_rate = info->sample_rate;
+	pcm_sink sink = { pcm, 0 };
+	aimark__sample_source src = { file_read, file_rewind, &fs, info->channels, info->sample_rate, info->channel_mask };
+	int rc = aimark__explicit_audio_stream(&src, &plan, pcm_append, &sink, NULL);
+	aimark__audio_reader_free(fs.r);
+	if (rc < 0) {
+		aimark__audio_dispose(pcm);
+		return rc;
+	}
+	info->frames = pcm->frames;
+	return 0;
 }

@@ -29,6 +29,7 @@
 
 #include "aimark/common.h"
 #include "aimark/mark.h"
+#include "codec/audio_codec.h"
 
 /* ---- documented defaults ---- */
 #define AIMARK__RHYTHM_PITCH_HZ 800.0   /* sine tone */
@@ -36,8 +37,8 @@
 #define AIMARK__RHYTHM_RAMP_MS 5.0      /* raised-cosine fade in and out inside each burst */
 #define AIMARK__LABEL_PAD_MS 250.0      /* silence before and after an inserted label */
 #define AIMARK__LABEL_VOICE_GAP_MS 300.0 /* between rhythm and voice in "rhythm+voice" */
-#define AIMARK__LABEL_OVERLAY_MARGIN_MS 50.0 /* content lowered this long before and after an overlaid label */
-#define AIMARK__LABEL_DUCK_DB (-12.0)   /* content level under an overlaid label */
+#define AIMARK__LABEL_OVERLAY_MARGIN_MS 250.0 /* content lowered this long before and after an overlaid label */
+#define AIMARK__LABEL_DUCK_DB (-18.0)   /* content level under an overlaid label */
 #define AIMARK__LABEL_DUCK_RAMP_MS 20.0
 #define AIMARK__LABEL_CONTEXT_S 10.0    /* content measured next to the label */
 #define AIMARK__LABEL_OFFSET_LU 0.0     /* label loudness relative to that content */
@@ -45,7 +46,7 @@
 #define AIMARK__LABEL_MAX_LUFS (-14.0)  /* ceiling */
 #define AIMARK__LABEL_TONE_PEAK 0.5     /* tone amplitude limit (-6 dBFS) */
 #define AIMARK__LABEL_VOICE_PEAK 0.9
-#define AIMARK__LABEL_MIDDLE_SEARCH_S 2.0 /* middle insertion: quietest 100 ms within +-2 s of the midpoint */
+#define AIMARK__LABEL_MIDDLE_SEARCH_S 2.0 /* middle insertion: quietest 100 ms within +-2 s (at most +-10 %) of the midpoint */
 #define AIMARK__VOICE_ZH_CPM 140.0      /* target speaking rate, Chinese characters per minute (120-160) */
 #define AIMARK__VOICE_EN_WPM 140.0      /* English words per minute */
 #define AIMARK__VOICE_MAX_S 30.0        /* longest voice label */
@@ -159,6 +160,16 @@ int aimark__explicit_audio_stream(const aimark__sample_source *src, const aimark
 int aimark__explicit_audio_apply(const unsigned char *data, size_t len, const char *format,
 				 const aimark_mark_options *o, aimark_buf *out);
 
+/*
+ * Like aimark__explicit_audio_apply(), but leaves the labelled audio decoded
+ * in `pcm` (free with aimark__audio_dispose) and its coding in `info`, so
+ * that another layer (the watermark) can change the samples before a single
+ * aimark__audio_encode(data, len, ...): a lossy file is then encoded once,
+ * not twice. Limit: AIMARK__AUDIO_MAX_SAMPLES (AIMARK_ELIMIT).
+ */
+int aimark__explicit_audio_apply_decoded(const unsigned char *data, size_t len, const char *format,
+					 const aimark_mark_options *o, aimark__audio *pcm, aimark__audio_info *info);
+
 /* ---- detection ---- */
 typedef struct aimark__rhythm_detection {
 	int detected;
@@ -173,7 +184,7 @@ typedef struct aimark__rhythm_detection {
 
 typedef struct aimark__rhythm_detector aimark__rhythm_detector;
 
-/* A detector fed with mono samples at any rate >= 8000 Hz (resampled to its analysis rate by the caller). */
+/* A detector fed with mono samples at its analysis rate (callers resample; see aimark__rhythm_detect_pcm). */
 #define AIMARK__DETECT_RATE 16000u
 int aimark__rhythm_detector_new(aimark__rhythm_detector **out);
 /* Feeds mono samples at AIMARK__DETECT_RATE. */

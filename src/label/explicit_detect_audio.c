@@ -49,6 +49,12 @@
 #define UNIT_MIN_S 0.040
 #define UNIT_MAX_S 0.300
 #define ISOLATION_UNITS 1.5
+#define MIN_BURST_S 0.025     /* shorter blips (codec pre-echo) are not bursts */
+#define ECHO_DB 15.0          /* bursts this far below the newest one are ignored when matching */
+#define MIN_SCORE 0.75        /* purity x timing fit */
+#define GUARD_DB 6.0          /* gaps and 0.5-1.5 units around the pattern: this much below the tone */
+#define WIN_HALF_S ((double)HALF / FS)
+#define E_RING 1024           /* frame energies kept (5.1 s) */
 
 typedef struct burst {
 	int bin;
@@ -64,6 +70,10 @@ typedef struct candidate {
 	int valid;
 	int bin;
 	double on, off, deadline, score, hz, unit;
+	double level_db;            /* of its quietest burst */
+	double guard;               /* largest mean energy allowed around the pattern */
+	double after_lo, after_sum; /* the guard after the pattern, summed while it streams by */
+	double after_n;
 } candidate;
 
 struct aimark__rhythm_detector {
@@ -87,6 +97,7 @@ struct aimark__rhythm_detector {
 	size_t n_hist;
 	candidate pending, best;
 	unsigned occurrences;
+	float e_ring[E_RING]; /* band energy of recent frames */
 	float work[N];       /* FFT scratch: N/2 complex values */
 };
 
@@ -191,41 +202,63 @@ void aimark__rhythm_detector_free(aimark__rhythm_detector *d) { aimark__free(d);
 
 static double frame_time(uint64_t i) { return (double)i * HOP / FS; }
 
-/* Confirms the pending match. */
-static void confirm(aimark__rhythm_detector *d)
+/* Settles the pending match: it counts when the guard after it stayed quiet. */
+static void settle(aimark__rhythm_detector *d)
 {
-	if (!d->pending.valid)
+	candidate *c = &d->pending;
+	if (!c->valid)
 		return;
+	c->valid = 0;
+	if (c->after_n > 0 && c->after_sum / c->after_n > c->guard)
+		return; /* something as loud as the tone right after it: part of the content */
 	d->occurrences++;
-	if (!d->best.valid || d->pending.score > d->best.score)
-		d->best = d->pending;
-	d->pending.valid = 0;
+	if (!d->best.valid || c->score > d->best.score) {
+		d->best = *c;
+		d->best.valid = 1;
+	}
 }
 
 static int same_bin(int a, int b) { return a - b <= 1 && b - a <= 1; }
 
 static int within(double v, double lo, double hi) { return v >= lo && v <= hi; }
 
-/* A new burst: settle the pending match, then look for one ending here. */
+/* Mean band energy of the kept frames centred in [lo, hi]; frames before the input count as silence. */
+static double mean_energy(const aimark__rhythm_detector *d, double lo, double hi)
+{
+	double sum = 0, n = 0;
+	for (double t = lo; t <= hi + 1e-9; t += HOP / FS) {
+		if (t < 0) {
+			n++;
+			continue;
+		}
+		uint64_t i = (uint64_t)llround(t * FS / HOP);
+		if (i >= d->frames || d->frames - i > E_RING)
+			continue;
+		sum += d->e_ring[i % E_RING];
+		n++;
+	}
+	return n > 0 ? sum / n : 0;
+}
+
+/* A new burst: drop a pending match it follows too closely, then look for one ending here. */
 static void add_burst(aimark__rhythm_detector *d, const burst *b)
 {
-	if (d->pending.valid) {
-		if (same_bin(b->bin, d->pending.bin) && b->on < d->pending.deadline)
-			d->pending.valid = 0; /* something on the same pitch follows too soon: not a label */
-		else if (same_bin(b->bin, d->pending.bin) || b->on >= d->pending.deadline)
-			confirm(d);
-	}
+	if (b->off - b->on < MIN_BURST_S)
+		return;
+	if (d->pending.valid && same_bin(b->bin, d->pending.bin) && b->on < d->pending.deadline &&
+	    b->level_db > d->pending.level_db - ECHO_DB)
+		d->pending.valid = 0; /* something on the same pitch follows too soon: not a label */
 	if (d->n_hist == HISTORY) {
 		memmove(d->hist, d->hist + 1, (HISTORY - 1) * sizeof(burst));
 		d->n_hist--;
 	}
 	d->hist[d->n_hist++] = *b;
 
-	/* the last five bursts on this pitch, newest last */
+	/* the last five bursts on this pitch, newest last (much quieter ones are echoes) */
 	const burst *s[5] = { NULL, NULL, NULL, NULL, NULL };
 	int n = 0;
 	for (size_t i = d->n_hist; i-- > 0 && n < 5;)
-		if (same_bin(d->hist[i].bin, b->bin))
+		if (same_bin(d->hist[i].bin, b->bin) && d->hist[i].level_db > b->level_db - ECHO_DB)
 			s[4 - n++] = &d->hist[i];
 	if (n < 4)
 		return;
@@ -263,6 +296,7 @@ static void add_burst(aimark__rhythm_detector *d, const burst *b)
 	dev = fmax(dev, fabs(d4 / u - 1.0));
 	dev = fmax(dev, fabs(d2 / (3.0 * u) - 1.0));
 	candidate c;
+	memset(&c, 0, sizeof c);
 	c.valid = 1;
 	c.bin = b4->bin;
 	c.on = b1->on;
@@ -271,7 +305,18 @@ static void add_burst(aimark__rhythm_detector *d, const burst *b)
 	c.score = q * (1.0 - fmin(dev, 1.0));
 	c.hz = hz;
 	c.unit = u;
-	confirm(d); /* an earlier match on another pitch, still waiting */
+	if (c.score < MIN_SCORE)
+		return;
+	/* silence (or lowered content) in the gaps and just before the pattern */
+	c.level_db = lmin;
+	c.guard = pow(10.0, (lmin - GUARD_DB) / 10.0);
+	for (int k = 0; k < 3; k++)
+		if (mean_energy(d, all[k]->off + WIN_HALF_S, all[k + 1]->on - WIN_HALF_S) > c.guard)
+			return;
+	if (mean_energy(d, c.on - ISOLATION_UNITS * u, c.on - 0.5 * u - WIN_HALF_S) > c.guard)
+		return;
+	c.after_lo = c.off + 0.5 * u + WIN_HALF_S;
+	settle(d); /* an earlier match on another pitch, still waiting */
 	d->pending = c;
 }
 
@@ -372,6 +417,16 @@ static void analyse_frame(aimark__rhythm_detector *d)
 	double q = e > 0 ? best / e : 0;
 	int tonal = best >= FLOOR_POWER && q >= MIN_PURITY;
 	uint64_t idx = d->frames++;
+	d->e_ring[idx % E_RING] = (float)e;
+	if (d->pending.valid) {
+		double t = frame_time(idx);
+		if (t > d->pending.deadline)
+			settle(d);
+		else if (t >= d->pending.after_lo) {
+			d->pending.after_sum += e;
+			d->pending.after_n++;
+		}
+	}
 	if (d->run_active && !(tonal && same_bin(kb, d->run_bin)))
 		close_run(d, s3_near(P, d->run_bin, d->k_tone_lo, d->k_tone_hi));
 	if (!tonal)
@@ -434,7 +489,7 @@ void aimark__rhythm_detector_finish(aimark__rhythm_detector *d, aimark__rhythm_d
 	d->samples = fed;
 	if (d->run_active)
 		close_run(d, 0.0);
-	confirm(d);
+	settle(d);
 	res->duration_seconds = (double)fed / FS;
 	if (!d->best.valid)
 		return;
@@ -462,8 +517,8 @@ typedef struct feeder {
 static int feeder_init(feeder *f, uint32_t channels, uint64_t mask, uint32_t rate)
 {
 	memset(f, 0, sizeof *f);
-	RETURN_IF(channels < 1 || channels > AIMARK__AUDIO_MAX_CHANNELS || rate < 8000 || rate > AIMARK__AUDIO_MAX_RATE,
-		  AIMARK_EUNSUPPORTED, "rhythm detector: %u channels at %u Hz not supported (needs 8000 Hz or more)", channels, rate);
+	RETURN_IF(channels < 1 || channels > AIMARK__AUDIO_MAX_CHANNELS || rate < AIMARK__AUDIO_MIN_RATE || rate > AIMARK__AUDIO_MAX_RATE,
+		  AIMARK_EUNSUPPORTED, "rhythm detector: %u channels at %u Hz not supported", channels, rate);
 	f->channels = channels;
 	double ws = 0;
 	for (uint32_t c = 0; c < channels; c++) {
@@ -533,13 +588,14 @@ int aimark__rhythm_detect_pcm(const float *x, size_t frames, uint32_t channels, 
 /* ------------------------------------------------------------------ */
 /* Files                                                               */
 
+/* The nearest of start, middle and end to the label. */
 static const char *position_name(const aimark__rhythm_detection *r)
 {
-	if (r->start_seconds <= 3.0)
+	double to_start = r->start_seconds, to_end = r->duration_seconds - r->end_seconds;
+	double to_middle = fabs((r->start_seconds + r->end_seconds) / 2.0 - r->duration_seconds / 2.0);
+	if (to_start <= to_end && to_start <= to_middle)
 		return "start";
-	if (r->duration_seconds - r->end_seconds <= 3.0)
-		return "end";
-	return "middle";
+	return to_end <= to_middle ? "end" : "middle";
 }
 
 static json_t *detection_json(const aimark__rhythm_detection *r)

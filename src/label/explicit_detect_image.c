@@ -15,7 +15,7 @@
 #include "label/explicit_image.h"
 
 /* |NCC| at or above which a label is reported, and the least luma step between text and outline. */
-#define DETECT_THRESHOLD 0.70
+#define DETECT_THRESHOLD 0.60
 #define DETECT_MIN_STEP 40.0
 /* Text height at the working scale. */
 #define WORK_TEXT_HEIGHT 20.0
@@ -55,11 +55,13 @@ static double luma_at(const aimark__image *img, uint32_t x, uint32_t y)
 /*
  * The image's luma over cells of d x d image pixels: cell (i, j) averages the
  * pixels whose centres fall in [x0 + i*d, x0 + (i+1)*d) x [y0 + j*d, ...).
- * Cells with no pixel inside the image are NaN.
+ * Cells with no pixel inside the image are NaN. Large cells are sampled on
+ * a grid of about 4 x 4 pixels, which is enough to average them.
  */
 static int work_luma(const aimark__image *img, double x0, double y0, double d, uint32_t w, uint32_t h, float **out)
 {
 	*out = NULL;
+	long step = d >= 8.0 ? (long)(d / 4.0) : 1;
 	float *buf = aimark__calloc((size_t)w * h, sizeof *buf);
 	RETURN_ENOMEM_IF_NULL(buf);
 	for (uint32_t j = 0; j < h; j++) {
@@ -74,8 +76,8 @@ static int work_luma(const aimark__image *img, double x0, double y0, double d, u
 			if (c1 > (long)img->width) c1 = (long)img->width;
 			double sum = 0.0;
 			long n = 0;
-			for (long y = r0; y < r1; y++)
-				for (long x = c0; x < c1; x++, n++)
+			for (long y = r0 + step / 2; y < r1; y += step)
+				for (long x = c0 + step / 2; x < c1; x += step, n++)
 					sum += luma_at(img, (uint32_t)x, (uint32_t)y);
 			buf[(size_t)j * w + i] = n > 0 ? (float)(sum / n) : NAN;
 		}
@@ -103,14 +105,14 @@ static void tmpl_dispose(tmpl *t)
 	memset(t, 0, sizeof *t);
 }
 
-static int tmpl_make(aimark__label_font *font, const char *text, double size, double halo, tmpl *out)
+static int tmpl_make(aimark__label_font *font, const char *text, double size, double halo, double phase_x, double phase_y, tmpl *out)
 {
 	memset(out, 0, sizeof *out);
 	if (halo < 1.2)
 		halo = 1.2; /* keep an outline ring wide enough to sample at small scales */
 	uint32_t pad = (uint32_t)ceil(halo) + 1;
 	aimark__label_mask m;
-	RETURN_IF_ERR(aimark__label_render(font, text, size, 0.0, 0.0, halo, pad, &m));
+	RETURN_IF_ERR(aimark__label_render(font, text, size, phase_x, phase_y, halo, pad, &m));
 	size_t total = (size_t)m.width * m.height, n = 0;
 	for (size_t i = 0; i < total; i++)
 		n += m.halo[i] >= 128;
@@ -152,17 +154,20 @@ done:
 	return rc;
 }
 
-/* NCC of the template placed with its top-left at (ox, oy) of the luma buffer; NAN when it does not fit or is flat. */
-static double ncc_at(const tmpl *t, const float *luma, uint32_t lw, uint32_t lh, long ox, long oy, double *step)
+/*
+ * NCC of the template placed with its top-left at (ox, oy) of the luma
+ * buffer; NAN when it does not fit or the image is flat there. `off` holds
+ * the support pixels' offsets in the buffer (y * lw + x).
+ */
+static double ncc_at(const tmpl *t, const size_t *off, const float *luma, uint32_t lw, uint32_t lh, long ox, long oy, double *step)
 {
 	if (ox < 0 || oy < 0 || ox + (long)t->width > (long)lw || oy + (long)t->height > (long)lh || t->n < 16 || t->norm <= 0.0)
 		return NAN;
+	const float *base = luma + (size_t)oy * lw + (size_t)ox;
 	double sx = 0.0, sxx = 0.0, stx = 0.0, core = 0.0, ring = 0.0;
 	size_t ncore = 0, nring = 0;
 	for (size_t k = 0; k < t->n; k++) {
-		uint32_t i = t->index[k];
-		uint32_t y = i / t->width, x = i % t->width;
-		double v = luma[(size_t)(oy + y) * lw + (size_t)(ox + x)];
+		double v = base[off[k]];
 		if (isnan(v))
 			return NAN;
 		sx += v;
@@ -180,10 +185,30 @@ static double ncc_at(const tmpl *t, const float *luma, uint32_t lw, uint32_t lh,
 	return stx / (t->norm * sqrt(var));
 }
 
-/* One hypothesis: the label's ink box and sizes in the examined image. */
+/* |NCC| over every `stride`-th support pixel, for a first pass over the search window; -1 when undefined. */
+static double ncc_coarse(const tmpl *t, const size_t *off, const float *luma, size_t stride)
+{
+	double sx = 0.0, sxx = 0.0, stx = 0.0, st = 0.0, stt = 0.0;
+	size_t n = 0;
+	for (size_t k = 0; k < t->n; k += stride, n++) {
+		double v = luma[off[k]];
+		if (isnan(v))
+			return -1.0;
+		double tk = t->t[k];
+		sx += v, sxx += v * v, stx += tk * v, st += tk, stt += tk * tk;
+	}
+	if (n < 8)
+		return -1.0;
+	double vx = sxx - sx * sx / n, vt = stt - st * st / n;
+	if (vx <= 1e-6 || vt <= 1e-12)
+		return -1.0;
+	return fabs(stx - st * sx / n) / sqrt(vx * vt);
+}
+
+/* One hypothesis: where the label's ink starts, and its text height, in the examined image. */
 typedef struct predicted {
-	double ink_x, ink_y, ink_w, ink_h;
-	double pixel_size, halo, text_height;
+	double ink_x, ink_y;
+	double text_height;
 } predicted;
 
 /* The geometry `g` (laid out for some image) resized by `r` (positions and sizes) and `j` (sizes only, about the anchor). */
@@ -203,10 +228,6 @@ static void predict(const aimark__explicit_image_geometry *g, int position, uint
 	}
 	p->ink_x = bx + pad;
 	p->ink_y = by + pad;
-	p->ink_w = g->ink_width * s;
-	p->ink_h = g->ink_height * s;
-	p->pixel_size = g->pixel_size * s;
-	p->halo = g->halo * s;
 	p->text_height = g->text_height * s;
 }
 
@@ -220,31 +241,62 @@ static int match(const aimark__image *img, const tmpl *t, double d, const char *
 	double x0 = p->ink_x - (t->ink_x + win) * d, y0 = p->ink_y - (t->ink_y + win) * d;
 	uint32_t lw = t->width + 2 * (uint32_t)win, lh = t->height + 2 * (uint32_t)win;
 	float *luma = NULL;
-	RETURN_IF_ERR(work_luma(img, x0, y0, d, lw, lh, &luma));
+	size_t *off = aimark__calloc(t->n ? t->n : 1, sizeof *off);
+	RETURN_ENOMEM_IF_NULL(off);
+	for (size_t k = 0; k < t->n; k++)
+		off[k] = (size_t)(t->index[k] / t->width) * lw + t->index[k] % t->width;
+	int rc = work_luma(img, x0, y0, d, lw, lh, &luma);
+	if (rc < 0) {
+		aimark__free(off);
+		return rc;
+	}
+	/* A coarse pass over the window, then the few best offsets in full. */
+	enum { KEEP = 4 };
+	long keep_x[KEEP], keep_y[KEEP];
+	double keep_v[KEEP];
+	int kept = 0;
+	size_t stride = t->n >= 600 ? 3 : 1;
 	for (long oy = 0; oy <= 2 * win; oy++) {
 		for (long ox = 0; ox <= 2 * win; ox++) {
-			double step = 0.0;
-			double v = ncc_at(t, luma, lw, lh, ox, oy, &step);
-			if (isnan(v))
+			if (ox + (long)t->width > (long)lw || oy + (long)t->height > (long)lh)
 				continue;
-			/*
-			 * A label's text and outline (or box) differ strongly, in the
-			 * direction the correlation says: shapes alone do not count.
-			 */
-			int light = v > 0;
-			double contrast = light ? step : -step;
-			double score = fabs(v);
-			if (contrast < DETECT_MIN_STEP || score <= best->score)
+			double v = ncc_coarse(t, off, luma + (size_t)oy * lw + (size_t)ox, stride);
+			if (v < 0.0)
 				continue;
-			best->score = score;
-			best->step = contrast;
-			best->light_text = light;
-			best->text = text;
-			best->position = position;
-			best->text_height = p->text_height;
+			int at = kept < KEEP ? kept++ : KEEP - 1;
+			if (at == KEEP - 1 && kept == KEEP && v <= keep_v[at])
+				continue;
+			keep_x[at] = ox, keep_y[at] = oy, keep_v[at] = v;
+			for (int i = at; i > 0 && keep_v[i] > keep_v[i - 1]; i--) { /* keep sorted, best first */
+				double tv = keep_v[i]; keep_v[i] = keep_v[i - 1]; keep_v[i - 1] = tv;
+				long tx = keep_x[i]; keep_x[i] = keep_x[i - 1]; keep_x[i - 1] = tx;
+				long ty = keep_y[i]; keep_y[i] = keep_y[i - 1]; keep_y[i - 1] = ty;
+			}
 		}
 	}
+	for (int i = 0; i < kept; i++) {
+		double step = 0.0;
+		double v = ncc_at(t, off, luma, lw, lh, keep_x[i], keep_y[i], &step);
+		if (isnan(v))
+			continue;
+		/*
+		 * A label's text and outline (or box) differ strongly, in the
+		 * direction the correlation says: shapes alone do not count.
+		 */
+		int light = v > 0;
+		double contrast = light ? step : -step;
+		double score = fabs(v);
+		if (contrast < DETECT_MIN_STEP || score <= best->score)
+			continue;
+		best->score = score;
+		best->step = contrast;
+		best->light_text = light;
+		best->text = text;
+		best->position = position;
+		best->text_height = p->text_height;
+	}
 	aimark__free(luma);
+	aimark__free(off);
 	return 0;
 }
 
@@ -290,20 +342,33 @@ static int try_size(aimark__label_font *font, const aimark__image *img, const ch
 	double d = text_height / WORK_TEXT_HEIGHT;
 	if (d < 1.0)
 		d = 1.0;
-	double halo = size * 0.07 < 1.0 ? 1.0 : size * 0.07;
-	tmpl t;
-	rc = tmpl_make(font, text, size * s / d, halo * s / d, &t);
-	if (rc < 0)
-		return rc == AIMARK_ENOMEM ? rc : 0; /* an unrenderable size is no match */
-	for (int pos = 0; pos < AIMARK__EXPLICIT_POSITION_COUNT && rc == 0; pos++) {
+	/* Where the label would be at each position that has room for it. */
+	predicted where[AIMARK__EXPLICIT_POSITION_COUNT];
+	int room[AIMARK__EXPLICIT_POSITION_COUNT], any = 0;
+	double halo = 0.0;
+	for (int pos = 0; pos < AIMARK__EXPLICIT_POSITION_COUNT; pos++) {
 		aimark__explicit_image_geometry g;
-		if (aimark__explicit_image_place(&m, size, pos, w0, h0, &g) < 0)
-			continue;
-		predicted p;
-		predict(&g, pos, img->width, img->height, r, j, &p);
-		rc = match(img, &t, d, text, pos, &p, best);
+		room[pos] = aimark__explicit_image_place(&m, size, pos, w0, h0, &g) == 0;
+		if (room[pos]) {
+			predict(&g, pos, img->width, img->height, r, j, &where[pos]);
+			halo = g.halo;
+			any = 1;
+		}
 	}
-	tmpl_dispose(&t);
+	if (!any)
+		return 0;
+	/* Small text: also templates shifted by half a pixel, as a resize rarely lands on whole pixels. */
+	int phases = text_height / d < 10.0 ? 2 : 1;
+	for (int ph = 0; ph < phases * phases && rc == 0; ph++) {
+		tmpl t;
+		rc = tmpl_make(font, text, size * s / d, halo * s / d, 0.5 * (ph % phases), 0.5 * (ph / phases), &t);
+		if (rc < 0)
+			return rc == AIMARK_ENOMEM ? rc : 0; /* an unrenderable size is no match */
+		for (int pos = 0; pos < AIMARK__EXPLICIT_POSITION_COUNT && rc == 0; pos++)
+			if (room[pos])
+				rc = match(img, &t, d, text, pos, &where[pos], best);
+		tmpl_dispose(&t);
+	}
 	return rc;
 }
 
@@ -323,7 +388,7 @@ static int search_text(aimark__label_font *font, const aimark__image *img, const
 	 * 0.45x-2.2x, has a label of another relative size.
 	 */
 	double floor_side = AIMARK__EXPLICIT_IMAGE_MIN_TEXT_PX * 1000.0 / AIMARK__EXPLICIT_IMAGE_HEIGHT_PERMILLE;
-	for (double r = RESIZE_MAX; r >= RESIZE_MIN; r /= 1.04) {
+	for (double r = RESIZE_MAX; r >= RESIZE_MIN; r /= 1.05) {
 		if (shortest / r >= floor_side || fabs(r - 1.0) < 0.02)
 			continue;
 		uint32_t w0 = (uint32_t)lround(W / r), h0 = (uint32_t)lround(H / r);

@@ -114,7 +114,7 @@ unsigned int aimark__explicit_text_scan(const char *text, size_t len)
 	if (contains(text, len, "\xe5\x90\x88\xe6\x88\x90")) /* 合成 */
 		found |= AIMARK__EXPLICIT_GEN_HC;
 	for (size_t i = 0; i < len; i++) {
-		if (word_at(text, len, i, "AI", 0, 1))
+		if (word_at(text, len, i, "AI", 0, 1) || word_at(text, len, i, "AIGC", 0, 1))
 			found |= AIMARK__EXPLICIT_AI_LATIN;
 		if (word_at(text, len, i, "artificial intelligence", 1, 0))
 			found |= AIMARK__EXPLICIT_AI_EN;

@@ -12,7 +12,7 @@
 
 /* Elements found in a label text (bits of the `found` result). */
 #define AIMARK__EXPLICIT_AI_ZH 0x01u      /* "人工智能" */
-#define AIMARK__EXPLICIT_AI_LATIN 0x02u   /* "AI" (or full-width "ＡＩ") as a word, upper case */
+#define AIMARK__EXPLICIT_AI_LATIN 0x02u   /* "AI" or "AIGC" as a word, upper case (or full-width "ＡＩ") */
 #define AIMARK__EXPLICIT_AI_EN 0x04u      /* "artificial intelligence" (any case) */
 #define AIMARK__EXPLICIT_GEN_SC 0x10u     /* "生成" */
 #define AIMARK__EXPLICIT_GEN_HC 0x20u     /* "合成" */

@@ -164,7 +164,7 @@ int aimark_report_to_json(const aimark_report *r, int pretty, aimark_buf *out)
 	json_object_set_new(o, "aigc", aigc_json(r));
 	json_object_update(o, r->layers);
 	json_object_set_new(o, "findings", findings_json(r->findings));
-	char *text = json_dumps(o, (pretty ? JSON_INDENT(2) : JSON_COMPACT) | JSON_PRESERVE_ORDER);
+	char *text = json_dumps(o, (pretty ? JSON_INDENT(2) : JSON_COMPACT) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
 	json_decref(o);
 	RETURN_ENOMEM_IF_NULL(text);
 	int rc = aimark__buf_append_str(out, text);

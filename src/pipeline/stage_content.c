@@ -25,7 +25,8 @@ int aimark__modality_of(const char *format)
 	static const struct { const char *name; int modality; } map[] = {
 		{ "jpeg", AIMARK__MODALITY_IMAGE }, { "png", AIMARK__MODALITY_IMAGE }, { "webp", AIMARK__MODALITY_IMAGE },
 		{ "wav", AIMARK__MODALITY_AUDIO }, { "mp3", AIMARK__MODALITY_AUDIO }, { "flac", AIMARK__MODALITY_AUDIO },
-		{ "ogg", AIMARK__MODALITY_AUDIO }, { "text", AIMARK__MODALITY_TEXT }, { "markdown", AIMARK__MODALITY_TEXT },
+		{ "ogg", AIMARK__MODALITY_AUDIO }, { "mp4", AIMARK__MODALITY_AUDIO } /* M4A; files with video are refused */,
+		{ "text", AIMARK__MODALITY_TEXT }, { "markdown", AIMARK__MODALITY_TEXT },
 		{ "html", AIMARK__MODALITY_TEXT },
 	};
 	for (size_t i = 0; format && i < sizeof map / sizeof map[0]; i++)
@@ -64,35 +65,22 @@ static int image_stage(const unsigned char *data, size_t len, const char *format
 	return rc;
 }
 
-static int audio_watermark(const unsigned char *data, size_t len, const char *format, const aimark_mark_options *o,
-			   const unsigned char payload[8], aimark_buf *out)
-{
-	aimark__audio pcm;
-	aimark__audio_info info;
-	RETURN_IF_ERR(aimark__audio_decode(data, len, format, &pcm, &info));
-	int rc = aimark__wm_audio_embed(pcm.samples, pcm.frames, pcm.sample_rate, pcm.channels, o->watermark_key, payload,
-					o->watermark_strength);
-	if (rc == 0)
-		rc = aimark__audio_encode(&pcm, &info, data, len, out);
-	aimark__audio_dispose(&pcm);
-	return rc;
-}
-
+/* Audio: decode once, add the explicit label and/or the watermark, encode once (a lossy file loses one generation). */
 static int audio_stage(const unsigned char *data, size_t len, const char *format, const aimark_mark_options *o,
 		       const unsigned char payload[8], aimark_buf *out)
 {
-	aimark_buf labelled = AIMARK_BUF_INIT;
-	int rc = 0;
-	if (o->layers & AIMARK_LAYER_EXPLICIT) {
-		rc = aimark__explicit_audio_apply(data, len, format, o, &labelled);
-		data = labelled.ptr;
-		len = labelled.size;
-	}
-	if (rc == 0 && (o->layers & AIMARK_LAYER_WATERMARK))
-		rc = audio_watermark(data, len, format, o, payload, out);
-	else if (rc == 0)
-		rc = aimark__buf_append(out, data, len);
-	aimark_buf_dispose(&labelled);
+	if (!(o->layers & AIMARK_LAYER_WATERMARK))
+		return aimark__explicit_audio_apply(data, len, format, o, out);
+	aimark__audio pcm;
+	aimark__audio_info info;
+	int rc = (o->layers & AIMARK_LAYER_EXPLICIT) ? aimark__explicit_audio_apply_decoded(data, len, format, o, &pcm, &info)
+						     : aimark__audio_decode(data, len, format, &pcm, &info);
+	RETURN_IF_ERR(rc);
+	rc = aimark__wm_audio_embed(pcm.samples, pcm.frames, pcm.sample_rate, pcm.channels, o->watermark_key, payload,
+				    o->watermark_strength);
+	if (rc == 0)
+		rc = aimark__audio_encode(&pcm, &info, data, len, out);
+	aimark__audio_dispose(&pcm);
 	return rc;
 }
 

@@ -105,7 +105,12 @@ static int check_image(aimark_report *r, const unsigned char *data, size_t len, 
 	if (explicit_label) {
 		json_t *e = NULL;
 		rc = aimark__explicit_image_detect(&img, NULL, &e);
-		rc = rc < 0 ? note_failure(r, "explicit", rc) : attach(r, "explicit", e);
+		if (rc < 0) {
+			json_decref(e);
+			rc = note_failure(r, "explicit", rc);
+		} else {
+			rc = attach(r, "explicit", e);
+		}
 	}
 	if (rc == 0 && watermark) {
 		aimark_wm_result res;
@@ -130,7 +135,12 @@ static int check_audio(aimark_report *r, const unsigned char *data, size_t len, 
 	if (explicit_label) {
 		json_t *e = NULL;
 		rc = aimark__explicit_audio_detect(data, len, r->format, &e);
-		rc = rc < 0 ? note_failure(r, "explicit", rc) : attach(r, "explicit", e);
+		if (rc < 0) {
+			json_decref(e);
+			rc = note_failure(r, "explicit", rc);
+		} else {
+			rc = attach(r, "explicit", e);
+		}
 	}
 	if (rc == 0 && watermark) {
 		aimark__audio pcm;
@@ -156,8 +166,11 @@ static int check_text(aimark_report *r, const unsigned char *data, size_t len, c
 {
 	json_t *e = NULL, *w = NULL;
 	int rc = aimark__text_detect(data, len, r->format, o->watermark_keys, watermark ? o->n_watermark_keys : 0, &e, &w);
-	if (rc < 0)
+	if (rc < 0) {
+		json_decref(e);
+		json_decref(w);
 		return note_failure(r, "text", rc);
+	}
 	if (explicit_label)
 		rc = attach(r, "explicit", e);
 	else

@@ -18,6 +18,7 @@ struct aimark_textwm {
 	double *w;          /* scratch weights, one per value */
 	uint32_t *nz;       /* indices of the non-zero weights */
 	uint64_t *h;        /* key stream bits of the non-zero ones (tournament) */
+	double *wz;         /* their weights, compact (tournament) */
 	size_t cap;
 };
 
@@ -37,6 +38,8 @@ int aimark__textwm_resolve(const aimark_textwm_config *in, aimark_textwm_config 
 			  "text watermark: unsupported config version %u", in->version);
 		c = *in;
 	}
+	if (c.method == AIMARK_TEXTWM_DEFAULT)
+		c.method = AIMARK_TEXTWM_TOURNAMENT;
 	RETURN_IF(c.method != AIMARK_TEXTWM_GREENLIST && c.method != AIMARK_TEXTWM_TOURNAMENT, AIMARK_EINVAL,
 		  "text watermark: unknown method %d", c.method);
 	if (c.context == 0)
@@ -103,6 +106,7 @@ void aimark_textwm_free(aimark_textwm *ctx)
 	aimark__free(ctx->w);
 	aimark__free(ctx->nz);
 	aimark__free(ctx->h);
+	aimark__free(ctx->wz);
 	aimark__free(ctx);
 }
 
@@ -125,6 +129,9 @@ static int reserve(aimark_textwm *ctx, size_t n)
 	uint64_t *h = aimark__realloc(ctx->h, n * sizeof *h);
 	RETURN_ENOMEM_IF_NULL(h);
 	ctx->h = h;
+	double *wz = aimark__realloc(ctx->wz, n * sizeof *wz);
+	RETURN_ENOMEM_IF_NULL(wz);
+	ctx->wz = wz;
 	ctx->cap = n;
 	return 0;
 }
@@ -196,27 +203,51 @@ static double watermark_weights(aimark_textwm *ctx, uint64_t seed, const int32_t
 	 * layers are independent, so applying this once per layer gives the
 	 * winner of the whole tournament.
 	 */
+	/* compact copies (weights in ctx->h's companion order) keep the layer loops branch-free and sequential */
 	uint64_t *h = ctx->h;
+	double *wz = ctx->wz;
+	double gbar = 0.0;
 	for (size_t j = 0; j < n_nz; j++) {
-		uint32_t i = ctx->nz[j];
-		w[i] /= total;
-		h[j] = aimark__text_prf_token(seed, id_at(ids, i));
+		h[j] = aimark__text_prf_token(seed, id_at(ids, ctx->nz[j]));
+		wz[j] = w[ctx->nz[j]] / total;
+		gbar += wz[j] * (double)(h[j] & 1u);
 	}
 	for (unsigned l = 0; l < p->layers; l++) {
-		double gbar = 0.0;
-		for (size_t j = 0; j < n_nz; j++)
-			if ((h[j] >> l) & 1u)
-				gbar += w[ctx->nz[j]];
+		/* this layer's update fused with the next layer's mean */
+		double next = 0.0, base = 1.0 - gbar;
+		unsigned nl = l + 1 < 64 ? l + 1 : 63;
 		for (size_t j = 0; j < n_nz; j++) {
-			uint32_t i = ctx->nz[j];
-			double v = w[i] * (1.0 + (double)((h[j] >> l) & 1u) - gbar);
-			w[i] = v > 0.0 ? v : 0.0;
+			double v = wz[j] * (base + (double)((h[j] >> l) & 1u));
+			v = v > 0.0 ? v : 0.0;
+			wz[j] = v;
+			next += v * (double)((h[j] >> nl) & 1u);
 		}
+		gbar = next;
 	}
+	for (size_t j = 0; j < n_nz; j++)
+		w[ctx->nz[j]] = wz[j];
 	double sum = 0.0;
 	for (size_t j = 0; j < n_nz; j++)
 		sum += w[ctx->nz[j]];
 	return sum;
+}
+
+/*
+ * 1 when the step is watermarked: a full context is there and it has not
+ * occurred earlier in prev_ids. Repeating a context would repeat the same
+ * key stream, which biases the text (the same choice after the same words)
+ * and adds no evidence; the detector skips repeated contexts in the same way.
+ */
+static int marked_step(const aimark__textwm_params *p, const int32_t *prev_ids, size_t n_prev)
+{
+	size_t h = p->context;
+	if (n_prev < h)
+		return 0;
+	const int32_t *cur = prev_ids + n_prev - h;
+	for (size_t e = h; e < n_prev; e++)
+		if (memcmp(prev_ids + e - h, cur, h * sizeof *cur) == 0)
+			return 0;
+	return 1;
 }
 
 static int check_args(aimark_textwm *ctx, const int32_t *prev_ids, size_t n_prev, const float *values, size_t n,
@@ -235,10 +266,10 @@ static int process(aimark_textwm *ctx, const int32_t *prev_ids, size_t n_prev, c
 {
 	RETURN_IF_ERR(check_args(ctx, prev_ids, n_prev, values, n, kind));
 	const aimark__textwm_params *p = &ctx->params;
-	size_t n_nz;
-	double total;
-	if (n_prev < p->context) {
-		/* no full context: the step stays unmarked, but bad input is still refused */
+	size_t n_nz = 0;
+	double total = 0.0;
+	if (!marked_step(p, prev_ids, n_prev)) {
+		/* an unmarked step, but bad input is still refused */
 		return to_weights(ctx, values, n, kind, &n_nz, &total);
 	}
 	uint64_t seed = aimark__text_prf_seed(&p->prf, prev_ids + n_prev - p->context, p->context);
@@ -285,10 +316,10 @@ int aimark_textwm_sample(aimark_textwm *ctx, const int32_t *prev_ids, size_t n_p
 	RETURN_IF(!(u >= 0.0 && u < 1.0), AIMARK_EINVAL, "text watermark: random number %g is not in [0, 1)", u);
 	RETURN_IF_ERR(check_args(ctx, prev_ids, n_prev, values, n, kind));
 	const aimark__textwm_params *p = &ctx->params;
-	size_t n_nz;
-	double total;
+	size_t n_nz = 0;
+	double total = 0.0;
 	RETURN_IF_ERR(to_weights(ctx, values, n, kind, &n_nz, &total));
-	if (n_prev >= p->context) {
+	if (marked_step(p, prev_ids, n_prev)) {
 		uint64_t seed = aimark__text_prf_seed(&p->prf, prev_ids + n_prev - p->context, p->context);
 		total = watermark_weights(ctx, seed, ids, n_nz, total);
 	}

@@ -62,7 +62,7 @@ int aimark_textwm_detect(const aimark_wm_key *key, const int32_t *ids, size_t n,
 		aimark__text_prf_wipe(&p.prf);
 		return 0;
 	}
-	seen_set seen;
+	seen_set seen = { NULL, 0 };
 	int rc = seen_init(&seen, n - p.context);
 	if (rc < 0) {
 		aimark__text_prf_wipe(&p.prf);
@@ -71,9 +71,9 @@ int aimark_textwm_detect(const aimark_wm_key *key, const int32_t *ids, size_t n,
 	uint64_t hits = 0, scored = 0;
 	for (size_t t = p.context; t < n; t++) {
 		uint64_t seed = aimark__text_prf_seed(&p.prf, ids + t - p.context, p.context);
+		if (seen_insert(&seen, seed))
+			continue; /* a repeated context: generation leaves it unmarked, and its key stream is not new */
 		uint64_t bits = aimark__text_prf_token(seed, ids[t]);
-		if (seen_insert(&seen, bits))
-			continue; /* a repeated n-gram: its bits are not new evidence */
 		scored++;
 		if (p.method == AIMARK_TEXTWM_GREENLIST)
 			hits += (uint64_t)aimark__textwm_green(&p, bits);

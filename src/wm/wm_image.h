@@ -20,14 +20,15 @@
 /* Embedding geometry: the chip size grows with the image so that it holds about CHIP_AREA chips. */
 #define AIMARK__WM_CHIP_AREA 65536.0
 #define AIMARK__WM_MIN_CHIP 2.0
+#define AIMARK__WM_SMALL_CHIP 3.0
 #define AIMARK__WM_MIN_SIDE 64
 /*
  * Perceptual mask: amplitude (8-bit units) = min(sqrt(MASK_LO^2 + (MASK_GAIN * activity)^2), MASK_HI).
  * Activity (mean absolute second difference) is about 4x the local standard deviation, so the slope keeps
  * the change's variance near 1/50 of each window's own (SSIM ~0.99); the floor is about one grey level.
  */
-#define AIMARK__WM_MASK_GAIN 0.11f
-#define AIMARK__WM_MASK_LO 1.6f
+#define AIMARK__WM_MASK_GAIN 0.10f
+#define AIMARK__WM_MASK_LO 1.55f
 #define AIMARK__WM_MASK_HI 6.0f
 /* Mean squared change allowed at strength 1 (PSNR 43 dB on 8-bit samples). */
 #define AIMARK__WM_MAX_MSE 3.26f
@@ -64,7 +65,19 @@ typedef struct aimark__wm_detect_stats {
 int aimark__wm_image_detect_ex(const aimark__image *img, const aimark_wm_key *const *keys, size_t n_keys,
 			       aimark_wm_result *res, aimark__wm_detect_stats *stats);
 
-/* If the JPEG coefficient path is built: see src/codec/jpeg_coef.c. */
+/* The detector's working image has about this many pixels. */
+#define AIMARK__WM_WORK_AREA 262144.0
+
+/*
+ * Detection straight from a JPEG file: decodes only the luminance, at a DCT
+ * scaling (1/2 .. 1/8) that keeps at least twice the working area, then
+ * aimark__wm_image_detect(). Much cheaper than a full decode for large images.
+ * src/codec/jpeg_coef.c.
+ */
+int aimark__wm_jpeg_detect(const unsigned char *jpeg, size_t len, const aimark_wm_key *const *keys, size_t n_keys,
+			   aimark_wm_result *res);
+
+/* JPEG marking in the DCT coefficients: src/codec/jpeg_coef.c. */
 int aimark__wm_jpeg_embed(const unsigned char *jpeg, size_t len, const aimark_wm_key *key, const unsigned char payload[8],
 			  float strength, aimark_buf *out);
 

@@ -23,14 +23,18 @@
 #include "wm/wm_image.h"
 #include "wm/wm_key.h"
 
-#define WORK_AREA 262144.0   /* working image pixels */
+#define WORK_AREA AIMARK__WM_WORK_AREA
 #define QF 2                 /* fold bins per chip */
 #define QT (AIMARK__WM_TILE * QF)
 #define MAX_PEAKS 40
 #define MAX_LATTICES 3
 #define SYNC_PEAKS 2
-#define R_MIN 40.0           /* shortest tile period looked for, working pixels */
+#define PASSES 2             /* lattice searches: decimated, then full resolution */
+#define FALLBACK_Z 7.0       /* below this sync z after pass 0, pass 1 runs */
+#define CHASE_FLIPS 0         /* Chase decoding off: measured no gain on the benchmark (see docs) */
+#define R_MIN 56.0           /* shortest tile period looked for: 64 chips of 0.875 working pixels */
 #define LAG_CAP 420
+#define STAGE 16            /* rows staged between row and column transforms (even) */
 #ifndef WHITEN_R
 #define WHITEN_R 2
 #endif
@@ -43,6 +47,7 @@ typedef struct work {
 
 typedef struct acf_map {
 	int lx, ly;             /* lags -lx..lx, -ly..ly */
+	double unit;            /* working pixels per lag step (2 when computed on the decimated image) */
 	float *z;               /* (2ly+1) x (2lx+1), z-scores */
 } acf_map;
 
@@ -156,15 +161,22 @@ static void box_filter(const float *src, float *dst, float *tmp, uint32_t w, uin
 			acc += s[add >= (int)w ? w - 1 : (uint32_t)add] - s[sub < 0 ? 0 : (uint32_t)sub];
 		}
 	}
-	for (uint32_t x = 0; x < w; x++) {
-		double acc = 0;
-		for (int k = -r; k <= r; k++)
-			acc += tmp[(size_t)(k < 0 ? 0 : (k >= (int)h ? h - 1 : (uint32_t)k)) * w + x];
-		for (uint32_t y = 0; y < h; y++) {
-			dst[(size_t)y * w + x] = (float)acc;
-			int add = (int)y + r + 1, sub = (int)y - r;
-			acc += tmp[(size_t)(add >= (int)h ? h - 1 : (uint32_t)add) * w + x] - tmp[(size_t)(sub < 0 ? 0 : (uint32_t)sub) * w + x];
-		}
+	/* vertical pass row by row (a running sum per column), so that memory is read in order */
+	for (uint32_t x = 0; x < w; x++)
+		dst[x] = 0;
+	for (int k = -r; k <= r; k++) {
+		const float *t = tmp + (size_t)(k < 0 ? 0 : (k >= (int)h ? h - 1 : (uint32_t)k)) * w;
+		for (uint32_t x = 0; x < w; x++)
+			dst[x] += t[x];
+	}
+	for (uint32_t y = 1; y < h; y++) {
+		int add = (int)y + r, sub = (int)y - r - 1;
+		const float *ta = tmp + (size_t)(add >= (int)h ? h - 1 : (uint32_t)add) * w;
+		const float *ts = tmp + (size_t)(sub < 0 ? 0 : (uint32_t)sub) * w;
+		const float *prev = dst + (size_t)(y - 1) * w;
+		float *d = dst + (size_t)y * w;
+		for (uint32_t x = 0; x < w; x++)
+			d[x] = prev[x] + ta[x] - ts[x];
 	}
 }
 
@@ -202,6 +214,23 @@ static int whiten(work *wk)
 
 /* ---- 3. autocorrelation ---- */
 
+/* 2x2 averages of the working image (for the lattice search only). */
+static int decimate(const work *wk, work *out)
+{
+	out->w = wk->w / 2;
+	out->h = wk->h / 2;
+	out->scale = wk->scale * 2;
+	out->px = aimark__malloc((size_t)out->w * out->h * sizeof *out->px);
+	RETURN_ENOMEM_IF_NULL(out->px);
+	for (uint32_t y = 0; y < out->h; y++) {
+		const float *r0 = wk->px + (size_t)(2 * y) * wk->w, *r1 = r0 + wk->w;
+		float *o = out->px + (size_t)y * out->w;
+		for (uint32_t x = 0; x < out->w; x++)
+			o[x] = 0.25f * (r0[2 * x] + r0[2 * x + 1] + r1[2 * x] + r1[2 * x + 1]);
+	}
+	return 0;
+}
+
 static size_t pow2_at_least(double v)
 {
 	size_t n = 64;
@@ -210,20 +239,24 @@ static size_t pow2_at_least(double v)
 	return n;
 }
 
-static int autocorrelation(const work *wk, acf_map *acf)
+static int autocorrelation(const work *wk, double unit, acf_map *acf)
 {
-	const size_t nx = pow2_at_least(wk->w * 1.45), ny = pow2_at_least(wk->h * 1.45);
+	/* Zero padding so that lags up to ~230 working pixels (a tile period after a crop to a strip) do not wrap. */
+	const double pad = 230.0 / unit;
+	const size_t nx = pow2_at_least(fmax(wk->w * 1.45, wk->w + pad)), ny = pow2_at_least(fmax(wk->h * 1.45, wk->h + pad));
+	const int lag_cap = (int)(LAG_CAP / unit);
 	const size_t hx = nx / 2 + 1;
 	int lx = (int)(nx - wk->w), ly = (int)(ny - wk->h);
-	if (lx > LAG_CAP)
-		lx = LAG_CAP;
-	if (ly > LAG_CAP)
-		ly = LAG_CAP;
+	if (lx > lag_cap)
+		lx = lag_cap;
+	if (ly > lag_cap)
+		ly = lag_cap;
+	acf->unit = unit;
 	acf->lx = lx;
 	acf->ly = ly;
 	acf->z = NULL;
 	aimark__fft *fx = NULL, *fy = NULL;
-	float *spec = NULL, *row = NULL, *pw = NULL, *pw2 = NULL;
+	float *spec = NULL, *row = NULL, *stage = NULL;
 	int rc = aimark__fft_new(&fx, nx);
 	if (rc == 0)
 		rc = aimark__fft_new(&fy, ny);
@@ -231,72 +264,86 @@ static int autocorrelation(const work *wk, acf_map *acf)
 		goto done;
 	spec = aimark__calloc(hx * ny * 2, sizeof *spec); /* column-major: spec[(k * ny + r) * 2] */
 	row = aimark__malloc(nx * 2 * sizeof *row);
-	pw = aimark__malloc(hx * ny * sizeof *pw);
-	pw2 = aimark__malloc(hx * ny * sizeof *pw2);
+	stage = aimark__malloc((size_t)STAGE * hx * 2 * sizeof *stage);
 	acf->z = aimark__calloc((size_t)(2 * ly + 1) * (2 * lx + 1), sizeof *acf->z);
-	if (!spec || !row || !pw || !pw2 || !acf->z) {
+	if (!spec || !row || !stage || !acf->z) {
 		rc = aimark__error_set(AIMARK_ENOMEM, "out of memory");
 		goto done;
 	}
-	/* Rows, two real rows per complex transform. */
-	for (uint32_t r = 0; r < wk->h; r += 2) {
-		memset(row, 0, nx * 2 * sizeof *row);
-		const float *r0 = wk->px + (size_t)r * wk->w, *r1 = r + 1 < wk->h ? r0 + wk->w : NULL;
-		for (uint32_t x = 0; x < wk->w; x++) {
-			row[2 * x] = r0[x];
-			row[2 * x + 1] = r1 ? r1[x] : 0;
+	/* Rows, two real rows per complex transform, staged STAGE rows at a time so that the
+	   column-major spectrum is written in runs rather than one cache line per value. */
+	for (uint32_t r0 = 0; r0 < wk->h; r0 += STAGE) {
+		uint32_t rn = wk->h - r0 < STAGE ? wk->h - r0 : STAGE;
+		for (uint32_t i = 0; i < rn; i += 2) {
+			uint32_t r = r0 + i;
+			memset(row, 0, nx * 2 * sizeof *row);
+			const float *p0 = wk->px + (size_t)r * wk->w, *p1 = i + 1 < rn ? p0 + wk->w : NULL;
+			for (uint32_t x = 0; x < wk->w; x++) {
+				row[2 * x] = p0[x];
+				row[2 * x + 1] = p1 ? p1[x] : 0;
+			}
+			aimark__fft_run(fx, row, 0);
+			float *s0 = stage + (size_t)i * hx * 2, *s1 = s0 + hx * 2;
+			for (size_t k = 0; k < hx; k++) {
+				size_t kc = (nx - k) % nx;
+				float zr = row[2 * k], zi = row[2 * k + 1], cr = row[2 * kc], ci = -row[2 * kc + 1];
+				s0[2 * k] = 0.5f * (zr + cr);
+				s0[2 * k + 1] = 0.5f * (zi + ci);
+				if (p1) {
+					s1[2 * k] = 0.5f * (zi - ci);
+					s1[2 * k + 1] = -0.5f * (zr - cr);
+				}
+			}
 		}
-		aimark__fft_run(fx, row, 0);
 		for (size_t k = 0; k < hx; k++) {
-			size_t kc = (nx - k) % nx;
-			float zr = row[2 * k], zi = row[2 * k + 1], cr = row[2 * kc], ci = -row[2 * kc + 1];
-			float *d0 = spec + (k * ny + r) * 2;
-			d0[0] = 0.5f * (zr + cr);
-			d0[1] = 0.5f * (zi + ci);
-			if (r1) {
-				d0[2] = 0.5f * (zi - ci);
-				d0[3] = -0.5f * (zr - cr);
+			float *d = spec + (k * ny + r0) * 2;
+			for (uint32_t i = 0; i < rn; i++) {
+				d[2 * i] = stage[((size_t)i * hx + k) * 2];
+				d[2 * i + 1] = stage[((size_t)i * hx + k) * 2 + 1];
 			}
 		}
 	}
 	for (size_t k = 0; k < hx; k++)
 		aimark__fft_run(fy, spec + k * ny * 2, 0);
-	/* Power, flattened by its local mean (9x9 bins), band-limited, JPEG grid notched. */
+	/*
+	 * Power, flattened by its local mean (9x9 bins), band-limited, JPEG grid notched. The power
+	 * goes into each bin's real part and the running sums into its imaginary part, so that no
+	 * second spectrum-sized buffer is needed.
+	 */
 	for (size_t k = 0; k < hx; k++)
 		for (size_t r = 0; r < ny; r++) {
-			const float *c = spec + (k * ny + r) * 2;
-			pw[k * ny + r] = c[0] * c[0] + c[1] * c[1];
+			float *c = spec + (k * ny + r) * 2;
+			c[0] = c[0] * c[0] + c[1] * c[1];
 		}
 	{
-		/* box over r (cyclic) then over k (clamped) */
+		/* box over r (cyclic) into the imaginary parts, then over k (mirrored at the ends) */
 		const int R = 4;
 		for (size_t k = 0; k < hx; k++) {
-			const float *s = pw + k * ny;
-			float *d = pw2 + k * ny;
+			float *col = spec + k * ny * 2;
 			double acc = 0;
 			for (int j = -R; j <= R; j++)
-				acc += s[(size_t)((j + (int)ny) % (int)ny)];
+				acc += col[2 * (size_t)((j + (int)ny) % (int)ny)];
 			for (size_t r = 0; r < ny; r++) {
-				d[r] = (float)acc;
-				acc += s[(r + R + 1) % ny] - s[(r + ny - R) % ny];
+				col[2 * r + 1] = (float)acc;
+				acc += col[2 * ((r + R + 1) % ny)] - col[2 * ((r + ny - R) % ny)];
 			}
 		}
 		for (size_t r = 0; r < ny; r++) {
 			double acc = 0;
 			for (int j = -R; j <= R; j++) {
 				int kk = j < 0 ? -j : j;
-				acc += pw2[(size_t)kk * ny + r];
+				acc += spec[((size_t)kk * ny + r) * 2 + 1];
 			}
 			for (size_t k = 0; k < hx; k++) {
 				float mean = (float)(acc / ((2 * R + 1) * (2 * R + 1)));
-				float v = pw[k * ny + r] / (mean + 1e-20f);
-				pw[k * ny + r] = v; /* in place is fine: pw2 holds the sums */
+				float *c = spec + (k * ny + r) * 2;
+				c[0] = c[0] / (mean + 1e-20f);
 				int add = (int)k + R + 1, sub = (int)k - R;
 				if (add >= (int)hx)
 					add = 2 * ((int)hx - 1) - add;
 				if (sub < 0)
 					sub = -sub;
-				acc += pw2[(size_t)add * ny + r] - pw2[(size_t)sub * ny + r];
+				acc += spec[((size_t)add * ny + r) * 2 + 1] - spec[((size_t)sub * ny + r) * 2 + 1];
 			}
 		}
 	}
@@ -337,7 +384,7 @@ static int autocorrelation(const work *wk, acf_map *acf)
 				float rho = sqrtf(fx2[k] + fy2[r]);
 				float wgt = rho < 0.008f ? 0 : rho > 0.45f ? 0 : rho > 0.3f ? (0.45f - rho) / 0.15f : 1;
 				float *c = spec + (k * ny + r) * 2;
-				c[0] = (nxf[k] || nyf[r]) ? 0 : wgt * pw[k * ny + r];
+				c[0] = (nxf[k] || nyf[r]) ? 0 : wgt * c[0];
 				c[1] = 0;
 			}
 		aimark__free(nxf);
@@ -345,25 +392,34 @@ static int autocorrelation(const work *wk, acf_map *acf)
 	}
 	for (size_t k = 0; k < hx; k++)
 		aimark__fft_run(fy, spec + k * ny * 2, 1);
-	/* Rows of the needed lags, two per complex inverse transform (Hermitian in k). */
+	/* Rows of the needed lags, two per complex inverse transform (Hermitian in k), gathered STAGE at a time. */
 	int nrows = 2 * ly + 1;
-	for (int i = 0; i < nrows; i += 2) {
-		int vy0 = i - ly, vy1 = i + 1 < nrows ? i + 1 - ly : vy0;
-		size_t r0 = (size_t)((vy0 + (int)ny) % (int)ny), r1 = (size_t)((vy1 + (int)ny) % (int)ny);
-		for (size_t k = 0; k < nx; k++) {
-			size_t kk = k < hx ? k : nx - k;
-			float sg = k < hx ? 1.0f : -1.0f; /* conjugate for the mirrored half */
-			const float *a = spec + (kk * ny + r0) * 2, *b = spec + (kk * ny + r1) * 2;
-			float ar = a[0], ai = sg * a[1], br = b[0], bi = sg * b[1];
-			row[2 * k] = ar - bi;
-			row[2 * k + 1] = ai + br;
-		}
-		aimark__fft_run(fx, row, 1);
-		for (int vx = -lx; vx <= lx; vx++) {
-			size_t k = (size_t)((vx + (int)nx) % (int)nx);
-			acf->z[(size_t)i * (2 * lx + 1) + (size_t)(vx + lx)] = row[2 * k];
-			if (i + 1 < nrows)
-				acf->z[(size_t)(i + 1) * (2 * lx + 1) + (size_t)(vx + lx)] = row[2 * k + 1];
+	for (int i0 = 0; i0 < nrows; i0 += STAGE) {
+		int in = nrows - i0 < STAGE ? nrows - i0 : STAGE;
+		for (size_t k = 0; k < hx; k++)
+			for (int i = 0; i < in; i++) {
+				size_t r = (size_t)((i0 + i - ly + (int)ny) % (int)ny);
+				const float *c = spec + (k * ny + r) * 2;
+				stage[((size_t)i * hx + k) * 2] = c[0];
+				stage[((size_t)i * hx + k) * 2 + 1] = c[1];
+			}
+		for (int i = 0; i < in; i += 2) {
+			const float *ra = stage + (size_t)i * hx * 2, *rb = i + 1 < in ? ra + hx * 2 : ra;
+			for (size_t k = 0; k < nx; k++) {
+				size_t kk = k < hx ? k : nx - k;
+				float sg = k < hx ? 1.0f : -1.0f; /* conjugate for the mirrored half */
+				float ar = ra[2 * kk], ai = sg * ra[2 * kk + 1], br = rb[2 * kk], bi = sg * rb[2 * kk + 1];
+				row[2 * k] = ar - bi;
+				row[2 * k + 1] = ai + br;
+			}
+			aimark__fft_run(fx, row, 1);
+			float *z0 = acf->z + (size_t)(i0 + i) * (2 * lx + 1);
+			for (int vx = -lx; vx <= lx; vx++) {
+				size_t k = (size_t)((vx + (int)nx) % (int)nx);
+				z0[vx + lx] = row[2 * k];
+				if (i + 1 < in)
+					z0[(2 * lx + 1) + vx + lx] = row[2 * k + 1];
+			}
 		}
 	}
 	/* z-scores over the lag region that can hold lattice points. */
@@ -372,7 +428,7 @@ static int autocorrelation(const work *wk, acf_map *acf)
 		size_t n = 0;
 		for (int vy = -ly; vy <= ly; vy++)
 			for (int vx = -lx; vx <= lx; vx++) {
-				if (vx * vx + vy * vy < R_MIN * R_MIN * 0.5)
+				if ((vx * vx + vy * vy) * unit * unit < R_MIN * R_MIN * 0.5)
 					continue;
 				double v = acf->z[(size_t)(vy + ly) * (2 * lx + 1) + (size_t)(vx + lx)];
 				sum += v;
@@ -388,9 +444,8 @@ done:
 	aimark__fft_free(fx);
 	aimark__fft_free(fy);
 	aimark__free(spec);
+	aimark__free(stage);
 	aimark__free(row);
-	aimark__free(pw);
-	aimark__free(pw2);
 	if (rc < 0) {
 		aimark__free(acf->z);
 		acf->z = NULL;
@@ -419,7 +474,7 @@ static int find_peaks(const acf_map *acf, peak *out, int max)
 		for (int vx = -acf->lx + 2; vx <= acf->lx - 2; vx++) {
 			if (vy == 0 && vx <= 0)
 				continue;
-			if ((double)vx * vx + (double)vy * vy < R_MIN * R_MIN)
+			if (((double)vx * vx + (double)vy * vy) * acf->unit * acf->unit < R_MIN * R_MIN)
 				continue;
 			float v = acf_at(acf, vx, vy);
 			if (v < 3.0f)
@@ -506,10 +561,10 @@ static double lattice_score(const acf_map *acf, const double *a, const double *b
 	return n >= 3 ? sum / sqrt((double)n) : -1e30;
 }
 
-static int valid_basis(const double *a, const double *b, double rmax)
+static int valid_basis(const double *a, const double *b, double rmin, double rmax)
 {
 	double la = sqrt(dot2(a, a)), lb = sqrt(dot2(b, b));
-	if (la < R_MIN || lb < R_MIN || la > rmax || lb > rmax)
+	if (la < rmin || lb < rmin || la > rmax || lb > rmax)
 		return 0;
 	if (lb / la > 1.35 || la / lb > 1.35)
 		return 0;
@@ -591,9 +646,11 @@ static int find_lattices(const acf_map *acf, lattice *out, int max)
 {
 	peak pk[MAX_PEAKS];
 	int np = find_peaks(acf, pk, MAX_PEAKS);
-	double rmax = fmin(acf->lx, acf->ly) / 1.2;
-	if (rmax > 300)
-		rmax = 300;
+	/* Basis vectors come from peaks inside the lag window; a period may fill most of a short side. */
+	double rmax = fmax(acf->lx, acf->ly);
+	if (rmax > 320 / acf->unit)
+		rmax = 320 / acf->unit;
+	const double rmin = R_MIN / acf->unit;
 	int n = 0;
 	for (int i = 0; i < np; i++)
 		for (int j = i + 1; j < np; j++)
@@ -603,10 +660,10 @@ static int find_lattices(const acf_map *acf, lattice *out, int max)
 				L.a[1] = pk[i].y;
 				L.b[0] = s * pk[j].x;
 				L.b[1] = s * pk[j].y;
-				if (fabs(L.a[0] * L.b[1] - L.a[1] * L.b[0]) < R_MIN * R_MIN * 0.5)
+				if (fabs(L.a[0] * L.b[1] - L.a[1] * L.b[0]) < rmin * rmin * 0.5)
 					continue;
 				gauss_reduce(L.a, L.b);
-				if (!valid_basis(L.a, L.b, rmax))
+				if (!valid_basis(L.a, L.b, rmin, rmax))
 					continue;
 				L.score = lattice_score(acf, L.a, L.b);
 				int dup = 0;
@@ -638,8 +695,13 @@ static int find_lattices(const acf_map *acf, lattice *out, int max)
 				out[i] = out[j];
 				out[j] = t;
 			}
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
 		refine_lattice(acf, &out[i]);
+		for (int c = 0; c < 2; c++) {
+			out[i].a[c] *= acf->unit;
+			out[i].b[c] *= acf->unit;
+		}
+	}
 	return n;
 }
 
@@ -656,12 +718,23 @@ static void fold(const work *wk, const lattice *L, float *tile, float *count)
 	memset(tile, 0, QT * QT * sizeof *tile);
 	memset(count, 0, QT * QT * sizeof *count);
 	const double period = QT;
+	/* Origin at the centre: a small error in the basis drifts half as far at the edges. */
+	const double cx = wk->w / 2.0, cy = wk->h / 2.0;
 	for (uint32_t y = 0; y < wk->h; y++) {
 		const float *row = wk->px + (size_t)y * wk->w;
-		double tx = (m01 * y) * QF, ty = (m11 * y) * QF;
+		double tx = (m00 * -cx + m01 * (y - cy)) * QF, ty = (m10 * -cx + m11 * (y - cy)) * QF;
 		double dx = m00 * QF, dy = m10 * QF;
-		for (uint32_t x = 0; x < wk->w; x++, tx += dx, ty += dy) {
-			double fx = tx - period * floor(tx / period), fy = ty - period * floor(ty / period);
+		double fx = tx - period * floor(tx / period), fy = ty - period * floor(ty / period);
+		for (uint32_t x = 0; x < wk->w; x++, fx += dx, fy += dy) {
+			/* |dx|, |dy| are far below one period: one correction keeps them in [0, period) */
+			if (fx >= period)
+				fx -= period;
+			else if (fx < 0)
+				fx += period;
+			if (fy >= period)
+				fy -= period;
+			else if (fy < 0)
+				fy += period;
 			int bx = (int)fx, by = (int)fy;
 			if (bx >= QT)
 				bx = QT - 1;
@@ -686,24 +759,10 @@ static void fold(const work *wk, const lattice *L, float *tile, float *count)
 		tile[i] = count[i] > 0 ? (float)((tile[i] - mean) / sd) : 0;
 }
 
-/* Orientation g (0..7) applied to continuous bin coordinates (centre convention b+0.5). */
-static void orient(int g, double x, double y, double *ox, double *oy)
-{
-	const double M = QT - 1;
-	double rx = x, ry = y;
-	switch (g & 3) {
-	case 0: rx = x; ry = y; break;
-	case 1: rx = M - y; ry = x; break;
-	case 2: rx = M - x; ry = M - y; break;
-	case 3: rx = y; ry = M - x; break;
-	}
-	if (g & 4)
-		rx = M - rx;
-	*ox = rx;
-	*oy = ry;
-}
-
-/* Inverse of orient(). */
+/*
+ * The 8 symmetries of the square on bin coordinates (bin b's centre is at b + 0.5, so M - x
+ * mirrors exactly): the inverse of g = rotation by (g & 3) quarter turns, then a mirror if g & 4.
+ */
 static void orient_inv(int g, double x, double y, double *ox, double *oy)
 {
 	const double M = QT - 1;
@@ -756,51 +815,88 @@ static float tile_at(const float *t, int x, int y)
 }
 
 /*
- * corr_g(k) = sum_y F(y + k) S(g(y)). Computed by FFT for each g; returns the
- * best SYNC_PEAKS hits (distinct) and the z-score normalisation.
+ * Orientation spectra of the folded tile (key-independent): for each square
+ * symmetry g, G_g(z) = F(g^-1(z)), transformed. Two real arrays share one
+ * complex FFT and are separated by Hermitian symmetry. spec: 8 x QT*QT complex.
  */
-static int synchronise(aimark__fft2d *ft, const float *Fspec, const aimark_wm_key *key, float *buf, float *tpl, sync_hit *hits, int *nhits)
+static void orientation_spectra(aimark__fft2d *ft, const float *F, float *spec, float *buf)
 {
-	sync_template(key, tpl);
-	double sum = 0, sum2 = 0;
-	size_t cnt = 0;
-	sync_hit best[SYNC_PEAKS];
-	int nb = 0;
-	float *corr = buf + QT * QT * 2; /* 8 x QT*QT */
-	for (int g = 0; g < 8; g++) {
-		/* S_g(y) = S(g(y)) */
-		for (int by = 0; by < QT; by++)
-			for (int bx = 0; bx < QT; bx++) {
-				double ox, oy;
-				orient(g, bx, by, &ox, &oy);
-				buf[2 * (by * QT + bx)] = tpl[(int)lround(oy) * QT + (int)lround(ox)];
-				buf[2 * (by * QT + bx) + 1] = 0;
+	const int N = QT * QT;
+	for (int g = 0; g < 8; g += 2) {
+		for (int zy = 0; zy < QT; zy++)
+			for (int zx = 0; zx < QT; zx++) {
+				double x0, y0, x1, y1;
+				orient_inv(g, zx, zy, &x0, &y0);
+				orient_inv(g + 1, zx, zy, &x1, &y1);
+				buf[2 * (zy * QT + zx)] = F[(int)y0 * QT + (int)x0];
+				buf[2 * (zy * QT + zx) + 1] = F[(int)y1 * QT + (int)x1];
 			}
 		aimark__fft2d_run(ft, buf, 0);
-		for (int i = 0; i < QT * QT; i++) {
-			/* F * conj(S) */
-			float fr = Fspec[2 * i], fi = Fspec[2 * i + 1], sr = buf[2 * i], si = -buf[2 * i + 1];
-			buf[2 * i] = fr * sr - fi * si;
-			buf[2 * i + 1] = fr * si + fi * sr;
+		float *a = spec + (size_t)g * N * 2, *b = a + (size_t)N * 2;
+		for (int ky = 0; ky < QT; ky++)
+			for (int kx = 0; kx < QT; kx++) {
+				int i = ky * QT + kx, j = ((QT - ky) % QT) * QT + (QT - kx) % QT;
+				float zr = buf[2 * i], zi = buf[2 * i + 1], cr = buf[2 * j], ci = -buf[2 * j + 1];
+				a[2 * i] = 0.5f * (zr + cr);
+				a[2 * i + 1] = 0.5f * (zi + ci);
+				b[2 * i] = 0.5f * (zi - ci);
+				b[2 * i + 1] = -0.5f * (zr - cr);
+			}
+	}
+}
+
+/*
+ * Per key: c_g(k) = sum_z G_g(z + k) S(z), the correlation of each orientation
+ * of the folded tile with the key's sync pattern S; two orientations per
+ * inverse FFT (the correlations are real). Returns the SYNC_PEAKS strongest
+ * local maxima (sub-bin by parabolic interpolation) as z-scores over all
+ * 8 x QT^2 hypotheses. At a hit, tile position g^-1(z + k) holds pattern
+ * position z.
+ */
+static int synchronise(aimark__fft2d *ft, const float *Gspec, const aimark_wm_key *key, float *buf, float *tpl, float *corr,
+		       sync_hit *hits, int *nhits)
+{
+	const int N = QT * QT;
+	sync_template(key, tpl);
+	for (int i = 0; i < N; i++) {
+		buf[2 * i] = tpl[i];
+		buf[2 * i + 1] = 0;
+	}
+	aimark__fft2d_run(ft, buf, 0);
+	float *S = buf + (size_t)N * 2; /* the template spectrum, kept while the pairs are formed */
+	memcpy(S, buf, (size_t)N * 2 * sizeof *S);
+	double sum = 0, sum2 = 0;
+	size_t cnt = 0;
+	for (int g = 0; g < 8; g += 2) {
+		const float *a = Gspec + (size_t)g * N * 2, *b = a + (size_t)N * 2;
+		for (int i = 0; i < N; i++) {
+			float sr = S[2 * i], si = -S[2 * i + 1];
+			float pr = a[2 * i] * sr - a[2 * i + 1] * si, pi = a[2 * i] * si + a[2 * i + 1] * sr;
+			float qr = b[2 * i] * sr - b[2 * i + 1] * si, qi = b[2 * i] * si + b[2 * i + 1] * sr;
+			/* P + iQ */
+			buf[2 * i] = pr - qi;
+			buf[2 * i + 1] = pi + qr;
 		}
 		aimark__fft2d_run(ft, buf, 1);
-		float *cg = corr + (size_t)g * QT * QT;
-		for (int i = 0; i < QT * QT; i++) {
-			cg[i] = buf[2 * i];
-			sum += cg[i];
-			sum2 += (double)cg[i] * cg[i];
-			cnt++;
+		float *c0 = corr + (size_t)g * N, *c1 = c0 + N;
+		for (int i = 0; i < N; i++) {
+			c0[i] = buf[2 * i];
+			c1[i] = buf[2 * i + 1];
+			sum += (double)c0[i] + c1[i];
+			sum2 += (double)c0[i] * c0[i] + (double)c1[i] * c1[i];
 		}
+		cnt += 2 * (size_t)N;
 	}
 	double mean = sum / cnt, sd = sqrt(fmax(sum2 / cnt - mean * mean, 1e-30));
+	sync_hit best[SYNC_PEAKS];
+	int nb = 0;
 	for (int g = 0; g < 8; g++) {
-		const float *cg = corr + (size_t)g * QT * QT;
-		for (int i = 0; i < QT * QT; i++) {
+		const float *cg = corr + (size_t)g * N;
+		for (int i = 0; i < N; i++) {
 			double z = (cg[i] - mean) / sd;
 			if (nb == SYNC_PEAKS && z <= best[nb - 1].z)
 				continue;
 			int x = i % QT, y = i / QT;
-			/* local maximum only */
 			int ismax = 1;
 			for (int dy = -1; dy <= 1 && ismax; dy++)
 				for (int dx = -1; dx <= 1; dx++)
@@ -855,7 +951,7 @@ static float sample_chip(const float *F, double px, double py)
 }
 
 static int decode_hit(const float *F, const aimark_wm_key *key, const sync_hit *h, unsigned char payload[8], int *auth,
-		      int *bit_errors, int *prefix)
+		      int *bit_errors, int *prefix, int *decodes)
 {
 	float soft[AIMARK__WM_CODED_BITS];
 	memset(soft, 0, sizeof soft);
@@ -864,17 +960,14 @@ static int decode_hit(const float *F, const aimark_wm_key *key, const sync_hit *
 		int b = key->image.bit[c];
 		if (b < 0)
 			continue;
-		/* chip centre in bin coordinates, then back through the orientation, then shifted */
-		double bx = (c % T) * QF - 0.5 + 0.5, by = (c / T) * QF - 0.5 + 0.5;
-		/* (b + 0.5)/QF = chip  ->  b = chip*QF - 0.5; orient() works on the b index frame */
-		bx -= 0.5;
-		by -= 0.5;
+		/* chip centre in bin coordinates (bin b covers chips [b, b+1) / QF), shifted, through the orientation */
+		double bx = (c % T) * QF - 0.5, by = (c / T) * QF - 0.5;
 		double yx, yy;
-		orient_inv(h->g, bx, by, &yx, &yy);
-		float v = sample_chip(F, yx + h->kx, yy + h->ky);
+		orient_inv(h->g, bx + h->kx, by + h->ky, &yx, &yy);
+		float v = sample_chip(F, yx, yy);
 		soft[b] += key->image.sign[c] * v;
 	}
-	RETURN_IF_ERR(aimark__wm_decode(key, soft, payload, auth, bit_errors));
+	RETURN_IF_ERR(aimark__wm_decode_chase(key, soft, CHASE_FLIPS, payload, auth, bit_errors, decodes));
 	if (prefix) {
 		unsigned char info[AIMARK__WM_INFO_BITS];
 		aimark__wm_viterbi(soft, info);
@@ -911,17 +1004,18 @@ int aimark__wm_image_detect_ex(const aimark__image *img, const aimark_wm_key *co
 	if (n_keys == 0 || img->width < AIMARK__WM_MIN_SIDE || img->height < AIMARK__WM_MIN_SIDE)
 		return 0;
 
-	work wk = { 0, 0, NULL, 1 };
+	work wk = { 0, 0, NULL, 1 }, dec = { 0, 0, NULL, 1 };
 	aimark__fft2d ft;
 	memset(&ft, 0, sizeof ft);
-	acf_map acf = { 0, 0, NULL };
+	acf_map acf = { 0, 0, 1.0, NULL };
 	float *tile = aimark__malloc(QT * QT * sizeof *tile);
 	float *count = aimark__malloc(QT * QT * sizeof *count);
-	float *Fspec = aimark__malloc(QT * QT * 2 * sizeof *Fspec);
-	float *buf = aimark__malloc((size_t)QT * QT * (2 + 8) * sizeof *buf);
+	float *Gspec = aimark__malloc((size_t)QT * QT * 2 * 8 * sizeof *Gspec);
+	float *buf = aimark__malloc((size_t)QT * QT * 4 * sizeof *buf);
+	float *corr = aimark__malloc((size_t)QT * QT * 8 * sizeof *corr);
 	float *tpl = aimark__malloc(QT * QT * sizeof *tpl);
 	int rc = 0;
-	if (!tile || !count || !Fspec || !buf || !tpl) {
+	if (!tile || !count || !Gspec || !buf || !corr || !tpl) {
 		rc = aimark__error_set(AIMARK_ENOMEM, "out of memory");
 		goto done;
 	}
@@ -930,51 +1024,77 @@ int aimark__wm_image_detect_ex(const aimark__image *img, const aimark_wm_key *co
 		rc = make_work(img, &wk);
 	if (rc == 0)
 		rc = whiten(&wk);
-	if (rc == 0)
-		rc = autocorrelation(&wk, &acf);
 	if (rc < 0)
 		goto done;
-	lattice lat[MAX_LATTICES];
-	int nl = find_lattices(&acf, lat, MAX_LATTICES);
-	st.lattices = nl;
-	/* Hypotheses: lattices x keys x 8 orientations x QT^2 shifts for the sync score; decodes for the tag. */
-	const double sync_hyp = (double)MAX_LATTICES * 8 * QT * QT * (double)n_keys;
-	const double decode_hyp = (double)MAX_LATTICES * SYNC_PEAKS * (double)n_keys;
+	/*
+	 * Pass 0 looks for the lattice on the whitened image averaged over 2x2 pixels (a quarter of
+	 * the FFT work: the tile's lattice lives in its low harmonics, which survive). When that finds
+	 * no synchronisation at all, pass 1 looks again at full working resolution, which matters when
+	 * the chips became small (an image pasted into a larger canvas). Small images go straight to
+	 * full resolution.
+	 */
+	const double sync_hyp = (double)PASSES * MAX_LATTICES * 8 * QT * QT * (double)n_keys;
+	const double decode_hyp = (double)PASSES * MAX_LATTICES * SYNC_PEAKS * (1 << CHASE_FLIPS) * (double)n_keys;
 	double best_z = 0;
 	int best_key = -1;
 	unsigned char best_payload[8] = { 0 };
 	int best_errors = -1;
-	for (int li = 0; li < nl && !res->authenticated; li++) {
-		fold(&wk, &lat[li], tile, count);
-		for (int i = 0; i < QT * QT; i++) {
-			Fspec[2 * i] = tile[i];
-			Fspec[2 * i + 1] = 0;
+	lattice tried[PASSES * MAX_LATTICES];
+	int ntried = 0;
+	const int decimated = (double)wk.w * wk.h >= WORK_AREA / 2;
+	for (int pass = decimated ? 0 : 1; pass < PASSES && !res->authenticated; pass++) {
+		if (pass == 1 && decimated && best_z >= FALLBACK_Z)
+			break; /* pass 0 synchronised: the payload is what failed, another lattice search will not help */
+		aimark__free(acf.z);
+		acf.z = NULL;
+		if (pass == 0) {
+			rc = decimate(&wk, &dec);
+			if (rc == 0)
+				rc = autocorrelation(&dec, 2.0, &acf);
+			aimark__free(dec.px);
+			dec.px = NULL;
+		} else {
+			rc = autocorrelation(&wk, 1.0, &acf);
 		}
-		aimark__fft2d_run(&ft, Fspec, 0);
-		for (size_t k = 0; k < n_keys && !res->authenticated; k++) {
-			sync_hit hits[SYNC_PEAKS];
-			int nh = 0;
-			rc = synchronise(&ft, Fspec, keys[k], buf, tpl, hits, &nh);
-			if (rc < 0)
-				goto done;
-			for (int h = 0; h < nh; h++) {
-				unsigned char payload[8];
-				int auth = 0, errors = 0, prefix = 0;
-				rc = decode_hit(tile, keys[k], &hits[h], payload, &auth, &errors, stats ? &prefix : NULL);
+		if (rc < 0)
+			goto done;
+		lattice lat[MAX_LATTICES];
+		int nl = find_lattices(&acf, lat, MAX_LATTICES);
+		st.lattices += nl;
+		for (int li = 0; li < nl && !res->authenticated; li++) {
+			int seen = 0;
+			for (int t = 0; t < ntried && !seen; t++)
+				seen = same_lattice(&tried[t], &lat[li]);
+			if (seen)
+				continue;
+			tried[ntried++] = lat[li];
+			fold(&wk, &lat[li], tile, count);
+			orientation_spectra(&ft, tile, Gspec, buf);
+			for (size_t k = 0; k < n_keys && !res->authenticated; k++) {
+				sync_hit hits[SYNC_PEAKS];
+				int nh = 0;
+				rc = synchronise(&ft, Gspec, keys[k], buf, tpl, corr, hits, &nh);
 				if (rc < 0)
 					goto done;
-				st.attempts++;
-				if (prefix > st.best_tag_prefix)
-					st.best_tag_prefix = prefix;
-				if (hits[h].z > best_z || auth) {
-					best_z = hits[h].z;
-					best_key = (int)k;
-					memcpy(best_payload, payload, 8);
-					best_errors = errors;
-				}
-				if (auth) {
-					res->authenticated = 1;
-					break;
+				for (int h = 0; h < nh; h++) {
+					unsigned char payload[8];
+					int auth = 0, errors = 0, prefix = 0, decodes = 0;
+					rc = decode_hit(tile, keys[k], &hits[h], payload, &auth, &errors, stats ? &prefix : NULL, &decodes);
+					if (rc < 0)
+						goto done;
+					st.attempts += decodes;
+					if (prefix > st.best_tag_prefix)
+						st.best_tag_prefix = prefix;
+					if (hits[h].z > best_z || auth) {
+						best_z = hits[h].z;
+						best_key = (int)k;
+						memcpy(best_payload, payload, 8);
+						best_errors = errors;
+					}
+					if (auth) {
+						res->authenticated = 1;
+						break;
+					}
 				}
 			}
 		}
@@ -999,10 +1119,12 @@ done:
 		*stats = st;
 	aimark__fft2d_dispose(&ft);
 	aimark__free(wk.px);
+	aimark__free(dec.px);
 	aimark__free(acf.z);
 	aimark__free(tile);
 	aimark__free(count);
-	aimark__free(Fspec);
+	aimark__free(Gspec);
+	aimark__free(corr);
 	aimark__free(buf);
 	aimark__free(tpl);
 	return rc;

@@ -14,6 +14,13 @@
 double aimark__wm_image_chip_size(uint32_t width, uint32_t height)
 {
 	double c = sqrt((double)width * (double)height / AIMARK__WM_CHIP_AREA);
+	/* Small images: larger chips survive compression better, as long as the short side keeps 2.5 tiles. */
+	double short_side = width < height ? width : height;
+	double floor_c = short_side / (2.5 * AIMARK__WM_TILE);
+	if (floor_c > AIMARK__WM_SMALL_CHIP)
+		floor_c = AIMARK__WM_SMALL_CHIP;
+	if (c < floor_c)
+		c = floor_c;
 	return c < AIMARK__WM_MIN_CHIP ? AIMARK__WM_MIN_CHIP : c;
 }
 
@@ -86,8 +93,8 @@ int aimark__wm_image_embed(aimark__image *img, const aimark_wm_key *key, const u
 	const double chip = plan->chip, inv_chip = 1.0 / chip;
 	/* Mask cells of about half a chip. */
 	uint32_t cs = (uint32_t)(chip / 2);
-	if (cs < 1)
-		cs = 1;
+	if (cs < 4)
+		cs = 4; /* the mask varies no faster than the pattern */
 	const uint32_t Wc = (W + cs - 1) / cs, Hc = (H + cs - 1) / cs;
 	float *cell = aimark__calloc((size_t)Wc * Hc, sizeof *cell);
 	float *cell2 = aimark__calloc((size_t)Wc * Hc, sizeof *cell2);
@@ -207,14 +214,22 @@ int aimark__wm_image_embed(aimark__image *img, const aimark_wm_key *key, const u
 			mrow[i] = m0[i] + wc * (m1[i] - m0[i]);
 		mrow[Wc] = mrow[Wc - 1];
 		unsigned char *row = img->pixels + (size_t)y * img->stride;
+		float carry = 0;
 		for (uint32_t x = 0; x < W; x++) {
 			uint32_t a = xi[x], m = ci[x];
 			float p = prow[a] + xf[x] * (prow[a + 1] - prow[a]);
 			float amp = mrow[m] + cf[x] * (mrow[m + 1] - mrow[m]);
 			float d = p * amp;
 			if (img->bit_depth == 8) {
-				/* samples are integers, so rounding the change once rounds every channel */
-				int di = d >= 0 ? (int)(d + 0.5f) : -(int)(0.5f - d);
+				/*
+				 * Samples are integers, so rounding the change once rounds every channel. The
+				 * rounding error is carried to the next pixel (error diffusion along the row):
+				 * changes below half a grey level still add up to the pattern's local mean
+				 * instead of vanishing, and the error moves to high frequencies.
+				 */
+				float e = d + carry;
+				int di = e >= 0 ? (int)(e + 0.5f) : -(int)(0.5f - e);
+				carry = e - (float)di;
 				if (di == 0)
 					continue;
 				unsigned char *px = row + (size_t)x * ch;

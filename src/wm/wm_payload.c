@@ -61,17 +61,13 @@ int aimark__wm_encode(const aimark_wm_key *key, const unsigned char payload[8], 
 
 void aimark__wm_viterbi(const float soft[AIMARK__WM_CODED_BITS], unsigned char info[AIMARK__WM_INFO_BITS])
 {
-	/* Output signs for each of the 512 (state, input) branches. */
-	static unsigned char out_of[2 * STATES];
-	static int init;
-	if (!init) { /* benign race: every thread writes the same values */
-		for (unsigned r = 0; r < 2 * STATES; r++) {
-			unsigned char o = 0;
-			for (int k = 0; k < 3; k++)
-				o |= (unsigned char)(parity(r & g_gen[k]) << k);
-			out_of[r] = o;
-		}
-		init = 1;
+	/* Output bits of each of the 512 register values (cheap; kept local so that threads share nothing). */
+	unsigned char out_of[2 * STATES];
+	for (unsigned r = 0; r < 2 * STATES; r++) {
+		unsigned char o = 0;
+		for (int k = 0; k < 3; k++)
+			o |= (unsigned char)(parity(r & g_gen[k]) << k);
+		out_of[r] = o;
 	}
 	float metric[STATES], next[STATES];
 	unsigned char decision[STEPS][STATES / 8];
@@ -148,4 +144,70 @@ int aimark__wm_tag_prefix_match(const aimark_wm_key *key, const unsigned char in
 	while (n < AIMARK__WM_TAG_BITS && ((tag[n >> 3] >> (7 - (n & 7))) & 1) == info[64 + n])
 		n++;
 	return n;
+}
+
+int aimark__wm_decode_chase(const aimark_wm_key *key, const float soft[AIMARK__WM_CODED_BITS], int flips, unsigned char payload[8],
+			    int *authenticated, int *bit_errors, int *decodes)
+{
+	int n = 1;
+	RETURN_IF_ERR(aimark__wm_decode(key, soft, payload, authenticated, bit_errors));
+	if (flips > 8)
+		flips = 8;
+	if (*authenticated || flips <= 0) {
+		if (decodes)
+			*decodes = n;
+		return 0;
+	}
+	/* the `flips` smallest |soft| positions */
+	int pos[8];
+	int np = 0;
+	for (int i = 0; i < AIMARK__WM_CODED_BITS; i++) {
+		float a = soft[i] < 0 ? -soft[i] : soft[i];
+		int k = np < flips ? np : flips;
+		if (k == flips && a >= (soft[pos[k - 1]] < 0 ? -soft[pos[k - 1]] : soft[pos[k - 1]]))
+			continue;
+		while (k > 0) {
+			float b = soft[pos[k - 1]] < 0 ? -soft[pos[k - 1]] : soft[pos[k - 1]];
+			if (b <= a)
+				break;
+			if (k < flips)
+				pos[k] = pos[k - 1];
+			k--;
+		}
+		pos[k] = i;
+		if (np < flips)
+			np++;
+	}
+	float trial[AIMARK__WM_CODED_BITS];
+	unsigned char got[8];
+	int auth = 0, errors = 0;
+	for (unsigned mask = 1; mask < (1u << np); mask++) {
+		memcpy(trial, soft, sizeof trial);
+		for (int j = 0; j < np; j++)
+			if (mask & (1u << j))
+				trial[pos[j]] = -trial[pos[j]];
+		RETURN_IF_ERR(aimark__wm_decode(key, trial, got, &auth, &errors));
+		n++;
+		if (auth) {
+			memcpy(payload, got, 8);
+			*authenticated = 1;
+			/* errors against the received (unflipped) values */
+			unsigned char info[AIMARK__WM_INFO_BITS], coded[AIMARK__WM_CODED_BITS];
+			for (int i = 0; i < 64; i++)
+				info[i] = (got[i >> 3] >> (7 - (i & 7))) & 1;
+			unsigned char tag[6];
+			RETURN_IF_ERR(aimark__wm_tag(key, got, tag));
+			for (int i = 0; i < AIMARK__WM_TAG_BITS; i++)
+				info[64 + i] = (tag[i >> 3] >> (7 - (i & 7))) & 1;
+			aimark__wm_conv_encode(info, coded);
+			int e = 0;
+			for (int i = 0; i < AIMARK__WM_CODED_BITS; i++)
+				e += (soft[i] > 0) != (coded[i] != 0);
+			*bit_errors = e;
+			break;
+		}
+	}
+	if (decodes)
+		*decodes = n;
+	return 0;
 }

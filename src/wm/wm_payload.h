@@ -42,6 +42,17 @@ void aimark__wm_viterbi(const float soft[AIMARK__WM_CODED_BITS], unsigned char i
 int aimark__wm_decode(const aimark_wm_key *key, const float soft[AIMARK__WM_CODED_BITS], unsigned char payload[8],
 		      int *authenticated, int *bit_errors);
 
+/*
+ * Chase decoding: aimark__wm_decode(), and when the tag does not verify, up to
+ * 2^flips - 1 more Viterbi decodes with the signs of the `flips` least reliable
+ * soft values flipped in every combination, stopping at the first frame whose
+ * tag verifies. Each decode is one more chance for noise to pass the tag:
+ * *decodes (may be NULL) receives how many were run, for the false-alarm bound.
+ * flips is capped at 8.
+ */
+int aimark__wm_decode_chase(const aimark_wm_key *key, const float soft[AIMARK__WM_CODED_BITS], int flips, unsigned char payload[8],
+			    int *authenticated, int *bit_errors, int *decodes);
+
 /* Matching tag bits between the decoded tag and the payload's tag, counted from the first (for FA calibration). */
 int aimark__wm_tag_prefix_match(const aimark_wm_key *key, const unsigned char info[AIMARK__WM_INFO_BITS]);
 

@@ -600,6 +600,65 @@ static void test_trailing_tags(void **state)
 	free(audio);
 }
 
+/*
+ * A v2.4 tag holding only bytes that start no frame: the label frame written
+ * in front of them must not read back with them (its syncsafe size lands on
+ * the junk, its plain size on a zero byte), so the junk becomes padding.
+ */
+static void test_v24_junk_after_label(void **state)
+{
+	(void)state;
+	aimark_buf body = AIMARK_BUF_INIT, file = AIMARK_BUF_INIT, out = AIMARK_BUF_INIT;
+	unsigned char junk[512] = "pngX\x01\x02";
+	assert_int_equal(aimark__buf_append(&body, junk, sizeof junk), 0);
+	tag_file(&file, 4, 0, &body, 0, 1);
+	assert_true(LABEL_A.bare_len > 127); /* a frame size whose syncsafe and plain readings differ */
+	assert_labels(file.ptr, file.size, "", 0, 0);
+
+	mark(file.ptr, file.size, &LABEL_A, &out);
+	assert_labels(out.ptr, out.size, LABEL_A.bare_json, LABEL_A.bare_len, 1);
+	assert_int_equal(count(out.ptr, out.size, "pngX", 4), 0);
+	assert_same_essence(file.ptr, file.size, out.ptr, out.size);
+	aimark_buf_dispose(&body);
+	aimark_buf_dispose(&file);
+	aimark_buf_dispose(&out);
+}
+
+/* An appended tag whose header and footer disagree on its size is not a tag: it stays in the essence. */
+static void test_trailing_tag_size_mismatch(void **state)
+{
+	(void)state;
+	size_t n;
+	unsigned char *audio = tu_read_file(TU_DATA("mp3/sine-bare.mp3"), &n);
+	aimark_buf file = AIMARK_BUF_INIT, body = AIMARK_BUF_INIT, out = AIMARK_BUF_INIT;
+	assert_int_equal(aimark__buf_append(&file, audio, n), 0);
+	txxx_utf8(&body, 4, "{\"Label\":\"1\",\"ContentProducer\":\"tail\"}");
+	unsigned char h[10] = { 'I', 'D', '3', 4, 0, 0x10 };
+	put_syncsafe(h + 6, (uint32_t)body.size + 16); /* the header claims more than the footer */
+	assert_int_equal(aimark__buf_append(&file, h, 10), 0);
+	assert_int_equal(aimark__buf_append(&file, body.ptr, body.size), 0);
+	memcpy(h, "3DI", 3);
+	put_syncsafe(h + 6, (uint32_t)body.size);
+	assert_int_equal(aimark__buf_append(&file, h, 10), 0);
+
+	parsed p;
+	parse(file.ptr, file.size, &p);
+	assert_int_equal(p.rc, 0);
+	assert_int_equal(p.meta.n_carriers, 0);
+	assert_int_equal(p.meta.n_essence, 1);
+	assert_int_equal(p.meta.essence[0].offset, 0);
+	assert_int_equal(p.meta.essence[0].length, file.size);
+	parsed_free(&p);
+
+	mark(file.ptr, file.size, &LABEL_A, &out);
+	assert_labels(out.ptr, out.size, LABEL_A.bare_json, LABEL_A.bare_len, 1);
+	assert_same_essence(file.ptr, file.size, out.ptr, out.size);
+	aimark_buf_dispose(&file);
+	aimark_buf_dispose(&body);
+	aimark_buf_dispose(&out);
+	free(audio);
+}
+
 static void test_bad_input(void **state)
 {
 	(void)state;
@@ -701,6 +760,8 @@ int main(void)
 		cmocka_unit_test(test_padding_reused),
 		cmocka_unit_test(test_v22),
 		cmocka_unit_test(test_trailing_tags),
+		cmocka_unit_test(test_trailing_tag_size_mismatch),
+		cmocka_unit_test(test_v24_junk_after_label),
 		cmocka_unit_test(test_bad_input),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
