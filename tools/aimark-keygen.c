@@ -116,12 +116,18 @@ int main(int argc, char **argv)
 	if (producer != NULL && (*producer == '\0' || !aimark_label_charset_ok(producer)))
 		return tool_usage_error("--producer '%s' is empty or uses characters GB 45438 Annex E does not allow "
 		                        "(no space, backslash, '\"' or non-ASCII)", producer);
-	if (producer != NULL) {
-		char *ppath = tool_path_join(dir, PRODUCER_FILE);
-		int exists = ppath != NULL && tool_path_exists(ppath);
+	/* Refuse before writing anything: a half-made key directory helps nobody. */
+	const char *targets[] = { AIMARK_KEYDIR_SIGNING_KEY, AIMARK_KEYDIR_SIGNING_PUB, "watermark.key",
+				  producer ? PRODUCER_FILE : NULL, c2pa ? AIMARK_C2PA_KEYDIR_CHAIN : NULL,
+				  c2pa ? AIMARK_C2PA_KEYDIR_KEY : NULL, c2pa ? AIMARK_C2PA_KEYDIR_ROOT : NULL };
+	for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
+		if (targets[i] == NULL)
+			continue;
+		char *tpath = tool_path_join(dir, targets[i]);
+		int exists = tpath != NULL && tool_path_exists(tpath);
 		if (exists)
-			tool_error(ppath, "already exists (refusing to overwrite)");
-		free(ppath);
+			tool_error(tpath, "already exists (refusing to overwrite; nothing was written)");
+		free(tpath);
 		if (exists)
 			return TOOL_EXIT_FAILURE;
 	}
@@ -171,7 +177,8 @@ int main(int argc, char **argv)
 	}
 	printf("watermark:   %s/watermark.key (mode 0600, secret: detecting the watermark needs it)\n", dir);
 	if (c2pa) {
-		printf("c2pa chain:  %s/%s (test root CA + leaf; key %s/%s)\n", dir, AIMARK_C2PA_KEYDIR_CHAIN, dir, AIMARK_C2PA_KEYDIR_KEY);
+		printf("c2pa chain:  %s/%s (leaf certificate issued by a test root CA; key %s/%s)\n", dir, AIMARK_C2PA_KEYDIR_CHAIN, dir,
+		       AIMARK_C2PA_KEYDIR_KEY);
 		printf("c2pa root:   %s/%s (give it to verifiers as a C2PA trust anchor)\n", dir, AIMARK_C2PA_KEYDIR_ROOT);
 	}
 	free(priv);
