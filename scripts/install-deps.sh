@@ -9,7 +9,7 @@ PACKAGES=(
   libpng-dev libjpeg62-turbo-dev libwebp-dev libsndfile1-dev libfreetype-dev libarchive-dev
   sox
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev
-  ffmpeg libimage-exiftool-perl webp libjpeg-turbo-progs python3 qpdf poppler-utils unzip bc
+  ffmpeg libimage-exiftool-perl webp libjpeg-turbo-progs python3 qpdf poppler-utils unzip bc chromium
 )
 # Node.js runs the C2PA reference validator (c2pa-rs as WebAssembly) in the interop tests;
 # a machine that already has node (e.g. a newer one from elsewhere) keeps it.

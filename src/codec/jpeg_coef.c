@@ -23,6 +23,9 @@
 #include "crypto/crypto.h"
 #include "wm/wm_image.h"
 
+/* Changes smaller than this many quantisation steps are dropped rather than dithered. */
+#define DITHER_FLOOR 0.3f
+
 typedef struct coef_err {
 	struct jpeg_error_mgr pub;
 	jmp_buf jmp;
@@ -288,6 +291,9 @@ static int embed_coefficients(coef_job *j, const unsigned char *jpeg, size_t len
 							s += basis[v][r] * tmp[r][u];
 					int idx = v * 8 + u;
 					float steps = s * inv_q[idx];
+					/* a change far below one step would mostly add dither noise: leave it out */
+					if (steps > -DITHER_FLOOR && steps < DITHER_FLOOR)
+						continue;
 					uint32_t h = mix32(((by * bw + bx) << 6) ^ (uint32_t)idx ^ 0x9e3779b9U);
 					float dither = (float)(h >> 8) * (1.0f / 16777216.0f);
 					float t = steps + dither;

@@ -350,6 +350,8 @@ static int html_read(aimark_source *src, aimark__meta *meta)
 	return rc;
 }
 
+static int html_probe(const unsigned char *head, size_t len);
+
 static int append_attr_escaped(aimark_buf *out, const char *s, size_t n)
 {
 	size_t run = 0;
@@ -393,7 +395,15 @@ static int html_write(aimark_source *src, const aimark__meta *meta, const aimark
 		size_t at = doc.after_head ? doc.after_head
 			    : doc.after_html ? doc.after_html
 			    : doc.after_doctype ? doc.after_doctype : doc.bom;
-		rc = aimark_sink_write(sink, doc.d, at);
+		/* an element in front of the doctype or <html> would leave a file no longer recognised as HTML */
+		size_t lead = doc.bom;
+		while (lead < doc.n && is_space(doc.d[lead]))
+			lead++;
+		if (at == doc.bom && html_probe(doc.d, doc.n))
+			rc = aimark__error_set(AIMARK_EFORMAT, "HTML: the doctype or <html> tag at offset %zu is unterminated or "
+					       "misnamed; no place for the label after it", lead);
+		if (rc == 0)
+			rc = aimark_sink_write(sink, doc.d, at);
 		if (rc == 0)
 			rc = aimark_sink_write(sink, el.ptr, el.size);
 		if (rc == 0)

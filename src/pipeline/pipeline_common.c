@@ -5,7 +5,9 @@
 #include "core/findings_internal.h"
 #include "core/internal.h"
 #include "label/label_internal.h"
+#include "core/io_internal.h"
 #include "pipeline_internal.h"
+#include "text/text_stage.h"
 
 const aimark__format_ops *aimark__pipeline_format(aimark_source *src, const char *format, const char *path_hint)
 {
@@ -68,9 +70,30 @@ static int hash_update(void *ctx, const void *data, size_t len)
 	return aimark__hash_update(ctx, data, len);
 }
 
+/*
+ * Text is hashed in a normalised form (docs/text.md): NFC, white space
+ * folded, the label carriers, explicit labels and invisible mark removed, so
+ * re-wrapping or a stripped mark is not an edit, and a changed word is.
+ */
+static int text_digest(aimark_source *src, const aimark__meta *meta, aimark__hash_alg alg, unsigned char digest[AIMARK__HASH_MAX])
+{
+	aimark_buf storage = AIMARK_BUF_INIT, normal = AIMARK_BUF_INIT;
+	const unsigned char *data = NULL;
+	int rc = aimark__source_load(src, UINT64_C(256) << 20, &storage, &data);
+	if (rc == 0)
+		rc = aimark__text_normalize(data, (size_t)aimark_source_size(src), meta->format, &normal);
+	if (rc == 0)
+		rc = aimark__hash_oneshot(alg, normal.ptr ? normal.ptr : (const unsigned char *)"", normal.size, digest);
+	aimark_buf_dispose(&storage);
+	aimark_buf_dispose(&normal);
+	return rc;
+}
+
 int aimark__pipeline_essence_digest(aimark_source *src, const aimark__meta *meta, aimark__hash_alg alg,
 				    unsigned char digest[AIMARK__HASH_MAX])
 {
+	if (aimark__modality_of(meta->format) == AIMARK__MODALITY_TEXT)
+		return text_digest(src, meta, alg, digest);
 	aimark__hash *h = NULL;
 	RETURN_IF_ERR(aimark__hash_new(&h, alg));
 	int rc = aimark__meta_hash_essence(src, meta, hash_update, h);

@@ -24,8 +24,9 @@
 #define AIMARK__WM_MIN_SIDE 64
 /*
  * Perceptual mask: amplitude (8-bit units) = min(sqrt(MASK_LO^2 + (MASK_GAIN * activity)^2), MASK_HI).
- * Activity (mean absolute second difference) is about 4x the local standard deviation, so the slope keeps
- * the change's variance near 1/50 of each window's own (SSIM ~0.99); the floor is about one grey level.
+ * Activity (mean absolute second difference) is about 4x the local standard deviation: in texture the
+ * change's variance is ~7% of the window's own. The floor (about one grey level RMS after the pattern)
+ * is what smooth photos carry; values tuned on the benchmark (docs/watermark-image.md).
  */
 #define AIMARK__WM_MASK_GAIN 0.10f
 #define AIMARK__WM_MASK_LO 1.55f

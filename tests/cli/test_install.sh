@@ -13,11 +13,15 @@ check test -f "$work/prefix/lib/pkgconfig/aimark.pc" -o -f "$work/prefix/lib/x86
 libdir=$(dirname "$(find "$work/prefix" -name 'libaimark.so.0' | head -1)")
 check test -n "$libdir"
 
+# A sanitizer build's library needs sanitizer-built programs.
+san=""
+if [ "$(nm -D "$libdir/libaimark.so.0" 2>/dev/null | grep -c __asan_init)" -gt 0 ]; then san="-fsanitize=address,undefined"; fi
 # pkg-config consumer
 export PKG_CONFIG_PATH="$libdir/pkgconfig"
-check cc -o "$work/ex-pc" "$AIMARK_SRC/samples/examples/label_in_memory.c" $(pkg-config --cflags --libs aimark) -Wl,-rpath,"$libdir"
+check cc $san -o "$work/ex-pc" "$AIMARK_SRC/samples/examples/label_in_memory.c" $(pkg-config --cflags --libs aimark) -Wl,-rpath,"$libdir"
 # CMake consumer
-check cmake -S "$AIMARK_SRC/samples/examples" -B "$work/b" -DCMAKE_PREFIX_PATH="$work/prefix" -DCMAKE_BUILD_RPATH="$libdir" >/dev/null
+check cmake -S "$AIMARK_SRC/samples/examples" -B "$work/b" -DCMAKE_PREFIX_PATH="$work/prefix" -DCMAKE_BUILD_RPATH="$libdir" \
+	-DCMAKE_C_FLAGS="$san" -DCMAKE_EXE_LINKER_FLAGS="$san" >/dev/null
 check cmake --build "$work/b" >/dev/null
 
 # The example labels a file and the installed library verifies it.

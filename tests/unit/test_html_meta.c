@@ -244,6 +244,24 @@ static void test_bad_input(void **state)
 	aimark_buf_dispose(&out);
 }
 
+/*
+ * A document recognised as HTML by its doctype or <html> tag whose leading
+ * tag never ends (or is misnamed) has no place for the element: in front of
+ * it the file would no longer be recognised as HTML, so writing is refused.
+ */
+static void test_unterminated_lead_refused(void **state)
+{
+	static const char *const docs[] = { "<!DOCTYPE html lang=\"zh\" <meta name=\"AIGC\" x", "\n <html lang='zh>\n<p>x</p>",
+					    "\xEF\xBB\xBF<htmlx>\n<p>x</p>" };
+	for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
+		aimark_buf out = AIMARK_BUF_INIT;
+		assert_true(HTML->probe((const unsigned char *)docs[i], strlen(docs[i])));
+		assert_int_equal(do_write(docs[i], strlen(docs[i]), &LABEL_B, &out), AIMARK_EFORMAT);
+		assert_non_null(strstr(aimark_error_last(), "HTML: the doctype or <html> tag at offset"));
+		aimark_buf_dispose(&out);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -253,6 +271,7 @@ int main(void)
 		cmocka_unit_test(test_insertion_points),
 		cmocka_unit_test(test_duplicates_removed),
 		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_unterminated_lead_refused),
 	};
 	return cmocka_run_group_tests_name("html_meta", tests, NULL, NULL);
 }

@@ -498,6 +498,39 @@ static void test_declined_format_falls_back(void **state)
 	free(in);
 }
 
+/* Text is hashed normalised: re-wrapping is not an edit, a changed word is. */
+static void test_text_normalised_hash(void **state)
+{
+	fixture *f = *state;
+	const char *md = "# Title\n\nThe quick brown fox jumps over the lazy dog.\n";
+	aimark_mark_options o = AIMARK_MARK_OPTIONS_INIT;
+	o.content_producer = PRODUCER;
+	o.key = f->key;
+	o.format = "markdown";
+	aimark_buf out = AIMARK_BUF_INIT;
+	assert_int_equal(aimark_mark_memory(md, strlen(md), &o, &out, NULL), 0);
+	char *text = strdup((char *)out.ptr);
+	aimark_verify_options vo = AIMARK_VERIFY_OPTIONS_INIT;
+	vo.trust = f->trust;
+	vo.format = "markdown";
+	char *wrapped = strdup(text);
+	char *at = strstr(wrapped, "fox jumps");
+	assert_non_null(at);
+	at[3] = '\n'; /* "fox\njumps": the same words, wrapped */
+	aimark_report *r = NULL;
+	assert_int_equal(aimark_verify_memory(wrapped, strlen(wrapped), &vo, &r), 0);
+	assert_int_equal(aimark_report_content(r), AIMARK_CONTENT_UNCHANGED);
+	aimark_report_free(r);
+	at = strstr(text, "lazy dog");
+	memcpy(at, "lazy cat", 8);
+	assert_int_equal(aimark_verify_memory(text, strlen(text), &vo, &r), 0);
+	assert_int_equal(aimark_report_verdict(r), AIMARK_VERDICT_TAMPERED);
+	aimark_report_free(r);
+	free(text);
+	free(wrapped);
+	aimark_buf_dispose(&out);
+}
+
 /* ---- allocation-failure injection through the allocator hook ---- */
 static long g_fail_at, g_count;
 static void *failing_malloc(size_t n, void *u) { (void)u; return ++g_count == g_fail_at ? NULL : malloc(n); }
@@ -554,6 +587,7 @@ int main(void)
 		cmocka_unit_test(test_propagate_vendor_file),
 		cmocka_unit_test(test_bad_labels),
 		cmocka_unit_test(test_declined_format_falls_back),
+		cmocka_unit_test(test_text_normalised_hash),
 		cmocka_unit_test(test_allocation_failures),
 	};
 	return cmocka_run_group_tests_name("pipeline", tests, setup, teardown);
