@@ -1,16 +1,17 @@
 /*
  * Image detector.
  *  1. Luminance, area-downsampled to a working image of about 2^18 pixels.
- *  2. Whitening (minus the 3x3 mean) and local contrast normalisation, so
+ *  2. Whitening (minus the 5x5 mean) and local contrast normalisation, so
  *     that the host image counts as unit noise everywhere.
- *  3. Autocorrelation through the FFT, with the power spectrum flattened
+ *  3. Autocorrelation through the FFT (first on 2x2 averages, then if needed
+ *     at full working resolution), with the power spectrum flattened
  *     and the JPEG 8x8 grid frequencies notched: the tile repetition shows
  *     as a lattice of peaks whatever scale, aspect, rotation or flip the
  *     image went through.
  *  4. The lattice's basis (two shortest vectors) gives the affine map to
  *     tile coordinates; the image is folded into one tile.
- *  5. Per key: cyclic correlation with the sync pattern in the 8 square
- *     orientations gives the translation and the orientation.
+ *  5. Per key: cyclic correlation of the 8 square orientations of the folded
+ *     tile with the key's sync pattern gives the translation and orientation.
  *  6. Matched-filter chip values -> soft coded bits -> Viterbi -> tag check.
  * The lattice and the folded tile do not depend on the key, so many keys cost
  * little more than one.
@@ -31,13 +32,11 @@
 #define SYNC_PEAKS 2
 #define PASSES 2             /* lattice searches: decimated, then full resolution */
 #define FALLBACK_Z 7.0       /* below this sync z after pass 0, pass 1 runs */
-#define CHASE_FLIPS 0         /* Chase decoding off: measured no gain on the benchmark (see docs) */
+#define CHASE_FLIPS 0        /* Chase decoding off: no gain measured on the benchmark (see docs) */
 #define R_MIN 56.0           /* shortest tile period looked for: 64 chips of 0.875 working pixels */
-#define LAG_CAP 420
-#define STAGE 16            /* rows staged between row and column transforms (even) */
-#ifndef WHITEN_R
-#define WHITEN_R 2
-#endif
+#define LAG_CAP 420          /* largest autocorrelation lag kept, working pixels */
+#define STAGE 16             /* rows staged between row and column transforms (even) */
+#define WHITEN_R 2           /* whitening subtracts the (2R+1)^2 local mean */
 
 typedef struct work {
 	uint32_t w, h;
