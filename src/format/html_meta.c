@@ -8,7 +8,9 @@
  * right after <head>, else after <html>, else after the doctype, else at
  * the start (after a BOM). No <head> element is created: its tags are
  * optional in HTML and the parser puts a leading <meta> into the head, and
- * inserting nothing but the meta element keeps the essence exact.
+ * inserting nothing but the meta element keeps the essence exact. The
+ * written document is parsed again: when removing the extra elements would
+ * join their neighbours into new markup, nothing is written.
  *
  * Essence: every byte outside the AIGC meta elements.
  */
@@ -267,7 +269,7 @@ static int scan(html_doc *doc, aimark_findings *findings)
 			i = e < n ? e + 3 : n;
 			continue;
 		}
-		if (i + 1 < n && (p[i + 1] == '!' || p[i + 1] == '?' || p[i + 1] == '/')) {
+		if (i + 1 < n && (p[i + 1] == '!' || p[i + 1] == '?')) {
 			const unsigned char *gt = memchr(p + i, '>', n - i);
 			size_t e = gt ? (size_t)(gt - p) + 1 : n;
 			if (ci_prefix(p + i, n - i, "<!doctype") && doc->after_doctype == 0 && gt)
@@ -275,7 +277,9 @@ static int scan(html_doc *doc, aimark_findings *findings)
 			i = e;
 			continue;
 		}
-		size_t ns = i + 1, ne = ns;
+		/* end tags are tokenized like start tags (quoted attribute values may hold '>'), as the text layer does */
+		int end_tag = i + 1 < n && p[i + 1] == '/';
+		size_t ns = i + 1 + (size_t)end_tag, ne = ns;
 		while (ne < n && ((p[ne] | 0x20) >= 'a' && (p[ne] | 0x20) <= 'z' ? 1 : (ne > ns && ((p[ne] >= '0' && p[ne] <= '9') || p[ne] == '-' || p[ne] == ':'))))
 			ne++;
 		if (ne == ns) {
@@ -287,6 +291,10 @@ static int scan(html_doc *doc, aimark_findings *findings)
 		size_t end = parse_attrs(p, n, ne, attrs, sizeof attrs / sizeof attrs[0], &na, &closed);
 		const unsigned char *tn = p + ns;
 		size_t tl = ne - ns;
+		if (end_tag) {
+			i = end;
+			continue;
+		}
 		/* an insertion point must follow a complete tag, never an unterminated one */
 		if (ci_eq(tn, tl, "html") && doc->after_html == 0 && closed)
 			doc->after_html = end;
@@ -366,11 +374,57 @@ static int append_attr_escaped(aimark_buf *out, const char *s, size_t n)
 	return aimark__buf_append(out, s + run, n - run);
 }
 
+/* Length of the essence run at *pos, after stepping over the meta elements there. */
+static size_t essence_run(const html_doc *doc, size_t *pos, size_t *m)
+{
+	while (*m < doc->n_metas && doc->metas[*m].begin <= *pos) {
+		if (doc->metas[*m].end > *pos)
+			*pos = doc->metas[*m].end;
+		(*m)++;
+	}
+	return (*m < doc->n_metas ? doc->metas[*m].begin : doc->n) - *pos;
+}
+
+/* 1 when both documents have the same bytes outside their AIGC meta elements. */
+static int same_essence(const html_doc *a, const html_doc *b)
+{
+	size_t pa = 0, ma = 0, pb = 0, mb = 0;
+	for (;;) {
+		size_t la = essence_run(a, &pa, &ma), lb = essence_run(b, &pb, &mb);
+		if (la == 0 || lb == 0)
+			return la == lb;
+		size_t k = la < lb ? la : lb;
+		if (memcmp(a->d + pa, b->d + pb, k) != 0)
+			return 0;
+		pa += k;
+		pb += k;
+	}
+}
+
+/* Parses the written document again: one AIGC element, and every other byte parses as it did. */
+static int check_written(const html_doc *doc, const aimark_buf *out)
+{
+	aimark_source *src = NULL;
+	html_doc again;
+	RETURN_IF_ERR(aimark_source_new_memory(&src, out->ptr ? out->ptr : (const unsigned char *)"", out->size));
+	int rc = doc_open(&again, src, NULL);
+	if (rc == 0 && (again.n_metas != 1 || !same_essence(doc, &again))) {
+		if (doc->n_metas > 1)
+			rc = aimark__error_set(AIMARK_EFORMAT, "HTML: removing the extra AIGC meta elements (the first at offset %zu) "
+					       "would change how the text around them parses; not labelled", doc->metas[1].begin);
+		else
+			rc = aimark__error_set(AIMARK_EFORMAT, "HTML: the label element would change how the document parses; not labelled");
+	}
+	doc_dispose(&again);
+	aimark_source_free(src);
+	return rc;
+}
+
 static int html_write(aimark_source *src, const aimark__meta *meta, const aimark__label_provider *label,
 		      aimark_sink *sink)
 {
 	html_doc doc;
-	aimark_buf el = AIMARK_BUF_INIT;
+	aimark_buf el = AIMARK_BUF_INIT, out = AIMARK_BUF_INIT;
 	const aimark__label_write *lw = NULL;
 	int rc = doc_open(&doc, src, NULL);
 	if (rc == 0)
@@ -384,13 +438,13 @@ static int html_write(aimark_source *src, const aimark__meta *meta, const aimark
 	if (rc == 0 && doc.n_metas > 0) {
 		size_t pos = 0;
 		for (size_t i = 0; rc == 0 && i < doc.n_metas; i++) {
-			rc = aimark_sink_write(sink, doc.d + pos, doc.metas[i].begin - pos);
+			rc = aimark__buf_append(&out, doc.d + pos, doc.metas[i].begin - pos);
 			if (rc == 0 && i == 0)
-				rc = aimark_sink_write(sink, el.ptr, el.size);
+				rc = aimark__buf_append(&out, el.ptr, el.size);
 			pos = doc.metas[i].end;
 		}
 		if (rc == 0)
-			rc = aimark_sink_write(sink, doc.d + pos, doc.n - pos);
+			rc = aimark__buf_append(&out, doc.d + pos, doc.n - pos);
 	} else if (rc == 0) {
 		size_t at = doc.after_head ? doc.after_head
 			    : doc.after_html ? doc.after_html
@@ -403,13 +457,18 @@ static int html_write(aimark_source *src, const aimark__meta *meta, const aimark
 			rc = aimark__error_set(AIMARK_EFORMAT, "HTML: the doctype or <html> tag at offset %zu is unterminated or "
 					       "misnamed; no place for the label after it", lead);
 		if (rc == 0)
-			rc = aimark_sink_write(sink, doc.d, at);
+			rc = aimark__buf_append(&out, doc.d, at);
 		if (rc == 0)
-			rc = aimark_sink_write(sink, el.ptr, el.size);
+			rc = aimark__buf_append(&out, el.ptr, el.size);
 		if (rc == 0)
-			rc = aimark_sink_write(sink, doc.d + at, doc.n - at);
+			rc = aimark__buf_append(&out, doc.d + at, doc.n - at);
 	}
+	if (rc == 0)
+		rc = check_written(&doc, &out);
+	if (rc == 0)
+		rc = aimark_sink_write(sink, out.ptr, out.size);
 	aimark_buf_dispose(&el);
+	aimark_buf_dispose(&out);
 	doc_dispose(&doc);
 	(void)meta;
 	return rc;

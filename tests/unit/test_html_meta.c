@@ -245,6 +245,26 @@ static void test_bad_input(void **state)
 }
 
 /*
+ * Removing an extra element must not join its neighbours into new markup:
+ * here the '<' before it and the "b" after it would open a tag that hides
+ * the <title>, and the text inside the title would parse as a third label.
+ */
+static void test_removal_changes_parse_refused(void **state)
+{
+	static const char doc[] = "<html><meta name=AIGC content=1>x<<meta name=AIGC content=2>b <title>"
+				  "<meta name=AIGC content=3></title>";
+	aimark__meta meta;
+	assert_int_equal(do_read(doc, sizeof doc - 1, &meta, NULL), 0);
+	assert_int_equal(meta.n_essence, 3); /* two elements; the third is title text */
+	aimark__meta_dispose(&meta);
+	aimark_buf out = AIMARK_BUF_INIT;
+	assert_int_equal(do_write(doc, sizeof doc - 1, &LABEL_B, &out), AIMARK_EFORMAT);
+	assert_non_null(strstr(aimark_error_last(), "would change how the text around them parses"));
+	assert_int_equal(out.size, 0);
+	aimark_buf_dispose(&out);
+}
+
+/*
  * A document recognised as HTML by its doctype or <html> tag whose leading
  * tag never ends (or is misnamed) has no place for the element: in front of
  * it the file would no longer be recognised as HTML, so writing is refused.
@@ -272,6 +292,7 @@ int main(void)
 		cmocka_unit_test(test_duplicates_removed),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_unterminated_lead_refused),
+		cmocka_unit_test(test_removal_changes_parse_refused),
 	};
 	return cmocka_run_group_tests_name("html_meta", tests, NULL, NULL);
 }
