@@ -2,7 +2,7 @@
  * HTML: the label is <meta name="AIGC" content="{json, entity-escaped}">.
  *
  * A lenient tokenizer, not a full HTML parser: it walks tags, skips
- * comments, declarations and the raw text of script/style/textarea/title,
+ * comments, declarations and the raw text of script/style/textarea/title/xmp,
  * and reads attributes in any quote style with entity decoding. Writing
  * replaces the first AIGC meta element (removing any others) or inserts one
  * right after <head>, else after <html>, else after the doctype, else at
@@ -303,14 +303,17 @@ static int scan(html_doc *doc, aimark_findings *findings)
 		else if (ci_eq(tn, tl, "meta"))
 			RETURN_IF_ERR(on_meta(doc, begin, end, attrs, na, findings));
 		else if (ci_eq(tn, tl, "script") || ci_eq(tn, tl, "style") || ci_eq(tn, tl, "textarea") ||
-			 ci_eq(tn, tl, "title")) {
+			 ci_eq(tn, tl, "title") || ci_eq(tn, tl, "xmp")) {
 			char close[16];
 			close[0] = '<';
 			close[1] = '/';
 			for (size_t k = 0; k < tl; k++)
 				close[2 + k] = (char)lower(tn[k]);
 			close[2 + tl] = 0;
-			end = find_ci(p, n, end, close);
+			/* the raw text ends at the closing tag's first '>' */
+			size_t c = find_ci(p, n, end, close);
+			const unsigned char *gt = c < n ? memchr(p + c, '>', n - c) : NULL;
+			end = gt ? (size_t)(gt - p) + 1 : n;
 		}
 		i = end;
 	}

@@ -245,6 +245,34 @@ static void test_bad_input(void **state)
 }
 
 /*
+ * The tokenizer agrees with the text layer's, which strips the same elements
+ * before hashing the text: end tags have quoted attributes ('>' inside
+ * quotes does not end them) and <xmp> holds raw text.
+ */
+static void test_end_tags_and_xmp(void **state)
+{
+	static const char *const hidden[] = { "<html></b x='>' <meta name=AIGC content=1>",
+					      "<html><xmp><meta name=AIGC content=1></xmp>" };
+	for (size_t i = 0; i < sizeof hidden / sizeof hidden[0]; i++) {
+		aimark__meta meta;
+		assert_int_equal(do_read(hidden[i], strlen(hidden[i]), &meta, NULL), 0);
+		assert_int_equal(meta.n_carriers, 0);
+		aimark__meta_dispose(&meta);
+		aimark_buf out = AIMARK_BUF_INIT;
+		assert_int_equal(do_write(hidden[i], strlen(hidden[i]), &LABEL_B, &out), 0);
+		assert_memory_equal(out.ptr, "<html><meta name=\"AIGC\"", 23);
+		assert_label(out.ptr, out.size, LABEL_B.bare_json);
+		assert_same_essence(hidden[i], strlen(hidden[i]), out.ptr, out.size);
+		aimark_buf_dispose(&out);
+	}
+	static const char after[] = "<html><xmp>x</xmp y='>'><meta name=AIGC content=1>";
+	aimark__meta meta;
+	assert_int_equal(do_read(after, sizeof after - 1, &meta, NULL), 0);
+	assert_int_equal(meta.n_carriers, 1); /* raw text ends at the first '>' of its end tag */
+	aimark__meta_dispose(&meta);
+}
+
+/*
  * Removing an extra element must not join its neighbours into new markup:
  * here the '<' before it and the "b" after it would open a tag that hides
  * the <title>, and the text inside the title would parse as a third label.
@@ -291,6 +319,7 @@ int main(void)
 		cmocka_unit_test(test_insertion_points),
 		cmocka_unit_test(test_duplicates_removed),
 		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_end_tags_and_xmp),
 		cmocka_unit_test(test_unterminated_lead_refused),
 		cmocka_unit_test(test_removal_changes_parse_refused),
 	};
