@@ -14,12 +14,9 @@
 
 #ifdef AIMARK_HAVE_AUDIO_CODEC
 
-#include <libavcodec/avcodec.h>
-#include <libavformat/avformat.h>
-#include <libavutil/channel_layout.h>
-#include <libavutil/opt.h>
-#include <libswresample/swresample.h>
 #include <sndfile.h>
+
+#include "ffmpeg_dl.h" /* the FFmpeg headers; FFmpeg itself is loaded on first use */
 
 #if LIBAVFORMAT_VERSION_MAJOR >= 61
 #define AVIO_WBUF const uint8_t
@@ -380,6 +377,14 @@ static void av_log_quiet(void)
 		av_log_set_level(AV_LOG_QUIET);
 }
 
+/* Every FFmpeg path starts here: loads the libraries on first use. */
+static int ffmpeg_ready(void)
+{
+	RETURN_IF_ERR(aimark__ffmpeg_load());
+	pthread_once(&g_av_log_once, av_log_quiet);
+	return 0;
+}
+
 static int av_fail(int code, const char *format, const char *what, int averr)
 {
 	char msg[AV_ERROR_MAX_STRING_SIZE] = "";
@@ -488,6 +493,7 @@ static void ff_muxer_name(const AVFormatContext *fmt, enum AVCodecID id, const c
 
 static int ffmpeg_open(aimark__audio_reader *r, const char *format)
 {
+	RETURN_IF_ERR(ffmpeg_ready());
 	const AVInputFormat *ifmt = ff_demuxer(format);
 	RETURN_IF(ifmt == NULL, AIMARK_EUNSUPPORTED, "audio: no FFmpeg demuxer for %s", format);
 	r->in.pos = 0;
@@ -707,7 +713,6 @@ int aimark__audio_reader_open(aimark__audio_reader **out, const unsigned char *d
 	RETURN_IF((uint64_t)len > AIMARK__AUDIO_MAX_INPUT, AIMARK_ELIMIT, "%s: %zu bytes exceed the audio limit of %llu",
 		  format, len, (unsigned long long)AIMARK__AUDIO_MAX_INPUT);
 	RETURN_IF(len < 4, AIMARK_EFORMAT, "%s: %zu bytes is too short for an audio file", format, len);
-	pthread_once(&g_av_log_once, av_log_quiet);
 	aimark__audio_reader *r = aimark__calloc(1, sizeof *r);
 	RETURN_ENOMEM_IF_NULL(r);
 	r->in.data = data;
@@ -763,15 +768,19 @@ void aimark__audio_reader_free(aimark__audio_reader *r)
 	if (r->sf)
 		sf_close(r->sf);
 	aimark__free(r->ibuf);
-	avcodec_free_context(&r->dec);
+	/* FFmpeg is loaded only if one of these was made */
+	if (r->dec)
+		avcodec_free_context(&r->dec);
 	if (r->fmt)
 		avformat_close_input(&r->fmt);
 	if (r->io) {
 		av_freep(&r->io->buffer);
 		avio_context_free(&r->io);
 	}
-	av_packet_free(&r->pkt);
-	av_frame_free(&r->frame);
+	if (r->pkt)
+		av_packet_free(&r->pkt);
+	if (r->frame)
+		av_frame_free(&r->frame);
 	aimark__free(r->pend);
 	aimark__free(r);
 }
@@ -1035,6 +1044,7 @@ static void ffmpeg_copy_metadata(aimark__audio_writer *w, const unsigned char *o
 
 static int ffmpeg_writer_open(aimark__audio_writer *w, const unsigned char *original, size_t original_len)
 {
+	RETURN_IF_ERR(ffmpeg_ready());
 	const aimark__audio_info *in = &w->info;
 	const char *fmtname = in->format;
 	const struct ff_codec *fc = ff_codec_of((enum AVCodecID)in->native_format);
@@ -1222,7 +1232,6 @@ int aimark__audio_writer_open(aimark__audio_writer **out, const aimark__audio_in
 		  AIMARK_EINVAL, "audio: cannot write %u channels at %u Hz", info->channels, info->sample_rate);
 	RETURN_IF(info->backend != BACKEND_SNDFILE && info->backend != BACKEND_FFMPEG, AIMARK_EINVAL,
 		  "audio: the coding description does not come from a reader");
-	pthread_once(&g_av_log_once, av_log_quiet);
 	aimark__audio_writer *w = aimark__calloc(1, sizeof *w);
 	RETURN_ENOMEM_IF_NULL(w);
 	w->info = *info;
@@ -1268,15 +1277,19 @@ void aimark__audio_writer_free(aimark__audio_writer *w)
 	if (w->sf)
 		sf_close(w->sf);
 	aimark__free(w->ibuf);
-	avcodec_free_context(&w->enc);
+	/* FFmpeg is loaded only if one of these was made */
+	if (w->enc)
+		avcodec_free_context(&w->enc);
 	if (w->oc)
 		avformat_free_context(w->oc);
 	if (w->io) {
 		av_freep(&w->io->buffer);
 		avio_context_free(&w->io);
 	}
-	av_frame_free(&w->frame);
-	av_packet_free(&w->pkt);
+	if (w->frame)
+		av_frame_free(&w->frame);
+	if (w->pkt)
+		av_packet_free(&w->pkt);
 	aimark__free(w->fifo);
 	if (!w->finished && w->out.buf) {
 		w->out.buf->size = w->out.base;
@@ -1303,6 +1316,7 @@ int aimark__audio_resampler_new(aimark__audio_resampler **out, uint32_t channels
 	RETURN_IF(channels < 1 || channels > AIMARK__AUDIO_MAX_CHANNELS || in_rate < AIMARK__AUDIO_MIN_RATE ||
 		  in_rate > AIMARK__AUDIO_MAX_RATE || out_rate < AIMARK__AUDIO_MIN_RATE || out_rate > AIMARK__AUDIO_MAX_RATE,
 		  AIMARK_EINVAL, "resampler: %u channels from %u Hz to %u Hz not supported", channels, in_rate, out_rate);
+	RETURN_IF_ERR(ffmpeg_ready());
 	aimark__audio_resampler *rs = aimark__calloc(1, sizeof *rs);
 	RETURN_ENOMEM_IF_NULL(rs);
 	rs->channels = channels;
@@ -1355,7 +1369,8 @@ void aimark__audio_resampler_free(aimark__audio_resampler *rs)
 {
 	if (rs == NULL)
 		return;
-	swr_free(&rs->swr);
+	if (rs->swr)
+		swr_free(&rs->swr);
 	aimark__free(rs->buf);
 	aimark__free(rs);
 }
