@@ -18,7 +18,7 @@
  *              whole pipeline from the unlabelled file)
  *   verify     aimark_verify_memory() with the C2PA layer
  * and the peak resident memory of fresh processes that run once: the stage
- * alone (labelled file read into memory, embedded into a buffer),
+ * alone (labelled file read into memory, signed into a file through a sink, as the pipeline does),
  * aimark_mark_file() (metadata + C2PA) and aimark_verify_file(); and of one
  * that does nothing. Writes OUTDIR/aimark-signed.<ext> and the key directory
  * OUTDIR/c2pa-keys; prints one JSON object per file.
@@ -217,27 +217,76 @@ static aimark_mark_options c2pa_options(const aimark_key *key, const aimark_c2pa
 	return o;
 }
 
-/* --child: one operation in a fresh process; prints its VmHWM in KiB. */
+/* The child counts the library's heap (every aimark allocation goes through the hook): a size header per block. */
+static size_t heap_now, heap_peak;
+
+static void *count_malloc(size_t n, void *user)
+{
+	size_t *p = malloc(n + 16);
+	if (!p)
+		return NULL;
+	p[0] = n;
+	heap_now += n;
+	if (heap_now > heap_peak)
+		heap_peak = heap_now;
+	return (unsigned char *)p + 16;
+}
+
+static void count_free(void *ptr, void *user)
+{
+	if (!ptr)
+		return;
+	size_t *p = (size_t *)((unsigned char *)ptr - 16);
+	heap_now -= p[0];
+	free(p);
+}
+
+static void *count_realloc(void *ptr, size_t n, void *user)
+{
+	if (!ptr)
+		return count_malloc(n, user);
+	size_t *p = (size_t *)((unsigned char *)ptr - 16), old = p[0];
+	size_t *q = realloc(p, n + 16);
+	if (!q)
+		return NULL;
+	q[0] = n;
+	heap_now = heap_now - old + n;
+	if (heap_now > heap_peak)
+		heap_peak = heap_now;
+	return (unsigned char *)q + 16;
+}
+
+/*
+ * --child: one operation in a fresh process; prints its VmHWM in KiB and the
+ * peak of the library's heap in bytes (plus the input the caller holds, for
+ * the stage alone).
+ */
 static int child(const char *what, const char *file, const char *keys, const char *out)
 {
 	if (strcmp(what, "nothing") == 0) {
-		printf("%ld\n", vm_hwm_kb());
+		printf("%ld 0\n", vm_hwm_kb());
 		return 0;
 	}
+	aimark_allocator counting = { count_malloc, count_realloc, count_free, NULL };
+	aimark_allocator_set(&counting);
+	size_t held = 0; /* bytes the caller holds outside the library */
 	char root[4096];
 	snprintf(root, sizeof root, "%s/%s", keys, AIMARK_C2PA_KEYDIR_ROOT);
 	int rc;
 	if (strcmp(what, "embed") == 0) {
-		/* the stage alone, from the labelled file in memory to the signed file in memory */
+		/* the stage alone as the pipeline runs it: from the labelled file in memory to the signed file on disk */
 		const char *ext, *format = format_of(file, &ext);
 		aimark_c2pa_signer *signer = NULL;
+		aimark_sink *sink = NULL;
 		size_t len;
 		unsigned char *data = slurp(file, &len);
-		aimark_buf signed_file = AIMARK_BUF_INIT;
-		if (!format || !data || aimark_c2pa_signer_load_dir(&signer, keys) != 0)
+		if (!format || !data || aimark_c2pa_signer_load_dir(&signer, keys) != 0 || aimark_sink_new_file(&sink, out, 1, NULL) != 0)
 			fail("child setup");
-		rc = aimark__c2pa_embed(format, data, len, signer, NULL, &signed_file);
-		aimark_buf_dispose(&signed_file);
+		held = len;
+		rc = aimark__c2pa_embed_to_sink(format, data, len, signer, NULL, sink);
+		if (rc == 0)
+			rc = aimark_sink_commit(sink);
+		aimark_sink_free(sink);
 		aimark_c2pa_signer_free(signer);
 		free(data);
 	} else if (strcmp(what, "mark") == 0) {
@@ -259,11 +308,11 @@ static int child(const char *what, const char *file, const char *keys, const cha
 	}
 	if (rc != 0)
 		fail(what);
-	printf("%ld\n", vm_hwm_kb());
+	printf("%ld %zu\n", vm_hwm_kb(), heap_peak + held);
 	return 0;
 }
 
-static long child_peak(const char *what, const char *file, const char *keys, const char *out)
+static long child_peak(const char *what, const char *file, const char *keys, const char *out, size_t *heap)
 {
 	char cmd[16384];
 	snprintf(cmd, sizeof cmd, "/proc/%ld/exe --child '%s' '%s' '%s' '%s'", (long)getpid(), what, file, keys, out);
@@ -272,7 +321,7 @@ static long child_peak(const char *what, const char *file, const char *keys, con
 	long kb = -1;
 	if (!p)
 		return -1;
-	if (fscanf(p, "%ld", &kb) != 1)
+	if (fscanf(p, "%ld %zu", &kb, heap) != 2)
 		kb = -1;
 	if (pclose(p) != 0)
 		kb = -1;
@@ -296,7 +345,8 @@ static int files_mode(int iters, const char *outdir, int nfiles, char **files)
 	meta_only.c2pa_signer = NULL;
 	char nothing_out[4300];
 	snprintf(nothing_out, sizeof nothing_out, "%s/bench-nothing", outdir);
-	long baseline_kb = child_peak("nothing", "-", keys, nothing_out);
+	size_t no_heap = 0;
+	long baseline_kb = child_peak("nothing", "-", keys, nothing_out, &no_heap);
 
 	double *w[4], *c[4];
 	for (int k = 0; k < 4; k++) {
@@ -375,17 +425,19 @@ static int files_mode(int iters, const char *outdir, int nfiles, char **files)
 		char child_out[4400];
 		snprintf(child_out, sizeof child_out, "%s/bench-child.%s", outdir, ext);
 		snprintf(path, sizeof path, "%s/input-labelled.%s", outdir, ext);
-		long embed_kb = child_peak("embed", path, keys, "-");
-		long mark_kb = child_peak("mark", files[f], keys, child_out);
-		long verify_kb = child_peak("verify", child_out, keys, "-");
+		size_t embed_heap = 0, mark_heap = 0, verify_heap = 0;
+		long embed_kb = child_peak("embed", path, keys, child_out, &embed_heap);
+		long mark_kb = child_peak("mark", files[f], keys, child_out, &mark_heap);
+		long verify_kb = child_peak("verify", child_out, keys, "-", &verify_heap);
 		remove(child_out);
 		printf("{\"format\":\"%s\",\"file\":\"%s\",\"bytes\":%zu,\"labelled_bytes\":%zu,\"signed_bytes\":%zu,\"iterations\":%d,"
 		       "\"state\":\"%s\",\"embed_ms\":%.3f,\"embed_cpu_ms\":%.3f,\"validate_ms\":%.3f,\"validate_cpu_ms\":%.3f,"
 		       "\"mark_ms\":%.3f,\"mark_cpu_ms\":%.3f,\"verify_ms\":%.3f,\"verify_cpu_ms\":%.3f,"
-		       "\"process_baseline_peak_rss_kb\":%ld,\"embed_peak_rss_kb\":%ld,\"mark_file_peak_rss_kb\":%ld,\"verify_file_peak_rss_kb\":%ld}\n",
+		       "\"process_baseline_peak_rss_kb\":%ld,\"embed_peak_rss_kb\":%ld,\"mark_file_peak_rss_kb\":%ld,\"verify_file_peak_rss_kb\":%ld,"
+		       "\"embed_peak_heap\":%zu,\"mark_file_peak_heap\":%zu,\"verify_file_peak_heap\":%zu}\n",
 		       format, files[f], len, labelled.size, signed_file.size, iters, state, med(w[0], iters), med(c[0], iters),
 		       med(w[1], iters), med(c[1], iters), med(w[2], iters), med(c[2], iters), med(w[3], iters), med(c[3], iters),
-		       baseline_kb, embed_kb, mark_kb, verify_kb);
+		       baseline_kb, embed_kb, mark_kb, verify_kb, embed_heap, mark_heap, verify_heap);
 		fflush(stdout);
 		aimark_buf_dispose(&signed_file);
 		aimark_buf_dispose(&labelled);

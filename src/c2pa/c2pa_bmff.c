@@ -132,7 +132,7 @@ typedef struct removed {
 	size_t off, size;
 } removed;
 
-static int mp4_embed(const unsigned char *data, size_t len, const unsigned char *store, size_t store_len, aimark_buf *out,
+static int mp4_embed(const unsigned char *data, size_t len, const unsigned char *store, size_t store_len, aimark__c2pa_out *out,
 		     uint64_t *excl_start, uint64_t *excl_len)
 {
 	mbox b;
@@ -158,7 +158,6 @@ static int mp4_embed(const unsigned char *data, size_t len, const unsigned char 
 		RETURN_IF(b.type == AIMARK__4CC("moof"), AIMARK_EUNSUPPORTED, "MP4: fragmented files (moof) are not supported for C2PA");
 		pos += b.size;
 	}
-	RETURN_IF_ERR(aimark__buf_reserve(out, len + box_len));
 	/* pass 2: copy, inserting after ftyp and dropping old boxes */
 	tables *tb = aimark__calloc(1, sizeof *tb);
 	RETURN_ENOMEM_IF_NULL(tb);
@@ -173,10 +172,13 @@ static int mp4_embed(const unsigned char *data, size_t len, const unsigned char 
 		for (size_t i = 0; i < n_rm; i++)
 			drop |= rm[i].off == b.off;
 		if (!drop) {
-			if (b.type == AIMARK__4CC("moov"))
-				rc = find_tables(data, b.off + b.hdr, b.off + b.size, 0, tb, out->size - b.off);
-			if (rc == 0)
-				rc = aimark__buf_append(out, data + b.off, b.size);
+			if (b.type == AIMARK__4CC("moov")) { /* copied: its chunk offsets are patched below */
+				rc = find_tables(data, b.off + b.hdr, b.off + b.size, 0, tb, (size_t)out->size - b.off);
+				if (rc == 0)
+					rc = aimark__c2pa_out_append_copy(out, data + b.off, b.size);
+			} else {
+				rc = aimark__c2pa_out_append(out, data + b.off, b.size);
+			}
 		}
 		pos += b.size;
 		if (rc == 0 && pos == insert) {
@@ -188,21 +190,27 @@ static int mp4_embed(const unsigned char *data, size_t len, const unsigned char 
 			static const unsigned char zero8[8] = { 0 };
 			*excl_start = out->size;
 			*excl_len = box_len;
-			rc = aimark__buf_append(out, h, sizeof h);
+			rc = aimark__c2pa_out_append(out, h, sizeof h);
 			if (rc == 0)
-				rc = aimark__buf_append(out, purpose, sizeof purpose);
+				rc = aimark__c2pa_out_append(out, purpose, sizeof purpose);
 			if (rc == 0)
-				rc = aimark__buf_append(out, zero8, 8);
+				rc = aimark__c2pa_out_append(out, zero8, 8);
 			if (rc == 0)
-				rc = aimark__buf_append(out, store, store_len);
+				rc = aimark__c2pa_out_append(out, store, store_len);
 		}
 	}
 	if (rc == 0)
-		rc = aimark__buf_append(out, data + pos, len - pos);
+		rc = aimark__c2pa_out_append(out, data + pos, len - pos);
 	/* pass 3: chunk offsets follow the bytes they point at */
 	for (size_t t = 0; rc == 0 && t < tb->n; t++) {
+		size_t width = tb->t[t].wide ? 8 : 4;
+		unsigned char *entries = aimark__c2pa_out_own_at(out, tb->t[t].off, (size_t)tb->t[t].count * width);
+		if (entries == NULL && tb->t[t].count > 0) {
+			rc = aimark__error_set(AIMARK_EFORMAT, "MP4: a chunk offset table is not where it was written");
+			break;
+		}
 		for (uint32_t e = 0; e < tb->t[t].count; e++) {
-			unsigned char *p = out->ptr + tb->t[t].off + (size_t)e * (tb->t[t].wide ? 8 : 4);
+			unsigned char *p = entries + (size_t)e * width;
 			uint64_t old = tb->t[t].wide ? aimark__be64(p) : aimark__be32(p);
 			int64_t delta = old >= insert ? (int64_t)box_len : 0;
 			for (size_t i = 0; i < n_rm; i++)

@@ -9,6 +9,7 @@
 
 #include "c2pa/c2pa_internal.h"
 #include "core/internal.h"
+#include "core/io_internal.h"
 #include "crypto/x509_c2pa.h"
 
 const unsigned char aimark__c2pa_bmff_uuid[16] = { 0xd8, 0xfe, 0xc3, 0xd6, 0x1b, 0x0e, 0x48, 0x3c,
@@ -28,6 +29,9 @@ static int cmp_range(const void *a, const void *b)
 
 static int feed(aimark_source *src, aimark__md *md, unsigned char *buf, uint64_t start, uint64_t len)
 {
+	const unsigned char *mem = aimark__source_memory(src);
+	if (mem != NULL) /* the caller checked the range against the size */
+		return aimark__md_update(md, mem + start, (size_t)len);
 	while (len > 0) {
 		size_t n = len > CHUNK ? CHUNK : (size_t)len;
 		RETURN_IF_ERR(aimark_source_read(src, start, buf, n));

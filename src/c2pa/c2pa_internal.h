@@ -167,6 +167,38 @@ size_t aimark__c2pa_store_find(const aimark__c2pa_store *s, const char *label);
 /* The label named by a "self#jumbf=/c2pa/<label>[/...]" URI, copied into `out`; 0 when it is not one. */
 int aimark__c2pa_uri_manifest(const char *uri, char *out, size_t cap);
 
+/* ---- a carrier's output: pieces of the input, of the store and of its own bytes (c2pa_out.c) ---- */
+typedef struct aimark__c2pa_piece {
+	int kind;      /* input, store or own bytes */
+	size_t from;   /* offset in that buffer */
+	uint64_t at;   /* offset in the output */
+	size_t len;
+} aimark__c2pa_piece;
+
+typedef struct aimark__c2pa_out {
+	const unsigned char *input, *store; /* borrowed; must outlive the pieces */
+	size_t input_len, store_len;
+	aimark_buf own;                     /* bytes the carrier made */
+	aimark__c2pa_piece *piece;
+	size_t n, cap;
+	uint64_t size;                      /* output bytes so far */
+} aimark__c2pa_out;
+
+void aimark__c2pa_out_init(aimark__c2pa_out *o, const unsigned char *input, size_t input_len, const unsigned char *store,
+			   size_t store_len);
+void aimark__c2pa_out_dispose(aimark__c2pa_out *o);
+/* Appends bytes: a reference when they lie inside the input or the store, else a copy. */
+int aimark__c2pa_out_append(aimark__c2pa_out *o, const void *data, size_t n);
+/* Appends a copy even of input bytes: for bytes the carrier patches later through own_at. */
+int aimark__c2pa_out_append_copy(aimark__c2pa_out *o, const void *data, size_t n);
+/* Writable pointer to output bytes [pos, pos+n) when they are one piece of copied bytes, else NULL. */
+unsigned char *aimark__c2pa_out_own_at(aimark__c2pa_out *o, uint64_t pos, size_t n);
+/* A source reading the output (borrows `o`). */
+int aimark__c2pa_out_source(const aimark__c2pa_out *o, aimark_source **src);
+int aimark__c2pa_out_write(const aimark__c2pa_out *o, aimark_sink *sink);
+/* Appends the whole output to `out`. */
+int aimark__c2pa_out_flatten(const aimark__c2pa_out *o, aimark_buf *out);
+
 /* ---- per-format carriers ---- */
 typedef struct aimark__c2pa_format {
 	const char *name;   /* aimark format name */
@@ -175,12 +207,12 @@ typedef struct aimark__c2pa_format {
 	/* Copies the manifest store into `store` (left empty when there is none). AIMARK_EFORMAT when malformed. */
 	int (*extract)(aimark_source *src, aimark_buf *store);
 	/*
-	 * Appends `data` with `store` embedded to `out`, dropping any store the
-	 * file carries. Data-hash formats give the range to exclude (the store
-	 * and its container framing).
+	 * Appends `data` with `store` embedded to `out` (initialised over `data`
+	 * and `store`), dropping any store the file carries. Data-hash formats
+	 * give the range to exclude (the store and its container framing).
 	 */
-	int (*embed)(const unsigned char *data, size_t len, const unsigned char *store, size_t store_len, aimark_buf *out,
-		     uint64_t *excl_start, uint64_t *excl_len);
+	int (*embed)(const unsigned char *data, size_t len, const unsigned char *store, size_t store_len,
+		     aimark__c2pa_out *out, uint64_t *excl_start, uint64_t *excl_len);
 } aimark__c2pa_format;
 
 const aimark__c2pa_format *aimark__c2pa_format_find(const char *name);

@@ -201,7 +201,7 @@ static int is_c2pa_seg(const layout_ctx *c, const unsigned char *seg, size_t len
 	return 0;
 }
 
-static int put_segments(aimark_buf *out, const unsigned char *store, size_t store_len)
+static int put_segments(aimark__c2pa_out *out, const unsigned char *store, size_t store_len)
 {
 	RETURN_IF(store_len < 8, AIMARK_EINVAL, "JPEG: manifest store too small");
 	size_t pos = 0;
@@ -212,10 +212,10 @@ static int put_segments(aimark_buf *out, const unsigned char *store, size_t stor
 		unsigned char h[12] = { 0xFF, 0xEB, 0, 0, 'J', 'P', 0x02, 0x11 };
 		aimark__put_be16(h + 2, (uint16_t)lp);
 		aimark__put_be32(h + 8, z);
-		RETURN_IF_ERR(aimark__buf_append(out, h, 12));
+		RETURN_IF_ERR(aimark__c2pa_out_append(out, h, 12));
 		if (z > 1)
-			RETURN_IF_ERR(aimark__buf_append(out, store, 8));
-		RETURN_IF_ERR(aimark__buf_append(out, store + pos, chunk));
+			RETURN_IF_ERR(aimark__c2pa_out_append(out, store, 8));
+		RETURN_IF_ERR(aimark__c2pa_out_append(out, store + pos, chunk));
 		pos += chunk;
 		z++;
 	}
@@ -225,7 +225,7 @@ static int put_segments(aimark_buf *out, const unsigned char *store, size_t stor
 typedef struct copy_ctx {
 	const layout_ctx *plan;
 	const unsigned char *data;
-	aimark_buf *out;
+	aimark__c2pa_out *out;
 	size_t pos;          /* next input byte to copy */
 	const unsigned char *store;
 	size_t store_len;
@@ -246,32 +246,31 @@ static int copy_seg(void *vctx, const unsigned char *seg, size_t off, size_t len
 {
 	copy_ctx *c = vctx;
 	if (!c->written && off >= c->plan->insert) {
-		RETURN_IF_ERR(aimark__buf_append(c->out, c->data + c->pos, off - c->pos));
+		RETURN_IF_ERR(aimark__c2pa_out_append(c->out, c->data + c->pos, off - c->pos));
 		c->pos = off;
 		RETURN_IF_ERR(emit_store(c));
 	}
 	if (is_c2pa_seg(c->plan, seg, len, marker)) {
-		RETURN_IF_ERR(aimark__buf_append(c->out, c->data + c->pos, off - c->pos));
+		RETURN_IF_ERR(aimark__c2pa_out_append(c->out, c->data + c->pos, off - c->pos));
 		c->pos = off + len; /* drop the old store */
 	}
 	return 0;
 }
 
-static int jpeg_embed(const unsigned char *data, size_t len, const unsigned char *store, size_t store_len, aimark_buf *out,
+static int jpeg_embed(const unsigned char *data, size_t len, const unsigned char *store, size_t store_len, aimark__c2pa_out *out,
 		      uint64_t *excl_start, uint64_t *excl_len)
 {
 	layout_ctx p = { 2, 1, { 0 }, 0 };
 	size_t sos;
 	RETURN_IF_ERR(walk_mem(data, len, plan, &p, &sos));
 	copy_ctx c = { &p, data, out, 0, store, store_len, 0, 0, 0 };
-	RETURN_IF_ERR(aimark__buf_reserve(out, len + store_len + store_len / SEG_DATA * 20 + 64));
 	RETURN_IF_ERR(walk_mem(data, len, copy_seg, &c, &sos));
 	if (!c.written) {
-		RETURN_IF_ERR(aimark__buf_append(out, data + c.pos, sos - c.pos));
+		RETURN_IF_ERR(aimark__c2pa_out_append(out, data + c.pos, sos - c.pos));
 		c.pos = sos;
 		RETURN_IF_ERR(emit_store(&c));
 	}
-	RETURN_IF_ERR(aimark__buf_append(out, data + c.pos, len - c.pos));
+	RETURN_IF_ERR(aimark__c2pa_out_append(out, data + c.pos, len - c.pos));
 	*excl_start = c.excl_start;
 	*excl_len = c.excl_len;
 	return 0;

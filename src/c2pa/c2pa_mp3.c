@@ -161,16 +161,16 @@ static int mp3_extract(aimark_source *src, aimark_buf *store)
 
 typedef struct copy_ctx {
 	const unsigned char *tag;
-	aimark_buf *out;
+	aimark__c2pa_out *out;
 } copy_ctx;
 
 static int copy_frame(void *vctx, const id3_frame *f)
 {
 	copy_ctx *c = vctx;
-	return f->c2pa ? 0 : aimark__buf_append(c->out, c->tag + f->off, f->len);
+	return f->c2pa ? 0 : aimark__c2pa_out_append(c->out, c->tag + f->off, f->len);
 }
 
-static int mp3_embed(const unsigned char *data, size_t len, const unsigned char *store, size_t store_len, aimark_buf *out,
+static int mp3_embed(const unsigned char *data, size_t len, const unsigned char *store, size_t store_len, aimark__c2pa_out *out,
 		     uint64_t *excl_start, uint64_t *excl_len)
 {
 	size_t total = 0;
@@ -182,26 +182,25 @@ static int mp3_embed(const unsigned char *data, size_t len, const unsigned char 
 	unsigned ver = has ? data[3] : 4;
 	size_t body = 1 + sizeof GEOB_MIME + sizeof GEOB_FILE + sizeof GEOB_DESC + store_len;
 	RETURN_IF(body > 0x0FFFFFFFu - 64 || (has && total + body > 0x0FFFFFFFu), AIMARK_ELIMIT, "MP3: ID3 tag would pass 256 MiB");
-	RETURN_IF_ERR(aimark__buf_reserve(out, len + body + 32));
-	size_t tag_start = out->size;
+	uint64_t tag_start = out->size;
 	unsigned char hdr[10] = { 'I', 'D', '3', 4, 0, 0, 0, 0, 0, 0 };
 	size_t frames_end = 10;
 	if (has) {
 		memcpy(hdr, data, 10);
 		copy_ctx c = { data, out };
-		RETURN_IF_ERR(aimark__buf_append(out, hdr, 10));
+		RETURN_IF_ERR(aimark__c2pa_out_append(out, hdr, 10));
 		/* the extended header, when present, stays */
 		size_t ext_end = 10;
 		if (data[5] & 0x40) {
 			size_t ext = ver == 4 ? syncsafe(data + 10) : aimark__be32(data + 10) + 4;
 			RETURN_IF(10 + ext > total, AIMARK_EFORMAT, "MP3: bad ID3 extended header");
 			ext_end = 10 + ext;
-			RETURN_IF_ERR(aimark__buf_append(out, data + 10, ext));
+			RETURN_IF_ERR(aimark__c2pa_out_append(out, data + 10, ext));
 		}
 		(void)ext_end;
 		RETURN_IF_ERR(walk_frames(data, total, copy_frame, &c, &frames_end));
 	} else {
-		RETURN_IF_ERR(aimark__buf_append(out, hdr, 10));
+		RETURN_IF_ERR(aimark__c2pa_out_append(out, hdr, 10));
 	}
 	unsigned char fh[10];
 	memcpy(fh, "GEOB", 4);
@@ -210,23 +209,25 @@ static int mp3_embed(const unsigned char *data, size_t len, const unsigned char 
 	else
 		aimark__put_be32(fh + 4, (uint32_t)body);
 	fh[8] = fh[9] = 0;
-	RETURN_IF_ERR(aimark__buf_append(out, fh, 10));
-	RETURN_IF_ERR(aimark__buf_append(out, "", 1)); /* ISO-8859-1 */
-	RETURN_IF_ERR(aimark__buf_append(out, GEOB_MIME, sizeof GEOB_MIME));
-	RETURN_IF_ERR(aimark__buf_append(out, GEOB_FILE, sizeof GEOB_FILE));
-	RETURN_IF_ERR(aimark__buf_append(out, GEOB_DESC, sizeof GEOB_DESC));
+	RETURN_IF_ERR(aimark__c2pa_out_append(out, fh, 10));
+	RETURN_IF_ERR(aimark__c2pa_out_append(out, "", 1)); /* ISO-8859-1 */
+	RETURN_IF_ERR(aimark__c2pa_out_append(out, GEOB_MIME, sizeof GEOB_MIME));
+	RETURN_IF_ERR(aimark__c2pa_out_append(out, GEOB_FILE, sizeof GEOB_FILE));
+	RETURN_IF_ERR(aimark__c2pa_out_append(out, GEOB_DESC, sizeof GEOB_DESC));
 	*excl_start = out->size;
 	*excl_len = store_len;
-	RETURN_IF_ERR(aimark__buf_append(out, store, store_len));
-	size_t tag_len = out->size - tag_start; /* header + frames, padding dropped */
-	put_syncsafe(out->ptr + tag_start + 6, (uint32_t)(tag_len - 10));
+	RETURN_IF_ERR(aimark__c2pa_out_append(out, store, store_len));
+	uint64_t tag_len = out->size - tag_start; /* header + frames, padding dropped */
+	unsigned char *tag_hdr = aimark__c2pa_out_own_at(out, tag_start, 10); /* `hdr` was copied */
+	RETURN_IF(tag_hdr == NULL, AIMARK_EFORMAT, "MP3: the ID3 header is not where it was written");
+	put_syncsafe(tag_hdr + 6, (uint32_t)(tag_len - 10));
 	if (has && (data[5] & 0x10)) {
 		unsigned char foot[10];
-		memcpy(foot, out->ptr + tag_start, 10);
+		memcpy(foot, tag_hdr, 10);
 		memcpy(foot, "3DI", 3);
-		RETURN_IF_ERR(aimark__buf_append(out, foot, 10));
+		RETURN_IF_ERR(aimark__c2pa_out_append(out, foot, 10));
 	}
-	return aimark__buf_append(out, data + (has ? total : 0), len - (has ? total : 0));
+	return aimark__c2pa_out_append(out, data + (has ? total : 0), len - (has ? total : 0));
 }
 
 const aimark__c2pa_format aimark__c2pa_format_mp3 = { "mp3", "audio/mpeg", 0, mp3_extract, mp3_embed };

@@ -35,13 +35,12 @@ static int png_extract(aimark_source *src, aimark_buf *store)
 	return 0;
 }
 
-static int png_embed(const unsigned char *data, size_t len, const unsigned char *store, size_t store_len, aimark_buf *out,
+static int png_embed(const unsigned char *data, size_t len, const unsigned char *store, size_t store_len, aimark__c2pa_out *out,
 		     uint64_t *excl_start, uint64_t *excl_len)
 {
 	RETURN_IF(len < 8 || memcmp(data, png_sig, 8) != 0, AIMARK_EFORMAT, "PNG: bad signature");
 	RETURN_IF(store_len > 0x7FFFFFFFu, AIMARK_ELIMIT, "PNG: manifest store too large for a chunk");
-	RETURN_IF_ERR(aimark__buf_reserve(out, len + store_len + 12));
-	RETURN_IF_ERR(aimark__buf_append(out, data, 8));
+	RETURN_IF_ERR(aimark__c2pa_out_append(out, data, 8));
 	size_t pos = 8;
 	int first = 1, done = 0;
 	while (pos < len) {
@@ -52,15 +51,15 @@ static int png_embed(const unsigned char *data, size_t len, const unsigned char 
 		const unsigned char *type = data + pos + 4;
 		RETURN_IF(first && memcmp(type, "IHDR", 4) != 0, AIMARK_EFORMAT, "PNG: the first chunk is not IHDR");
 		if (memcmp(type, "caBX", 4) != 0)
-			RETURN_IF_ERR(aimark__buf_append(out, data + pos, n + 12));
+			RETURN_IF_ERR(aimark__c2pa_out_append(out, data + pos, n + 12));
 		pos += n + 12;
 		if (first) {
 			unsigned char h[8];
 			aimark__put_be32(h, (uint32_t)store_len);
 			memcpy(h + 4, "caBX", 4);
 			*excl_start = out->size;
-			RETURN_IF_ERR(aimark__buf_append(out, h, 8));
-			RETURN_IF_ERR(aimark__buf_append(out, store, store_len));
+			RETURN_IF_ERR(aimark__c2pa_out_append(out, h, 8));
+			RETURN_IF_ERR(aimark__c2pa_out_append(out, store, store_len));
 			uLong crc = crc32(0L, h + 4, 4);
 			size_t done_bytes = 0;
 			while (done_bytes < store_len) { /* zlib takes uInt lengths */
@@ -70,13 +69,13 @@ static int png_embed(const unsigned char *data, size_t len, const unsigned char 
 			}
 			unsigned char c[4];
 			aimark__put_be32(c, (uint32_t)crc);
-			RETURN_IF_ERR(aimark__buf_append(out, c, 4));
+			RETURN_IF_ERR(aimark__c2pa_out_append(out, c, 4));
 			*excl_len = store_len + 12;
 			first = 0;
 			done = 1;
 		}
 		if (memcmp(type, "IEND", 4) == 0) {
-			RETURN_IF_ERR(aimark__buf_append(out, data + pos, len - pos)); /* keep trailing bytes */
+			RETURN_IF_ERR(aimark__c2pa_out_append(out, data + pos, len - pos)); /* keep trailing bytes */
 			break;
 		}
 	}

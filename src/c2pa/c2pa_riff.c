@@ -37,7 +37,7 @@ static int riff_extract(aimark_source *src, aimark_buf *store, const char *form)
 	return 0;
 }
 
-static int riff_embed(const unsigned char *data, size_t len, const unsigned char *store, size_t store_len, aimark_buf *out,
+static int riff_embed(const unsigned char *data, size_t len, const unsigned char *store, size_t store_len, aimark__c2pa_out *out,
 		      uint64_t *excl_start, uint64_t *excl_len, const char *form)
 {
 	RETURN_IF(len < 12 || memcmp(data, "RIFF", 4) != 0 || memcmp(data + 8, form, 4) != 0, AIMARK_EFORMAT,
@@ -45,8 +45,7 @@ static int riff_embed(const unsigned char *data, size_t len, const unsigned char
 	RETURN_IF(store_len > UINT32_MAX - 64, AIMARK_ELIMIT, "RIFF: manifest store too large for a chunk");
 	size_t end = (size_t)aimark__le32(data + 4) + 8;
 	RETURN_IF(end > len, AIMARK_EFORMAT, "RIFF: RIFF size %zu passes the end of the file (%zu bytes)", end, len);
-	RETURN_IF_ERR(aimark__buf_reserve(out, len + store_len + 10));
-	RETURN_IF_ERR(aimark__buf_append(out, data, 12));
+	RETURN_IF_ERR(aimark__c2pa_out_append_copy(out, data, 12)); /* a copy: its size field is patched below */
 	size_t pos = 12;
 	int vp8x = 0;
 	while (end - pos >= 8) {
@@ -59,40 +58,42 @@ static int riff_embed(const unsigned char *data, size_t len, const unsigned char
 		if (memcmp(data + pos, "VP8X", 4) == 0)
 			vp8x = 1;
 		if (memcmp(data + pos, "C2PA", 4) != 0)
-			RETURN_IF_ERR(aimark__buf_append(out, data + pos, whole));
+			RETURN_IF_ERR(aimark__c2pa_out_append(out, data + pos, whole));
 		pos += whole;
 	}
 	RETURN_IF(memcmp(form, "WEBP", 4) == 0 && !vp8x, AIMARK_EUNSUPPORTED,
 		  "WebP: C2PA needs the extended format (a VP8X chunk)");
-	RETURN_IF_ERR(aimark__buf_append(out, data + pos, end - pos)); /* a stray tail shorter than a chunk header */
+	RETURN_IF_ERR(aimark__c2pa_out_append(out, data + pos, end - pos)); /* a stray tail shorter than a chunk header */
 	if (out->size & 1)
-		RETURN_IF_ERR(aimark__buf_append(out, "", 1));
+		RETURN_IF_ERR(aimark__c2pa_out_append(out, "", 1));
 	unsigned char h[8];
 	memcpy(h, "C2PA", 4);
 	aimark__put_le32(h + 4, (uint32_t)store_len);
 	*excl_start = out->size;
-	RETURN_IF_ERR(aimark__buf_append(out, h, 8));
-	RETURN_IF_ERR(aimark__buf_append(out, store, store_len));
+	RETURN_IF_ERR(aimark__c2pa_out_append(out, h, 8));
+	RETURN_IF_ERR(aimark__c2pa_out_append(out, store, store_len));
 	*excl_len = 8 + (uint64_t)store_len; /* the reference's manifest location: header and data, not the pad byte */
 	if (store_len & 1)
-		RETURN_IF_ERR(aimark__buf_append(out, "", 1));
+		RETURN_IF_ERR(aimark__c2pa_out_append(out, "", 1));
 	RETURN_IF(out->size - 8 > UINT32_MAX, AIMARK_ELIMIT, "RIFF: file larger than 4 GiB");
-	aimark__put_le32(out->ptr + 4, (uint32_t)(out->size - 8));
+	unsigned char *riff_size = aimark__c2pa_out_own_at(out, 4, 4);
+	RETURN_IF(riff_size == NULL, AIMARK_EFORMAT, "RIFF: the header is not where it was written");
+	aimark__put_le32(riff_size, (uint32_t)(out->size - 8));
 	/* bytes after the RIFF chunk (rare) are kept after it */
-	RETURN_IF_ERR(aimark__buf_append(out, data + end, len - end));
+	RETURN_IF_ERR(aimark__c2pa_out_append(out, data + end, len - end));
 	return 0;
 }
 
 static int wav_extract(aimark_source *src, aimark_buf *store) { return riff_extract(src, store, "WAVE"); }
 static int webp_extract(aimark_source *src, aimark_buf *store) { return riff_extract(src, store, "WEBP"); }
 
-static int wav_embed(const unsigned char *d, size_t len, const unsigned char *s, size_t sl, aimark_buf *out, uint64_t *es,
+static int wav_embed(const unsigned char *d, size_t len, const unsigned char *s, size_t sl, aimark__c2pa_out *out, uint64_t *es,
 		     uint64_t *el)
 {
 	return riff_embed(d, len, s, sl, out, es, el, "WAVE");
 }
 
-static int webp_embed(const unsigned char *d, size_t len, const unsigned char *s, size_t sl, aimark_buf *out, uint64_t *es,
+static int webp_embed(const unsigned char *d, size_t len, const unsigned char *s, size_t sl, aimark__c2pa_out *out, uint64_t *es,
 		      uint64_t *el)
 {
 	return riff_embed(d, len, s, sl, out, es, el, "WEBP");

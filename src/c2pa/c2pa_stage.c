@@ -5,7 +5,8 @@
  * Embedding builds everything twice: once with placeholders of the final
  * sizes (hash, exclusion, signature) to fix the file layout, then with the
  * hard-binding hash of that layout and a real signature. Both passes give
- * byte-identical sizes, so the hash covers exactly the final file.
+ * byte-identical sizes, so the hash covers exactly the final file. The
+ * carriers give the file as pieces (c2pa_out.c), so neither pass copies it.
  */
 #include <stdio.h>
 #include <string.h>
@@ -95,14 +96,14 @@ static int ingredient_box(embed_plan *p, json_t *prev_report, unsigned char hash
 	return aimark__c2pa_superbox_hash(b->ptr, b->size, hash_out);
 }
 
-static int hash_binding(embed_plan *p, const aimark_buf *file, uint64_t excl_start, uint64_t excl_len, int placeholder)
+static int hash_binding(embed_plan *p, const aimark__c2pa_out *file, uint64_t excl_start, uint64_t excl_len, int placeholder)
 {
 	unsigned char hash[64] = { 0 };
 	size_t hlen = 32;
 	char why[256] = "";
 	if (!placeholder) {
 		aimark_source *src = NULL;
-		RETURN_IF_ERR(aimark_source_new_memory(&src, file->ptr, file->size));
+		RETURN_IF_ERR(aimark__c2pa_out_source(file, &src));
 		int rc;
 		if (p->fmt->bmff) {
 			rc = aimark__c2pa_bmff_hash(src, p->binding_item, 3, "sha256", hash, &hlen, why, sizeof why);
@@ -140,10 +141,12 @@ int aimark_c2pa_format_supported(const char *format)
 	return format != NULL && aimark__c2pa_format_find(format) != NULL;
 }
 
-int aimark__c2pa_embed(const char *format, const unsigned char *data, size_t len, const aimark_c2pa_signer *signer,
-		       const aimark_label *label, aimark_buf *out)
+/* Builds the signed file as pieces in `result` (initialised by this function; the caller disposes it). */
+static int embed_pieces(const char *format, const unsigned char *data, size_t len, const aimark_c2pa_signer *signer,
+			const aimark_label *label, aimark_buf *store_keep, aimark__c2pa_out *result)
 {
-	RETURN_IF(data == NULL || signer == NULL || out == NULL, AIMARK_EINVAL, "C2PA: NULL argument");
+	aimark__c2pa_out_init(result, data, len, NULL, 0);
+	RETURN_IF(data == NULL || signer == NULL, AIMARK_EINVAL, "C2PA: NULL argument");
 	const aimark__c2pa_format *fmt = aimark__c2pa_format_find(format);
 	RETURN_IF(fmt == NULL, AIMARK_EUNSUPPORTED,
 		  "C2PA: format %s cannot carry a manifest (jpeg, png, webp, wav, mp3 and mp4 can)", format ? format : "(unknown)");
@@ -155,8 +158,9 @@ int aimark__c2pa_embed(const char *format, const unsigned char *data, size_t len
 	aimark__c2pa_store prev;
 	memset(&prev, 0, sizeof prev);
 	json_t *prev_report = NULL;
-	aimark_buf old = AIMARK_BUF_INIT, store = AIMARK_BUF_INIT, file = AIMARK_BUF_INIT, store2 = AIMARK_BUF_INIT,
-		   file2 = AIMARK_BUF_INIT;
+	aimark_buf old = AIMARK_BUF_INIT, store = AIMARK_BUF_INIT;
+	aimark__c2pa_out file;
+	aimark__c2pa_out_init(&file, data, len, NULL, 0);
 	aimark_source *src = NULL;
 	char uuid[37], when[32];
 	unsigned char ing_hash[32];
@@ -201,31 +205,30 @@ int aimark__c2pa_embed(const char *format, const unsigned char *data, size_t len
 		p.n_boxes++;
 		rc = hash_binding(&p, NULL, 0, 0, 1);
 	}
-	/* pass 1: the layout */
+	/* pass 1: the layout, with a placeholder store of the final size */
 	uint64_t es = 0, el = 0, es2 = 0, el2 = 0;
 	if (rc == 0)
 		rc = build_store(&p, 1, &store);
-	if (rc == 0)
+	if (rc == 0) {
+		aimark__c2pa_out_init(&file, data, len, store.ptr, store.size);
 		rc = fmt->embed(data, len, store.ptr, store.size, &file, &es, &el);
-	/* pass 2: the hash of that layout, the signature */
+	}
+	/* pass 2: the hash of that layout, the signature, and the same layout again with the signed store.
+	 * Only pieces are built, so embedding twice costs no copy of the file. */
 	if (rc == 0)
 		rc = hash_binding(&p, &file, es, el, 0);
-	/* Only the layout of pass 1 is needed from here on: release its copy of the file. */
-	size_t file_size = file.size;
-	aimark_buf_dispose(&file);
+	uint64_t file_size = file.size;
 	if (rc == 0)
-		rc = build_store(&p, 0, &store2);
-	if (rc == 0 && store2.size != store.size)
+		rc = build_store(&p, 0, store_keep);
+	if (rc == 0 && store_keep->size != store.size)
 		rc = aimark__error_set(AIMARK_ECRYPTO, "C2PA: the manifest store changed size when signed (%zu, %zu)", store.size,
-				       store2.size);
-	if (rc == 0)
-		rc = fmt->embed(data, len, store2.ptr, store2.size, &file2, &es2, &el2);
-	if (rc == 0 && (file2.size != file_size || es2 != es || el2 != el))
+				       store_keep->size);
+	if (rc == 0) {
+		aimark__c2pa_out_init(result, data, len, store_keep->ptr, store_keep->size);
+		rc = fmt->embed(data, len, store_keep->ptr, store_keep->size, result, &es2, &el2);
+	}
+	if (rc == 0 && (result->size != file_size || es2 != es || el2 != el))
 		rc = aimark__error_set(AIMARK_ECRYPTO, "C2PA: the file layout changed between passes");
-	if (rc == 0 && out->size == 0)
-		aimark__buf_move(out, &file2); /* the common case: hand over the buffer instead of copying it */
-	else if (rc == 0)
-		rc = aimark__buf_append(out, file2.ptr, file2.size);
 
 	plan_dispose(&p);
 	aimark__c2pa_store_dispose(&prev);
@@ -233,9 +236,38 @@ int aimark__c2pa_embed(const char *format, const unsigned char *data, size_t len
 	aimark_source_free(src);
 	aimark_buf_dispose(&old);
 	aimark_buf_dispose(&store);
-	aimark_buf_dispose(&store2);
-	aimark_buf_dispose(&file);
-	aimark_buf_dispose(&file2);
+	aimark__c2pa_out_dispose(&file);
+	return rc;
+}
+
+int aimark__c2pa_embed(const char *format, const unsigned char *data, size_t len, const aimark_c2pa_signer *signer,
+		       const aimark_label *label, aimark_buf *out)
+{
+	RETURN_IF(out == NULL, AIMARK_EINVAL, "C2PA: NULL argument");
+	aimark_buf store = AIMARK_BUF_INIT;
+	aimark__c2pa_out pieces;
+	size_t before = out->size;
+	int rc = embed_pieces(format, data, len, signer, label, &store, &pieces);
+	if (rc == 0)
+		rc = aimark__c2pa_out_flatten(&pieces, out);
+	if (rc < 0)
+		out->size = before;
+	aimark__c2pa_out_dispose(&pieces);
+	aimark_buf_dispose(&store);
+	return rc;
+}
+
+int aimark__c2pa_embed_to_sink(const char *format, const unsigned char *data, size_t len, const aimark_c2pa_signer *signer,
+			       const aimark_label *label, aimark_sink *out)
+{
+	RETURN_IF(out == NULL, AIMARK_EINVAL, "C2PA: NULL argument");
+	aimark_buf store = AIMARK_BUF_INIT;
+	aimark__c2pa_out pieces;
+	int rc = embed_pieces(format, data, len, signer, label, &store, &pieces);
+	if (rc == 0)
+		rc = aimark__c2pa_out_write(&pieces, out);
+	aimark__c2pa_out_dispose(&pieces);
+	aimark_buf_dispose(&store);
 	return rc;
 }
 

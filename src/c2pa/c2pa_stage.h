@@ -38,6 +38,10 @@
 int aimark__c2pa_embed(const char *format, const unsigned char *data, size_t len, const aimark_c2pa_signer *signer,
 		       const aimark_label *label, aimark_buf *out);
 
+/* The same, writing the signed file to `out` without holding a copy of it (`out` may hold a partial file on failure). */
+int aimark__c2pa_embed_to_sink(const char *format, const unsigned char *data, size_t len, const aimark_c2pa_signer *signer,
+			       const aimark_label *label, aimark_sink *out);
+
 /*
  * Validates the manifest store in `src` as the C2PA reference validator
  * does. Sets *out to a new object, or to NULL when the file has no manifest:

@@ -31,6 +31,20 @@ int aimark__buf_reserve(aimark_buf *buf, size_t extra)
 	return 0;
 }
 
+int aimark__buf_reserve_exact(aimark_buf *buf, size_t extra)
+{
+	size_t need;
+	if (aimark__add_size(buf->size, extra, &need) || aimark__add_size(need, 1, &need))
+		return aimark__error_set(AIMARK_ENOMEM, "buffer size overflow");
+	if (need <= buf->capacity)
+		return 0;
+	unsigned char *p = aimark__realloc(buf->ptr, need);
+	RETURN_ENOMEM_IF_NULL(p);
+	buf->ptr = p;
+	buf->capacity = need;
+	return 0;
+}
+
 int aimark__buf_append(aimark_buf *buf, const void *data, size_t len)
 {
 	RETURN_IF_ERR(aimark__buf_reserve(buf, len));

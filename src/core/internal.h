@@ -56,6 +56,8 @@ static inline int aimark__add_size(size_t a, size_t b, size_t *out)
 
 /* ---- aimark_buf helpers (the buffer keeps a NUL after `size`) ---- */
 int aimark__buf_reserve(aimark_buf *buf, size_t extra);
+/* Room for exactly `extra` more bytes (and the NUL), no more: for one large block of known size. */
+int aimark__buf_reserve_exact(aimark_buf *buf, size_t extra);
 int aimark__buf_append(aimark_buf *buf, const void *data, size_t len);
 int aimark__buf_append_str(aimark_buf *buf, const char *s);
 int aimark__buf_printf(aimark_buf *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

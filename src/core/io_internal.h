@@ -14,6 +14,12 @@ const unsigned char *aimark__source_memory(const aimark_source *src);
  */
 int aimark__source_load(aimark_source *src, uint64_t max_size, aimark_buf *storage, const unsigned char **data);
 
+/*
+ * Memory sinks: the output will be about `bytes` long, so the first write
+ * makes room for that much at once (later writes still grow as needed).
+ */
+void aimark__sink_expect(aimark_sink *sink, uint64_t bytes);
+
 /* Copies `len` bytes at `offset` of `src` to `sink` in bounded chunks. */
 int aimark__sink_copy_range(aimark_sink *sink, aimark_source *src, uint64_t offset, uint64_t len);
 

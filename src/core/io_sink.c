@@ -24,6 +24,7 @@ struct aimark_sink {
 	uint64_t written;
 	int committed;
 	int failed;
+	uint64_t expect;     /* memory sinks: bytes to make room for at the first write (0: grow as needed) */
 };
 
 int aimark_sink_new_buffer(aimark_sink **out, aimark_buf *buf)
@@ -113,6 +114,13 @@ int aimark_sink_write(aimark_sink *s, const void *data, size_t len)
 	RETURN_IF(s == NULL || (data == NULL && len > 0), AIMARK_EINVAL, "sink: bad write arguments");
 	RETURN_IF(s->committed || s->failed, AIMARK_EINVAL, "sink: write after commit or failure");
 	if (s->mem) {
+		if (s->expect > 0 && len > 0) {
+			/* one exact allocation: growing by doubling would copy and hold up to three times the output */
+			uint64_t want = s->expect;
+			s->expect = 0;
+			if (want < SIZE_MAX && want > s->mem->size && want - s->mem->size > len)
+				RETURN_IF_ERR(aimark__buf_reserve_exact(s->mem, (size_t)(want - s->mem->size)));
+		}
 		RETURN_IF_ERR(aimark__buf_append(s->mem, data, len));
 	} else {
 		const unsigned char *p = data;
@@ -133,6 +141,12 @@ int aimark_sink_write(aimark_sink *s, const void *data, size_t len)
 }
 
 uint64_t aimark_sink_written(const aimark_sink *s) { return s ? s->written : 0; }
+
+void aimark__sink_expect(aimark_sink *s, uint64_t bytes)
+{
+	if (s && s->mem)
+		s->expect = bytes;
+}
 
 int aimark_sink_commit(aimark_sink *s)
 {

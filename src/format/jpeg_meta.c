@@ -338,7 +338,7 @@ static int walk(const unsigned char *d, size_t n, aimark__meta *meta, jpeg_layou
 		size_t sos = pos;
 		pos += size;
 		if (m == M_SOS) {
-			size_t end;
+			size_t end = pos;
 			RETURN_IF_ERR(scan_entropy(d, n, pos, sos, &end));
 			RETURN_IF_ERR(aimark__meta_add_essence(meta, pos, end - pos));
 			pos = end;
@@ -508,15 +508,36 @@ static int build_edits(const unsigned char *d, const jpeg_layout *lay, const aim
 	return 0;
 }
 
-static int emit(aimark_sink *sink, const unsigned char *d, uint64_t n, const edit *edits, size_t n_edits)
+/* The unchanged bytes are copied from the source in chunks: only the head of the file is held. */
+static int emit(aimark_sink *sink, aimark_source *src, uint64_t n, const edit *edits, size_t n_edits)
 {
 	uint64_t pos = 0;
 	for (size_t i = 0; i < n_edits; i++) {
-		RETURN_IF_ERR(aimark_sink_write(sink, d + pos, (size_t)(edits[i].offset - pos)));
+		RETURN_IF_ERR(aimark__sink_copy_range(sink, src, pos, edits[i].offset - pos));
 		RETURN_IF_ERR(aimark_sink_write(sink, edits[i].bytes.ptr, edits[i].bytes.size));
 		pos = edits[i].offset + edits[i].old_size;
 	}
-	return aimark_sink_write(sink, d + pos, (size_t)(n - pos));
+	return aimark__sink_copy_range(sink, src, pos, n - pos);
+}
+
+/* The bytes the edits are built from: every label segment and the XMP insertion point lie in this head. */
+static int load_head(aimark_source *src, const jpeg_layout *lay, aimark_buf *storage, const unsigned char **d)
+{
+	const unsigned char *mem = aimark__source_memory(src);
+	if (mem != NULL) {
+		*d = mem;
+		return 0;
+	}
+	uint64_t head = lay->xmp_insert;
+	for (size_t i = 0; i < lay->n_segs; i++)
+		if (lay->segs[i].offset + lay->segs[i].size > head)
+			head = lay->segs[i].offset + lay->segs[i].size;
+	RETURN_IF(head > lay->file_size, AIMARK_EFORMAT, "JPEG: label segments pass the end of the file");
+	RETURN_IF_ERR(aimark__buf_reserve(storage, (size_t)head));
+	RETURN_IF_ERR(aimark_source_read(src, 0, storage->ptr, (size_t)head));
+	storage->size = (size_t)head;
+	*d = storage->ptr;
+	return 0;
 }
 
 static int jpeg_write(aimark_source *src, const aimark__meta *meta, const aimark__label_provider *label, aimark_sink *sink)
@@ -538,11 +559,11 @@ static int jpeg_write(aimark_source *src, const aimark__meta *meta, const aimark
 	size_t n_edits = 0;
 	int rc = edits ? 0 : aimark__error_set(AIMARK_ENOMEM, "out of memory");
 	if (rc == 0)
-		rc = aimark__source_load(src, AIMARK__MAX_IMAGE_FILE, &storage, &d);
+		rc = load_head(src, lay, &storage, &d);
 	if (rc == 0)
 		rc = build_edits(d, lay, lw, edits, &n_edits);
 	if (rc == 0)
-		rc = emit(sink, d, lay->file_size, edits, n_edits);
+		rc = emit(sink, src, lay->file_size, edits, n_edits);
 	for (size_t i = 0; edits && i <= lay->n_segs; i++)
 		aimark_buf_dispose(&edits[i].bytes);
 	aimark__free(edits);

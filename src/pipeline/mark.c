@@ -10,6 +10,7 @@
 #include "core/findings_internal.h"
 #include "core/hex.h"
 #include "core/internal.h"
+#include "core/io_internal.h"
 #include "label/label_internal.h"
 #include "label/security.h"
 #include "c2pa/c2pa_stage.h"
@@ -247,20 +248,20 @@ static int metadata_stage(aimark_source *in, const aimark__format_ops **opsp, ai
 static int c2pa_stage(aimark_source *in, const aimark__format_ops **ops, aimark_sink *out, const aimark_mark_options *opts,
 		      const char *produce_id, aimark_mark_result *result)
 {
-	aimark_buf labelled = AIMARK_BUF_INIT, signed_file = AIMARK_BUF_INIT;
+	aimark_buf labelled = AIMARK_BUF_INIT;
 	aimark_sink *staging = NULL;
 	aimark_label *label = NULL;
 	int rc = aimark_sink_new_buffer(&staging, &labelled);
+	if (rc == 0) /* the labelled file is the input and a label: room for it at the first write, after read() */
+		aimark__sink_expect(staging, aimark_source_size(in) + (256u << 10));
 	if (rc == 0)
 		rc = metadata_stage(in, ops, staging, opts, produce_id, result, &label);
+	/* the signed file goes straight to `out`: the labelled bytes are the only copy held */
 	if (rc == 0)
-		rc = aimark__c2pa_embed((*ops)->name, labelled.ptr, labelled.size, opts->c2pa_signer, label, &signed_file);
-	if (rc == 0)
-		rc = aimark_sink_write(out, signed_file.ptr, signed_file.size);
+		rc = aimark__c2pa_embed_to_sink((*ops)->name, labelled.ptr, labelled.size, opts->c2pa_signer, label, out);
 	aimark_sink_free(staging);
 	aimark_label_free(label);
 	aimark_buf_dispose(&labelled);
-	aimark_buf_dispose(&signed_file);
 	return rc;
 }
 
