@@ -1,4 +1,5 @@
 /* SHA-2 digests by their C2PA names ("sha256", "sha384", "sha512"), and COSE algorithm names. */
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -11,16 +12,32 @@ struct aimark__md {
 	EVP_MD_CTX *ctx;
 };
 
+/*
+ * Fetched once: a legacy EVP_sha256() makes every EVP_DigestInit_ex look the
+ * implementation up again under the provider store's locks, which cost more
+ * than hashing a small assertion.
+ */
+static const EVP_MD *fetched[3];
+static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
+
+static void fetch_digests(void)
+{
+	static const char *const names[3] = { "SHA256", "SHA384", "SHA512" };
+	for (int i = 0; i < 3; i++)
+		fetched[i] = EVP_MD_fetch(NULL, names[i], NULL); /* kept for the life of the process */
+}
+
 static const EVP_MD *md_by_name(const char *name)
 {
 	if (name == NULL)
 		return NULL;
+	pthread_once(&fetch_once, fetch_digests);
 	if (strcmp(name, "sha256") == 0)
-		return EVP_sha256();
+		return fetched[0] ? fetched[0] : EVP_sha256();
 	if (strcmp(name, "sha384") == 0)
-		return EVP_sha384();
+		return fetched[1] ? fetched[1] : EVP_sha384();
 	if (strcmp(name, "sha512") == 0)
-		return EVP_sha512();
+		return fetched[2] ? fetched[2] : EVP_sha512();
 	return NULL;
 }
 

@@ -3,6 +3,7 @@
  * key, and raw COSE signatures made with it (ECDSA as r||s, RSA-PSS,
  * Ed25519).
  */
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/bio.h>
@@ -69,16 +70,69 @@ int aimark__x509_md_ctx_init(EVP_MD_CTX **out, EVP_PKEY *pkey, int64_t alg, int 
 	return 0;
 }
 
+/*
+ * Certificates parsed lately, by their DER bytes. Parsing one costs about
+ * 0.1 ms in OpenSSL 3 (its public key goes through the provider decoders),
+ * and a validation looks at the same few certificates several times, as
+ * does a scan of files from one signer. Entries are shared by reference
+ * (X509_up_ref); callers only read them.
+ */
+#define PARSED_SLOTS 16
+static struct {
+	pthread_mutex_t lock;
+	unsigned char *der[PARSED_SLOTS];
+	size_t len[PARSED_SLOTS];
+	X509 *x[PARSED_SLOTS];
+	size_t next;
+} parsed = { PTHREAD_MUTEX_INITIALIZER, { NULL }, { 0 }, { NULL }, 0 };
+
+static X509 *parsed_lookup(const unsigned char *der, size_t len)
+{
+	X509 *found = NULL;
+	pthread_mutex_lock(&parsed.lock);
+	for (size_t i = 0; i < PARSED_SLOTS && found == NULL; i++)
+		if (parsed.x[i] && parsed.len[i] == len && memcmp(parsed.der[i], der, len) == 0 && X509_up_ref(parsed.x[i]) == 1)
+			found = parsed.x[i];
+	pthread_mutex_unlock(&parsed.lock);
+	return found;
+}
+
+static void parsed_keep(const unsigned char *der, size_t len, X509 *x)
+{
+	unsigned char *copy = aimark__malloc(len);
+	if (copy == NULL || X509_up_ref(x) != 1) {
+		aimark__free(copy);
+		return;
+	}
+	memcpy(copy, der, len);
+	pthread_mutex_lock(&parsed.lock);
+	size_t i = parsed.next;
+	parsed.next = (i + 1) % PARSED_SLOTS;
+	X509 *old = parsed.x[i];
+	unsigned char *old_der = parsed.der[i];
+	parsed.x[i] = x;
+	parsed.der[i] = copy;
+	parsed.len[i] = len;
+	pthread_mutex_unlock(&parsed.lock);
+	X509_free(old);
+	aimark__free(old_der);
+}
+
 X509 *aimark__x509_from_der(const unsigned char *der, size_t len)
 {
 	if (der == NULL || len == 0 || len > AIMARK__X509_MAX_CERT) {
 		aimark__error_set(AIMARK_EFORMAT, "X.509: certificate of %zu bytes is empty or too large", len);
 		return NULL;
 	}
+	X509 *x = parsed_lookup(der, len);
+	if (x != NULL)
+		return x;
 	const unsigned char *p = der;
-	X509 *x = d2i_X509(NULL, &p, (long)len);
+	x = d2i_X509(NULL, &p, (long)len);
 	if (x == NULL)
 		aimark__crypto_ossl_error(AIMARK_EFORMAT, "X.509: unreadable certificate");
+	else
+		parsed_keep(der, len, x);
 	return x;
 }
 

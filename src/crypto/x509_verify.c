@@ -3,8 +3,10 @@
  * shows of a certificate, the C2PA certificate profile, and the chain to a
  * caller's trust anchors.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <openssl/bn.h>
 #include <openssl/ec.h>
@@ -232,6 +234,60 @@ done:
 	return ok;
 }
 
+/*
+ * The trust anchors of the last bundle loaded, kept while the file is
+ * unchanged: a scan validates thousands of manifests against one bundle,
+ * and parsing it is most of the fixed cost of a validation.
+ */
+static struct {
+	pthread_mutex_t lock;
+	char *path;
+	struct stat st;
+	X509_STORE *store;
+} anchors_cache = { PTHREAD_MUTEX_INITIALIZER, NULL, { 0 }, NULL };
+
+static int same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+/* A reference to the store of `path` (the caller frees it), loaded or from the cache. */
+static int anchors_store(const char *path, X509_STORE **out)
+{
+	struct stat st;
+	RETURN_IF(stat(path, &st) != 0, AIMARK_EIO, "C2PA: cannot read trust anchors %s", path);
+	pthread_mutex_lock(&anchors_cache.lock);
+	if (anchors_cache.store && strcmp(anchors_cache.path, path) == 0 && same_file(&anchors_cache.st, &st) &&
+	    X509_STORE_up_ref(anchors_cache.store) == 1) {
+		*out = anchors_cache.store;
+		pthread_mutex_unlock(&anchors_cache.lock);
+		return 0;
+	}
+	pthread_mutex_unlock(&anchors_cache.lock);
+
+	X509_STORE *store = X509_STORE_new();
+	RETURN_ENOMEM_IF_NULL(store);
+	if (X509_STORE_load_file(store, path) != 1) {
+		X509_STORE_free(store);
+		return aimark__crypto_ossl_error(AIMARK_EIO, "C2PA: cannot read trust anchors %s", path);
+	}
+	char *copy = aimark__strdup(path);
+	pthread_mutex_lock(&anchors_cache.lock);
+	if (copy && X509_STORE_up_ref(store) == 1) {
+		X509_STORE_free(anchors_cache.store);
+		aimark__free(anchors_cache.path);
+		anchors_cache.store = store;
+		anchors_cache.path = copy;
+		anchors_cache.st = st;
+		copy = NULL;
+	}
+	pthread_mutex_unlock(&anchors_cache.lock);
+	aimark__free(copy);
+	*out = store;
+	return 0;
+}
+
 int aimark__x509_chain_trusted(const unsigned char *const *certs, const size_t *lens, size_t n, const char *anchors_path,
 			       time_t when, char *why, size_t why_len)
 {
@@ -240,12 +296,8 @@ int aimark__x509_chain_trusted(const unsigned char *const *certs, const size_t *
 		snprintf(why, why_len, "no certificate");
 		return 0;
 	}
-	X509_STORE *store = X509_STORE_new();
-	RETURN_ENOMEM_IF_NULL(store);
-	if (X509_STORE_load_file(store, anchors_path) != 1) {
-		X509_STORE_free(store);
-		return aimark__crypto_ossl_error(AIMARK_EIO, "C2PA: cannot read trust anchors %s", anchors_path);
-	}
+	X509_STORE *store = NULL;
+	RETURN_IF_ERR(anchors_store(anchors_path, &store));
 	STACK_OF(X509) *untrusted = sk_X509_new_null();
 	X509 *leaf = NULL;
 	int rc = untrusted ? 0 : aimark__error_set(AIMARK_ENOMEM, "out of memory");
