@@ -120,6 +120,39 @@ static int wants(const aimark_verify_options *o, unsigned int layer)
 	return o->layers == 0 || (o->layers & layer) != 0;
 }
 
+/*
+ * The manifest's cn.org.tc260.aigc assertion against the metadata label:
+ * adds "aigc_matches_label" to the c2pa object (absent when the manifest
+ * has no such assertion) and a finding when they disagree or the metadata
+ * label is gone.
+ */
+static int compare_aigc(aimark_report *r, json_t *c2pa)
+{
+	json_t *aigc = json_object_get(json_object_get(c2pa, "aigc"), "AIGC");
+	if (!json_is_object(aigc))
+		return 0;
+	if (r->label == NULL) {
+		RETURN_IF(json_object_set_new(c2pa, "aigc_matches_label", json_false()) < 0, AIMARK_ENOMEM, "out of memory");
+		return aimark__findings_add(r->findings, AIMARK_SEVERITY_WARNING, "c2pa-label-only",
+					    "the file has no metadata label, but its C2PA manifest carries one (cn.org.tc260.aigc)");
+	}
+	const char *differs = NULL;
+	for (int f = 0; f < AIMARK_FIELD_COUNT && differs == NULL; f++) {
+		const char *name = aimark_label_field_name((aimark_label_field)f);
+		const char *in_manifest = json_string_value(json_object_get(aigc, name));
+		const char *in_label = aimark_label_get(r->label, (aimark_label_field)f);
+		if (strcmp(in_manifest ? in_manifest : "", in_label ? in_label : "") != 0)
+			differs = name;
+	}
+	RETURN_IF(json_object_set_new(c2pa, "aigc_matches_label", json_boolean(differs == NULL)) < 0, AIMARK_ENOMEM,
+		  "out of memory");
+	if (differs)
+		return aimark__findings_add(r->findings, AIMARK_SEVERITY_WARNING, "c2pa-label-mismatch",
+					    "the C2PA manifest's cn.org.tc260.aigc assertion differs from the metadata label (first in %s)",
+					    differs);
+	return 0;
+}
+
 /* The layers besides the metadata label; each adds its object to the report. */
 static int verify_layers(aimark_report *r, aimark_source *src, const aimark_verify_options *o)
 {
@@ -132,6 +165,11 @@ static int verify_layers(aimark_report *r, aimark_source *src, const aimark_veri
 			if (state && strcmp(state, "Invalid") == 0)
 				RETURN_IF_ERR(aimark__findings_add(r->findings, AIMARK_SEVERITY_WARNING, "c2pa-invalid",
 								   "the C2PA manifest does not validate (see c2pa.codes.failure)"));
+			int rc = compare_aigc(r, c2pa);
+			if (rc < 0) {
+				json_decref(c2pa);
+				return rc;
+			}
 			json_object_set_new(r->layers, "c2pa", c2pa);
 		}
 	}

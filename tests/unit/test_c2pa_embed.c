@@ -161,6 +161,75 @@ static void test_jpeg_multi_segment(void **st)
 	free(d);
 }
 
+/* verify compares the manifest's cn.org.tc260.aigc assertion with the metadata label */
+static json_t *verify_report(const unsigned char *d, size_t n, aimark_report **r)
+{
+	aimark_verify_options vo = AIMARK_VERIFY_OPTIONS_INIT;
+	vo.layers = AIMARK_LAYER_C2PA;
+	vo.c2pa_trust_anchors = root_pem();
+	assert_int_equal(aimark_verify_memory(d, n, &vo, r), 0);
+	aimark_buf json = AIMARK_BUF_INIT;
+	assert_int_equal(aimark_report_to_json(*r, 0, &json), 0);
+	json_t *j = json_loads((const char *)json.ptr, 0, NULL);
+	aimark_buf_dispose(&json);
+	assert_non_null(j);
+	return j;
+}
+
+static void test_aigc_against_label(void **st)
+{
+	(void)st;
+	size_t n;
+	unsigned char *d = tu_read_file(TU_DATA("jpeg/plain.jpg"), &n);
+	aimark_key *key = NULL;
+	assert_int_equal(aimark_key_generate(&key, AIMARK_ALG_ED25519), 0);
+
+	/* one call writes both: they agree */
+	aimark_mark_options o = AIMARK_MARK_OPTIONS_INIT;
+	o.content_producer = "AimarkUnitTest";
+	o.key = key;
+	o.layers = AIMARK_LAYER_C2PA;
+	o.c2pa_signer = signer;
+	aimark_buf both = AIMARK_BUF_INIT;
+	assert_int_equal(aimark_mark_memory(d, n, &o, &both, NULL), 0);
+	aimark_report *r = NULL;
+	json_t *j = verify_report(both.ptr, both.size, &r);
+	assert_true(json_is_true(json_object_get(json_object_get(j, "c2pa"), "aigc_matches_label")));
+	assert_false(aimark_findings_has(aimark_report_findings(r), "c2pa-label-mismatch"));
+	assert_false(aimark_findings_has(aimark_report_findings(r), "c2pa-label-only"));
+	json_decref(j);
+	aimark_report_free(r);
+
+	/* a manifest whose label is not the file's (here: without the signature in ReservedCode1) */
+	aimark_buf other = AIMARK_BUF_INIT;
+	mark_and_embed(TU_DATA("jpeg/plain.jpg"), "jpeg", &other, NULL);
+	j = verify_report(other.ptr, other.size, &r);
+	assert_true(json_is_false(json_object_get(json_object_get(j, "c2pa"), "aigc_matches_label")));
+	assert_true(aimark_findings_has(aimark_report_findings(r), "c2pa-label-mismatch"));
+	json_decref(j);
+	aimark_report_free(r);
+
+	/* a manifest on a file without a metadata label */
+	aimark_label *label = NULL;
+	assert_int_equal(aimark_label_new(&label), 0);
+	assert_int_equal(aimark_label_set(label, AIMARK_FIELD_LABEL, "1"), 0);
+	aimark_buf only = AIMARK_BUF_INIT;
+	assert_int_equal(aimark__c2pa_embed("jpeg", d, n, signer, label, &only), 0);
+	j = verify_report(only.ptr, only.size, &r);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "c2pa"), "state")), "Trusted");
+	assert_true(json_is_false(json_object_get(json_object_get(j, "c2pa"), "aigc_matches_label")));
+	assert_true(aimark_findings_has(aimark_report_findings(r), "c2pa-label-only"));
+	json_decref(j);
+	aimark_report_free(r);
+
+	aimark_label_free(label);
+	aimark_buf_dispose(&only);
+	aimark_buf_dispose(&other);
+	aimark_buf_dispose(&both);
+	aimark_key_free(key);
+	free(d);
+}
+
 static void test_refusals(void **st)
 {
 	(void)st;
@@ -237,6 +306,7 @@ int main(void)
 		cmocka_unit_test(test_mov),
 		cmocka_unit_test(test_webp),
 		cmocka_unit_test(test_jpeg_multi_segment),
+		cmocka_unit_test(test_aigc_against_label),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_signer_loading),
 	};
