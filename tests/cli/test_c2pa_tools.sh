@@ -2,12 +2,8 @@
 # C2PA through the tools: keygen --c2pa, mark signs a manifest by default, verify reports it as the reference would.
 set -euo pipefail
 : "${AIMARK_BIN:?}" "${AIMARK_SRC:?}"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAILED: $*"; fail=$((fail + 1)); }
-json() { python3 -c "import json,sys; d=json.load(open('$1')); print($2)"; }
+. "$(dirname "$0")/lib.sh"
+work="$W"
 
 "$AIMARK_BIN/aimark-keygen" --c2pa --producer 001191110102MACQD9K64010000 --out "$work/k" >/dev/null
 for f in c2pa-chain.pem c2pa.key c2pa-root.pem watermark.key; do
@@ -53,5 +49,4 @@ if [ -d "${AIMARK_SHARED_DIR:-}/c2pa-fixtures" ]; then
     [ "$got" = "$want" ] && ok || bad "$f: C2PA $got, the reference says $want"
   done
 fi
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -2,32 +2,9 @@
 # CLI tests for aimark-keygen: algorithms, key files and modes, refusal to overwrite, usage errors.
 set -euo pipefail
 
-: "${AIMARK_BIN:?set AIMARK_BIN to the build directory}"
+. "$(dirname "$0")/lib.sh"
+fail_on_error
 KEYGEN="$AIMARK_BIN/aimark-keygen"
-W="$(mktemp -d)"
-trap 'rm -rf "$W"' EXIT
-trap 'echo "FAIL: unexpected error at line $LINENO" >&2; exit 1' ERR
-
-PASS=0
-FAIL=0
-ok() { PASS=$((PASS + 1)); echo "ok - $1"; }
-fail() { FAIL=$((FAIL + 1)); echo "FAIL - $1" >&2; }
-check() { # check DESCRIPTION COMMAND...: passes when the command succeeds
-	local desc="$1"
-	shift
-	if "$@"; then ok "$desc"; else fail "$desc"; fi
-}
-# run CMD...: runs a tool, keeping stdout in $W/out, stderr in $W/err and the exit code in $RC
-run() {
-	set +e
-	"$@" >"$W/out" 2>"$W/err"
-	RC=$?
-	set -e
-}
-expect_rc() { # expect_rc WANT DESCRIPTION
-	if [ "$RC" -eq "$1" ]; then ok "$2"; else fail "$2: exit $RC, want $1; stderr: $(head -c 400 "$W/err")"; fi
-}
-file_mode() { stat -c %a "$1"; }
 spki_sha256() { openssl pkey -pubin -in "$1" -outform DER 2>/dev/null | sha256sum | cut -d' ' -f1; }
 
 # --help, --version, usage errors
@@ -122,5 +99,4 @@ run "$KEYGEN" --out "$W/plainfile"
 expect_rc 1 "keygen onto a regular file exits 1"
 check "the error names the path" grep -q "plainfile" "$W/err"
 
-echo "$PASS passed, $FAIL failed"
-if [ "$FAIL" -ne 0 ]; then exit 1; fi
+finish

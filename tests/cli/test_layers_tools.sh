@@ -3,12 +3,8 @@
 # when its metadata is stripped, and verify says the watermark still binds it to the producer.
 set -euo pipefail
 : "${AIMARK_BIN:?}" "${AIMARK_SRC:?}"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAILED: $*"; fail=$((fail + 1)); }
-json() { python3 -c "import json,sys; d=json.load(open('$1')); print($2)"; }
+. "$(dirname "$0")/lib.sh"
+work="$W"
 verify() { local out=$1; shift; set +e; "$AIMARK_BIN/aimark-verify" --json "$@" > "$out"; local rc=$?; set -e; echo "$rc"; }
 
 "$AIMARK_BIN/aimark-keygen" --producer 001191110102MACQD9K64010000 --out "$work/k" >/dev/null
@@ -44,5 +40,4 @@ set +e
 "$AIMARK_BIN/aimark-mark" --key "$work/k" --explicit-text "Made by a computer" "$AIMARK_SRC/samples/images/cellauto.png" -o "$work/x.png" 2>"$work/err"; rc=$?
 set -e
 [ "$rc" != 0 ] && [ ! -e "$work/x.png" ] && ok || bad "a label text without the AI and generation elements was accepted"
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -4,7 +4,8 @@
 # vendor samples, and the producer -> propagator workflow.
 set -euo pipefail
 
-: "${AIMARK_BIN:?set AIMARK_BIN to the build directory}"
+. "$(dirname "$0")/lib.sh"
+fail_on_error
 : "${AIMARK_SRC:?set AIMARK_SRC to the source directory}"
 : "${AIMARK_SHARED_DIR:?set AIMARK_SHARED_DIR to the shared reference directory}"
 KEYGEN="$AIMARK_BIN/aimark-keygen"
@@ -12,31 +13,7 @@ MARK="$AIMARK_BIN/aimark-mark"
 VERIFY="$AIMARK_BIN/aimark-verify"
 DATA="$AIMARK_SRC/tests/data/cli"
 SAMPLES="$AIMARK_SHARED_DIR/spec/gb45438-samples"
-W="$(mktemp -d)"
-trap 'rm -rf "$W"' EXIT
-trap 'echo "FAIL: unexpected error at line $LINENO" >&2; exit 1' ERR
-# Resolve python3 once: version-manager shims cost a noticeable start-up time per call.
-PY="$(python3 -c 'import sys; print(sys.executable)')"
-
-PASS=0
-FAIL=0
-ok() { PASS=$((PASS + 1)); echo "ok - $1"; }
-fail() { FAIL=$((FAIL + 1)); echo "FAIL - $1" >&2; }
-check() { # check DESCRIPTION COMMAND...: passes when the command succeeds
-	local desc="$1"
-	shift
-	if "$@"; then ok "$desc"; else fail "$desc"; fi
-}
-# run CMD...: stdout in $W/out, stderr in $W/err, exit code in $RC
-run() {
-	set +e
-	"$@" >"$W/out" 2>"$W/err"
-	RC=$?
-	set -e
-}
-expect_rc() { # expect_rc WANT DESCRIPTION
-	if [ "$RC" -eq "$1" ]; then ok "$2"; else fail "$2: exit $RC, want $1; stderr: $(head -c 400 "$W/err")"; fi
-}
+use_python
 # jq is not installed: JSON checks go through python3. jget FILE PATH prints the value at a dotted path
 # ("aigc.signer.key_id", "findings.0.code"): null as "null", booleans as True/False, "<missing>" when absent.
 # Each JSON file is flattened once (one python3 start) into FILE.flat, keyed by the file's checksum.
@@ -73,7 +50,6 @@ expect_json() { # expect_json FILE PATH WANT DESCRIPTION
 	if [ "$got" = "$3" ]; then ok "$4"; else fail "$4: $2 is '$got', want '$3'"; fi
 }
 is_json_lines() { "$PY" -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1]) if l.strip()]' "$1"; }
-mode_of() { stat -c %a "$1"; }
 
 # Byte-level edits that keep the container well formed (PNG chunk CRCs are recomputed).
 cat >"$W/edit.py" <<'EOF'
@@ -450,5 +426,4 @@ expect_rc 0 "workflow: --replace-foreign-label replaces it"
 run "$VERIFY" --trust "$W/k-platform" --json "$W/flow-foreign.png"
 expect_json "$W/out" aigc.ContentProducer OTHERPRODUCER "workflow: the replaced label names the new producer"
 
-echo "$PASS passed, $FAIL failed"
-if [ "$FAIL" -ne 0 ]; then exit 1; fi
+finish

@@ -3,37 +3,14 @@
 # symbolic links, refusal to clobber a JSONL, and usage errors.
 set -euo pipefail
 
-: "${AIMARK_BIN:?set AIMARK_BIN to the build directory}"
+. "$(dirname "$0")/lib.sh"
+fail_on_error
 : "${AIMARK_SRC:?set AIMARK_SRC to the source directory}"
 KEYGEN="$AIMARK_BIN/aimark-keygen"
 MARK="$AIMARK_BIN/aimark-mark"
 SCAN="$AIMARK_BIN/aimark-scan"
 DATA="$AIMARK_SRC/tests/data/cli"
-W="$(mktemp -d)"
-trap 'rm -rf "$W"' EXIT
-trap 'echo "FAIL: unexpected error at line $LINENO" >&2; exit 1' ERR
-# Resolve python3 once: version-manager shims cost a noticeable start-up time per call.
-PY="$(python3 -c 'import sys; print(sys.executable)')"
-
-PASS=0
-FAIL=0
-ok() { PASS=$((PASS + 1)); echo "ok - $1"; }
-fail() { FAIL=$((FAIL + 1)); echo "FAIL - $1" >&2; }
-check() { # check DESCRIPTION COMMAND...: passes when the command succeeds
-	local desc="$1"
-	shift
-	if "$@"; then ok "$desc"; else fail "$desc"; fi
-}
-# run CMD...: stdout in $W/out, stderr in $W/err, exit code in $RC
-run() {
-	set +e
-	"$@" >"$W/out" 2>"$W/err"
-	RC=$?
-	set -e
-}
-expect_rc() { # expect_rc WANT DESCRIPTION
-	if [ "$RC" -eq "$1" ]; then ok "$2"; else fail "$2: exit $RC, want $1; stderr: $(head -c 400 "$W/err")"; fi
-}
+use_python
 expect_eq() { # expect_eq GOT WANT DESCRIPTION
 	if [ "$1" = "$2" ]; then ok "$3"; else fail "$3: got '$1', want '$2'"; fi
 }
@@ -272,5 +249,4 @@ if [ "$(id -u)" -ne 0 ]; then
 	chmod 600 "$W/locked/a.png"
 fi
 
-echo "$PASS passed, $FAIL failed"
-if [ "$FAIL" -ne 0 ]; then exit 1; fi
+finish

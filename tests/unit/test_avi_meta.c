@@ -8,20 +8,7 @@
 #include "format/format.h"
 #include "testutil.h"
 
-#define LABEL                                                                                          \
-	"{\"Label\":\"1\",\"ContentProducer\":\"001191110102MACQD9K64010000\",\"ProduceID\":\"test-0001\"," \
-	"\"ReservedCode1\":\"\",\"ContentPropagator\":\"001191110102MACQD9K64010000\",\"PropagateID\":\"test-0001\"," \
-	"\"ReservedCode2\":\"\"}"
-
-typedef struct test_provider {
-	aimark__label_write lw;
-} test_provider;
-
-static int tp_get(void *ctx, const aimark__label_write **out)
-{
-	*out = &((test_provider *)ctx)->lw;
-	return 0;
-}
+#define LABEL TU_LABEL_BARE("test-0001")
 
 static const aimark__format_ops *ops(void)
 {
@@ -30,40 +17,16 @@ static const aimark__format_ops *ops(void)
 	return o;
 }
 
-static int read_mem(const void *data, size_t len, aimark__meta *meta, aimark_findings *f)
-{
-	aimark_source *src = NULL;
-	assert_int_equal(aimark_source_new_memory(&src, data, len), 0);
-	aimark__meta_init(meta, f);
-	int rc = ops()->read(src, meta);
-	aimark_source_free(src);
-	return rc;
-}
-
 static int label_mem(const void *data, size_t len, const char *json, aimark_buf *out)
 {
-	aimark_source *src = NULL;
-	aimark_sink *sink = NULL;
-	aimark__meta meta;
-	assert_int_equal(aimark_source_new_memory(&src, data, len), 0);
-	assert_int_equal(aimark_sink_new_buffer(&sink, out), 0);
-	aimark__meta_init(&meta, NULL);
-	test_provider p = { { json, strlen(json), json, strlen(json) } };
-	int rc = ops()->read(src, &meta);
-	if (rc == 0) {
-		aimark__label_provider lp = { NULL, tp_get, &p };
-		rc = ops()->write(src, &meta, &lp, sink);
-	}
-	aimark__meta_dispose(&meta);
-	aimark_sink_free(sink);
-	aimark_source_free(src);
-	return rc;
+	tu_provider p;
+	return tu_label_mem(ops(), data, len, json, &p, out, NULL);
 }
 
 static void assert_labelled(const unsigned char *d, size_t len, const char *json)
 {
 	aimark__meta meta;
-	assert_int_equal(read_mem(d, len, &meta, NULL), 0);
+	assert_int_equal(tu_read_mem(ops(), d, len, &meta, NULL), 0);
 	assert_int_equal(meta.n_carriers, 1);
 	assert_string_equal(meta.carriers[0].kind, "avi-info");
 	assert_string_equal(meta.carriers[0].text, json);
@@ -75,8 +38,8 @@ static void assert_labelled(const unsigned char *d, size_t len, const char *json
 static void assert_same_essence(const unsigned char *a, size_t alen, const unsigned char *b, size_t blen)
 {
 	aimark__meta x, y;
-	assert_int_equal(read_mem(a, alen, &x, NULL), 0);
-	assert_int_equal(read_mem(b, blen, &y, NULL), 0);
+	assert_int_equal(tu_read_mem(ops(), a, alen, &x, NULL), 0);
+	assert_int_equal(tu_read_mem(ops(), b, blen, &y, NULL), 0);
 	assert_int_equal(x.n_essence, y.n_essence);
 	for (size_t i = 0; i < x.n_essence; i++) {
 		assert_int_equal(x.essence[i].length, y.essence[i].length);
@@ -87,61 +50,10 @@ static void assert_same_essence(const unsigned char *a, size_t alen, const unsig
 	aimark__meta_dispose(&y);
 }
 
-static int have_ffmpeg(void)
-{
-	static int have = -1;
-	if (have < 0)
-		have = system("ffmpeg -version >/dev/null 2>&1 && ffprobe -version >/dev/null 2>&1") == 0;
-	return have;
-}
-
-static char *run(const char *fmt, ...)
-{
-	char cmd[4096];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof cmd, fmt, ap);
-	va_end(ap);
-	FILE *p = popen(cmd, "r");
-	assert_non_null(p);
-	size_t cap = 4096, n = 0, k;
-	char *out = malloc(cap);
-	while ((k = fread(out + n, 1, cap - n - 1, p)) > 0) {
-		n += k;
-		if (cap - n < 2) {
-			cap *= 2;
-			out = realloc(out, cap);
-		}
-	}
-	out[n] = '\0';
-	pclose(p);
-	return out;
-}
-
 static void check_with_ffmpeg(const char *orig, const unsigned char *data, size_t len, const char *json)
 {
-	if (!have_ffmpeg())
-		return;
-	char *dir = tu_tempdir();
-	const char *out = tu_path("%s/out.avi", dir);
-	tu_write_file(out, data, len);
-	char *tag = run("ffprobe -v error -show_entries format_tags=AIGC -of default=nw=1:nk=1 '%s'", out);
-	size_t n = strlen(tag);
-	while (n > 0 && tag[n - 1] == '\n')
-		tag[--n] = '\0';
-	assert_string_equal(tag, json);
-	char *h1 = run("ffmpeg -v error -i '%s' -map 0 -c copy -f streamhash - 2>&1", orig);
-	char *h2 = run("ffmpeg -v error -i '%s' -map 0 -c copy -f streamhash - 2>&1", out);
-	assert_true(strlen(h1) > 10);
-	assert_string_equal(h1, h2);
-	char *dec = run("ffmpeg -v error -i '%s' -f null - 2>&1", out);
-	assert_string_equal(dec, "");
-	free(tag);
-	free(h1);
-	free(h2);
-	free(dec);
-	tu_rmtree(dir);
-	free(dir);
+	static const tu_media avi = { "avi", "format", "0" };
+	tu_ffmpeg_check(&avi, orig, data, len, json, strlen(json), NULL);
 }
 
 /* ---- chunk building ---- */
@@ -204,7 +116,7 @@ static void test_probe_and_read(void **state)
 	assert_false(ops()->probe((const unsigned char *)"RIFF\0\0\0\0WAVE", 12));
 	assert_string_equal(aimark_format_from_extension("clip.AVI"), "avi");
 	aimark__meta meta;
-	assert_int_equal(read_mem(d, len, &meta, NULL), 0);
+	assert_int_equal(tu_read_mem(ops(), d, len, &meta, NULL), 0);
 	assert_int_equal(meta.n_carriers, 0);
 	assert_int_equal(meta.n_essence, 1);
 	const unsigned char *movi = memmem(d, len, "movi", 4);
@@ -288,7 +200,7 @@ static void test_top_level_aigc_chunk(void **state)
 	aimark_findings *f = NULL;
 	assert_int_equal(aimark_findings_new(&f), 0);
 	aimark__meta m;
-	assert_int_equal(read_mem(file.ptr, file.size, &m, f), 0);
+	assert_int_equal(tu_read_mem(ops(), file.ptr, file.size, &m, f), 0);
 	assert_int_equal(m.n_carriers, 1);
 	assert_string_equal(m.carriers[0].kind, "avi-chunk");
 	assert_string_equal(m.carriers[0].text, old);
@@ -313,7 +225,7 @@ static void test_avix(void **state)
 	list(&avix, "movi", &movi);
 	riff(&file, "AVIX", &avix);
 	aimark__meta m;
-	assert_int_equal(read_mem(file.ptr, file.size, &m, NULL), 0);
+	assert_int_equal(tu_read_mem(ops(), file.ptr, file.size, &m, NULL), 0);
 	assert_int_equal(m.n_essence, 2);
 	assert_int_equal(m.essence[1].length, 8 + 6);
 	aimark__meta_dispose(&m);
@@ -334,7 +246,7 @@ static void test_avix(void **state)
 	assert_int_equal(label_mem(file.ptr, file.size, LABEL, &out), 0);
 	assert_int_equal(out.size, file.size);
 	assert_same_essence(file.ptr, file.size, out.ptr, out.size);
-	assert_int_equal(read_mem(out.ptr, out.size, &m, NULL), 0);
+	assert_int_equal(tu_read_mem(ops(), out.ptr, out.size, &m, NULL), 0);
 	assert_int_equal(m.n_carriers, 1);
 	assert_string_equal(m.carriers[0].text, LABEL);
 	aimark__meta_dispose(&m);
@@ -362,13 +274,7 @@ static void test_missing_pad(void **state)
 
 static void expect_read_error(const unsigned char *d, size_t len, int code, const char *needle)
 {
-	aimark__meta meta;
-	aimark_error_clear();
-	int rc = read_mem(d, len, &meta, NULL);
-	aimark__meta_dispose(&meta);
-	assert_int_equal(rc, code);
-	if (needle && strstr(aimark_error_last(), needle) == NULL)
-		fail_msg("error \"%s\" lacks \"%s\"", aimark_error_last(), needle);
+	tu_expect_read_error(ops(), d, len, code, NULL, needle);
 }
 
 static void test_bad_input(void **state)

@@ -12,107 +12,14 @@
 extern const aimark__format_ops aimark__format_flac;
 #define FLAC (&aimark__format_flac)
 
-#define PRODUCER "001191110102MACQD9K64010000"
-#define LABEL_BARE(id) \
-	"{\"Label\":\"1\",\"ContentProducer\":\"" PRODUCER "\",\"ProduceID\":\"" id "\",\"ReservedCode1\":\"\"," \
-	"\"ContentPropagator\":\"" PRODUCER "\",\"PropagateID\":\"" id "\",\"ReservedCode2\":\"\"}"
-#define LABEL_WRAPPED(id) "{\"AIGC\":" LABEL_BARE(id) "}"
-#define LW(id) { LABEL_BARE(id), sizeof LABEL_BARE(id) - 1, LABEL_WRAPPED(id), sizeof LABEL_WRAPPED(id) - 1 }
-
-static const aimark__label_write LABEL_A = LW("aimark-flac-0001");
-static const aimark__label_write LABEL_B = LW("aimark-flac-0002");
+static const aimark__label_write LABEL_A = TU_LABEL("aimark-flac-0001");
+static const aimark__label_write LABEL_B = TU_LABEL("aimark-flac-0002");
 #define FFMPEG_JSON "{\"Label\":\"1\",\"ContentProducer\":\"ffmpeg\",\"ProduceID\":\"x1\"}"
 
 /* tests/data/flac/sine.flac: STREAMINFO, VORBIS_COMMENT (vendor "ffmpeg", title=Sine), PADDING 8192 */
 #define SINE_AUDIO 8270
 
 /* ---- helpers ---- */
-
-static int get_label(void *ctx, const aimark__label_write **out)
-{
-	*out = ctx;
-	return 0;
-}
-
-typedef struct parsed {
-	aimark_source *src;
-	aimark__meta meta;
-	aimark_findings *findings;
-	int rc;
-} parsed;
-
-static void parse(const void *d, size_t n, parsed *p)
-{
-	assert_int_equal(aimark_source_new_memory(&p->src, d, n), 0);
-	assert_int_equal(aimark_findings_new(&p->findings), 0);
-	aimark__meta_init(&p->meta, p->findings);
-	p->rc = FLAC->read(p->src, &p->meta);
-}
-
-static void parsed_free(parsed *p)
-{
-	aimark__meta_dispose(&p->meta);
-	aimark_findings_free(p->findings);
-	aimark_source_free(p->src);
-}
-
-static int mark_rc(const void *d, size_t n, const aimark__label_write *label, aimark_buf *out)
-{
-	parsed p;
-	parse(d, n, &p);
-	if (p.rc != 0)
-		fail_msg("read failed: %s", aimark_error_last());
-	aimark_sink *sink;
-	assert_int_equal(aimark_sink_new_buffer(&sink, out), 0);
-	aimark__label_provider prov = { NULL, get_label, (void *)label };
-	int rc = FLAC->write(p.src, &p.meta, &prov, sink);
-	aimark_sink_free(sink);
-	parsed_free(&p);
-	return rc;
-}
-
-static void mark(const void *d, size_t n, const aimark__label_write *label, aimark_buf *out)
-{
-	if (mark_rc(d, n, label, out) != 0)
-		fail_msg("write failed: %s", aimark_error_last());
-}
-
-static int append(void *ctx, const void *data, size_t len) { return aimark__buf_append(ctx, data, len); }
-
-static void essence(const void *d, size_t n, aimark_buf *out)
-{
-	parsed p;
-	parse(d, n, &p);
-	assert_int_equal(p.rc, 0);
-	assert_int_equal(aimark__meta_hash_essence(p.src, &p.meta, append, out), 0);
-	parsed_free(&p);
-}
-
-static void assert_same_essence(const void *a, size_t an, const void *b, size_t bn)
-{
-	aimark_buf ea = AIMARK_BUF_INIT, eb = AIMARK_BUF_INIT;
-	essence(a, an, &ea);
-	essence(b, bn, &eb);
-	assert_true(ea.size > 34);
-	assert_int_equal(ea.size, eb.size);
-	assert_memory_equal(ea.ptr, eb.ptr, ea.size);
-	aimark_buf_dispose(&ea);
-	aimark_buf_dispose(&eb);
-}
-
-static void assert_labels(const void *d, size_t n, const char *json, size_t len, size_t expect)
-{
-	parsed p;
-	parse(d, n, &p);
-	assert_int_equal(p.rc, 0);
-	assert_int_equal(p.meta.n_carriers, expect);
-	for (size_t i = 0; i < expect; i++) {
-		assert_string_equal(p.meta.carriers[i].kind, "vorbis-comment");
-		assert_int_equal(p.meta.carriers[i].len, len);
-		assert_memory_equal(p.meta.carriers[i].text, json, len);
-	}
-	parsed_free(&p);
-}
 
 /* Offset of the first metadata block of `type` (or -1); `*len` its length; `*last` its flag. */
 static long block(const unsigned char *d, size_t n, int type, size_t *len, int *last)
@@ -145,46 +52,10 @@ static void bare_flac(aimark_buf *out)
 	free(in);
 }
 
-static int have_ffmpeg(void) { return system("command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1") == 0; }
-
-static char *run(const char *cmd)
-{
-	FILE *f = popen(cmd, "r");
-	assert_non_null(f);
-	size_t cap = 4096, n = 0, k;
-	char *s = malloc(cap);
-	while ((k = fread(s + n, 1, cap - n - 1, f)) > 0) {
-		n += k;
-		if (cap - n < 2)
-			s = realloc(s, cap *= 2);
-	}
-	s[n] = '\0';
-	pclose(f);
-	return s;
-}
-
 static void ffmpeg_check(const char *orig, const aimark_buf *out, const aimark__label_write *label)
 {
-	if (!have_ffmpeg())
-		return;
-	char *dir = tu_tempdir();
-	const char *path = tu_path("%s/out.flac", dir);
-	tu_write_file(path, out->ptr, out->size);
-	char *tag = run(tu_path("ffprobe -v error -show_entries format_tags=AIGC -of default=nw=1:nk=1 '%s'", path));
-	assert_int_equal(strlen(tag), label->bare_len + 1);
-	assert_memory_equal(tag, label->bare_json, label->bare_len);
-	free(tag);
-	char *ha = run(tu_path("ffmpeg -v error -i '%s' -map 0:a -c copy -f streamhash - 2>&1", orig));
-	char *hb = run(tu_path("ffmpeg -v error -i '%s' -map 0:a -c copy -f streamhash - 2>&1", path));
-	assert_non_null(strstr(ha, "SHA256"));
-	assert_string_equal(ha, hb);
-	free(ha);
-	free(hb);
-	char *dec = run(tu_path("ffmpeg -v error -i '%s' -f null - 2>&1", path));
-	assert_string_equal(dec, "");
-	free(dec);
-	tu_rmtree(dir);
-	free(dir);
+	static const tu_media m = { "flac", "format", "0:a" };
+	tu_ffmpeg_check(&m, orig, out->ptr, out->size, label->bare_json, label->bare_len, NULL);
 }
 
 /* ---- tests ---- */
@@ -203,8 +74,8 @@ static void test_padding_absorbs(void **state)
 	(void)state;
 	size_t n;
 	unsigned char *in = tu_read_file(TU_DATA("flac/sine.flac"), &n);
-	parsed p;
-	parse(in, n, &p);
+	tu_parsed p;
+	tu_parse(FLAC, in, n, &p);
 	assert_int_equal(p.rc, 0);
 	assert_int_equal(p.meta.n_carriers, 0);
 	assert_int_equal(p.meta.n_essence, 2);
@@ -212,10 +83,10 @@ static void test_padding_absorbs(void **state)
 	assert_int_equal(p.meta.essence[0].length, 34);
 	assert_int_equal(p.meta.essence[1].offset, SINE_AUDIO);
 	assert_int_equal(p.meta.essence[1].length, n - SINE_AUDIO);
-	parsed_free(&p);
+	tu_parsed_free(&p);
 
 	aimark_buf out = AIMARK_BUF_INIT;
-	mark(in, n, &LABEL_A, &out);
+	tu_mark(FLAC, in, n, &LABEL_A, &out);
 	assert_int_equal(out.size, n);                                                  /* same size */
 	assert_memory_equal(out.ptr + SINE_AUDIO, in + SINE_AUDIO, n - SINE_AUDIO);     /* frames untouched, same offset */
 	assert_memory_equal(out.ptr, in, 42);                                           /* STREAMINFO */
@@ -229,15 +100,15 @@ static void test_padding_absorbs(void **state)
 	assert_true(pad > vc);
 	assert_int_equal(len, 8192 - 5 - 4 - LABEL_A.bare_len);
 	assert_int_equal(last, 1);
-	assert_labels(out.ptr, out.size, LABEL_A.bare_json, LABEL_A.bare_len, 1);
-	assert_same_essence(in, n, out.ptr, out.size);
+	tu_assert_labels(FLAC, out.ptr, out.size, "vorbis-comment", LABEL_A.bare_json, LABEL_A.bare_len, 1);
+	tu_assert_same_essence(FLAC, in, n, out.ptr, out.size, 35);
 	ffmpeg_check(TU_DATA("flac/sine.flac"), &out, &LABEL_A);
 
 	/* relabel: still one field, still the same size */
 	aimark_buf again = AIMARK_BUF_INIT;
-	mark(out.ptr, out.size, &LABEL_B, &again);
+	tu_mark(FLAC, out.ptr, out.size, &LABEL_B, &again);
 	assert_int_equal(again.size, n);
-	assert_labels(again.ptr, again.size, LABEL_B.bare_json, LABEL_B.bare_len, 1);
+	tu_assert_labels(FLAC, again.ptr, again.size, "vorbis-comment", LABEL_B.bare_json, LABEL_B.bare_len, 1);
 	aimark_buf_dispose(&out);
 	aimark_buf_dispose(&again);
 	free(in);
@@ -248,7 +119,7 @@ static void test_create_comment(void **state)
 	(void)state;
 	aimark_buf in = AIMARK_BUF_INIT, out = AIMARK_BUF_INIT;
 	bare_flac(&in);
-	mark(in.ptr, in.size, &LABEL_A, &out);
+	tu_mark(FLAC, in.ptr, in.size, &LABEL_A, &out);
 	size_t vc_len = 4 + 6 + 4 + 4 + 5 + LABEL_A.bare_len;
 	assert_int_equal(out.size, in.size + 4 + vc_len);
 	assert_int_equal(out.ptr[4], 0x00); /* STREAMINFO no longer last */
@@ -259,9 +130,9 @@ static void test_create_comment(void **state)
 	assert_int_equal(last, 1);
 	assert_memory_equal(out.ptr + 46, "\x06\0\0\0aimark\x01\0\0\0", 14);
 	assert_memory_equal(out.ptr + 42 + 4 + vc_len, in.ptr + 42, in.size - 42);
-	assert_labels(out.ptr, out.size, LABEL_A.bare_json, LABEL_A.bare_len, 1);
-	assert_same_essence(in.ptr, in.size, out.ptr, out.size);
-	if (have_ffmpeg()) {
+	tu_assert_labels(FLAC, out.ptr, out.size, "vorbis-comment", LABEL_A.bare_json, LABEL_A.bare_len, 1);
+	tu_assert_same_essence(FLAC, in.ptr, in.size, out.ptr, out.size, 35);
+	if (tu_have_ffmpeg()) {
 		char *dir = tu_tempdir();
 		const char *orig = tu_path("%s/in.flac", dir);
 		tu_write_file(orig, in.ptr, in.size);
@@ -278,12 +149,12 @@ static void test_ffmpeg_labelled(void **state)
 	(void)state;
 	size_t n;
 	unsigned char *in = tu_read_file(TU_DATA("flac/ffmpeg-aigc.flac"), &n);
-	assert_labels(in, n, FFMPEG_JSON, strlen(FFMPEG_JSON), 1);
+	tu_assert_labels(FLAC, in, n, "vorbis-comment", FFMPEG_JSON, strlen(FFMPEG_JSON), 1);
 	aimark_buf out = AIMARK_BUF_INIT;
-	mark(in, n, &LABEL_B, &out);
+	tu_mark(FLAC, in, n, &LABEL_B, &out);
 	assert_int_equal(out.size, n);
-	assert_labels(out.ptr, out.size, LABEL_B.bare_json, LABEL_B.bare_len, 1);
-	assert_same_essence(in, n, out.ptr, out.size);
+	tu_assert_labels(FLAC, out.ptr, out.size, "vorbis-comment", LABEL_B.bare_json, LABEL_B.bare_len, 1);
+	tu_assert_same_essence(FLAC, in, n, out.ptr, out.size, 35);
 	aimark_buf_dispose(&out);
 	free(in);
 }
@@ -300,21 +171,21 @@ static void test_grow_and_shrink(void **state)
 	big[0] = '{', big[big_len - 1] = '}';
 	aimark__label_write big_label = { big, big_len, big, big_len };
 	aimark_buf out = AIMARK_BUF_INIT, back = AIMARK_BUF_INIT;
-	mark(in, n, &big_label, &out);
+	tu_mark(FLAC, in, n, &big_label, &out);
 	assert_int_equal(out.size, n + 5 + big_len + 4); /* padding block kept as it was */
 	size_t len;
 	assert_true(block(out.ptr, out.size, 1, &len, NULL) > 0);
 	assert_int_equal(len, 8192);
-	assert_labels(out.ptr, out.size, big, big_len, 1);
-	assert_same_essence(in, n, out.ptr, out.size);
+	tu_assert_labels(FLAC, out.ptr, out.size, "vorbis-comment", big, big_len, 1);
+	tu_assert_same_essence(FLAC, in, n, out.ptr, out.size, 35);
 	ffmpeg_check(TU_DATA("flac/sine.flac"), &out, &big_label);
 
-	mark(out.ptr, out.size, &LABEL_A, &back);
+	tu_mark(FLAC, out.ptr, out.size, &LABEL_A, &back);
 	assert_int_equal(back.size, out.size);
 	assert_true(block(back.ptr, back.size, 1, &len, NULL) > 0);
 	assert_int_equal(len, 8192 + big_len - LABEL_A.bare_len);
-	assert_labels(back.ptr, back.size, LABEL_A.bare_json, LABEL_A.bare_len, 1);
-	assert_same_essence(in, n, back.ptr, back.size);
+	tu_assert_labels(FLAC, back.ptr, back.size, "vorbis-comment", LABEL_A.bare_json, LABEL_A.bare_len, 1);
+	tu_assert_same_essence(FLAC, in, n, back.ptr, back.size, 35);
 	aimark_buf_dispose(&out);
 	aimark_buf_dispose(&back);
 	free(big);
@@ -331,15 +202,15 @@ static void test_new_padding(void **state)
 	aimark__label_write big_label = { big, big_len, big, big_len };
 	aimark_buf in = AIMARK_BUF_INIT, mid = AIMARK_BUF_INIT, out = AIMARK_BUF_INIT;
 	bare_flac(&in);
-	mark(in.ptr, in.size, &big_label, &mid);
-	mark(mid.ptr, mid.size, &LABEL_A, &out);
+	tu_mark(FLAC, in.ptr, in.size, &big_label, &mid);
+	tu_mark(FLAC, mid.ptr, mid.size, &LABEL_A, &out);
 	assert_int_equal(out.size, mid.size);
 	size_t len;
 	int last;
 	assert_true(block(out.ptr, out.size, 1, &len, &last) > 0);
 	assert_int_equal(len, big_len - LABEL_A.bare_len - 4);
 	assert_int_equal(last, 1);
-	assert_labels(out.ptr, out.size, LABEL_A.bare_json, LABEL_A.bare_len, 1);
+	tu_assert_labels(FLAC, out.ptr, out.size, "vorbis-comment", LABEL_A.bare_json, LABEL_A.bare_len, 1);
 	aimark_buf_dispose(&in);
 	aimark_buf_dispose(&mid);
 	aimark_buf_dispose(&out);
@@ -355,17 +226,17 @@ static void test_id3_prefix(void **state)
 	const char tag[] = "ID3\x04\0\0\0\0\0\x10TIT2\0\0\0\x06\0\0\x03Tone\0";
 	assert_int_equal(aimark__buf_append(&b, tag, 26), 0);
 	assert_int_equal(aimark__buf_append(&b, in, n), 0);
-	parsed p;
-	parse(b.ptr, b.size, &p);
+	tu_parsed p;
+	tu_parse(FLAC, b.ptr, b.size, &p);
 	assert_int_equal(p.rc, 0);
 	assert_true(aimark_findings_has(p.findings, "flac-id3-prefix"));
 	assert_int_equal(p.meta.essence[0].offset, 26 + 8);
-	parsed_free(&p);
-	mark(b.ptr, b.size, &LABEL_A, &out);
+	tu_parsed_free(&p);
+	tu_mark(FLAC, b.ptr, b.size, &LABEL_A, &out);
 	assert_int_equal(out.size, b.size);
 	assert_memory_equal(out.ptr, tag, 26);
-	assert_labels(out.ptr, out.size, LABEL_A.bare_json, LABEL_A.bare_len, 1);
-	assert_same_essence(b.ptr, b.size, out.ptr, out.size);
+	tu_assert_labels(FLAC, out.ptr, out.size, "vorbis-comment", LABEL_A.bare_json, LABEL_A.bare_len, 1);
+	tu_assert_same_essence(FLAC, b.ptr, b.size, out.ptr, out.size, 35);
 	aimark_buf_dispose(&b);
 	aimark_buf_dispose(&out);
 	free(in);
@@ -373,13 +244,7 @@ static void test_id3_prefix(void **state)
 
 static void expect_eformat(const void *d, size_t n, const char *needle)
 {
-	parsed p;
-	parse(d, n, &p);
-	assert_int_equal(p.rc, AIMARK_EFORMAT);
-	if (needle && !strstr(aimark_error_last(), needle))
-		fail_msg("message '%s' lacks '%s'", aimark_error_last(), needle);
-	assert_non_null(strstr(aimark_error_last(), "FLAC"));
-	parsed_free(&p);
+	tu_expect_read_error(FLAC, d, n, AIMARK_EFORMAT, "FLAC", needle);
 }
 
 static void test_bad_input(void **state)
@@ -405,22 +270,18 @@ static void test_bad_input(void **state)
 	/* a comment count that lies: reported when reading, refused when writing */
 	memcpy(c, in, n);
 	c[56] = 0x50;
-	parsed p;
-	parse(c, n, &p);
+	tu_parsed p;
+	tu_parse(FLAC, c, n, &p);
 	assert_int_equal(p.rc, 0);
 	assert_true(aimark_findings_has(p.findings, "vorbis-comment-invalid"));
-	parsed_free(&p);
+	tu_parsed_free(&p);
 	aimark_buf out = AIMARK_BUF_INIT;
-	assert_int_equal(mark_rc(c, n, &LABEL_A, &out), AIMARK_EFORMAT);
+	assert_int_equal(tu_mark_rc(FLAC, c, n, &LABEL_A, &out), AIMARK_EFORMAT);
 	aimark_buf_dispose(&out);
 
 	/* every prefix of a labelled file: an error or a result, never a crash */
-	mark(in, n, &LABEL_A, &out);
-	for (size_t k = 0; k < 9000 && k < out.size; k += 13) {
-		parse(out.ptr, k, &p);
-		assert_true(p.rc == 0 || p.rc == AIMARK_EFORMAT);
-		parsed_free(&p);
-	}
+	tu_mark(FLAC, in, n, &LABEL_A, &out);
+	tu_assert_prefixes_read(FLAC, out.ptr, out.size, 9000, 13);
 	aimark_buf_dispose(&out);
 	free(c);
 	free(in);

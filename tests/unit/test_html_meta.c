@@ -11,95 +11,13 @@
 extern const aimark__format_ops aimark__format_html;
 #define HTML (&aimark__format_html)
 
-#define LABEL_BARE(id) \
-	"{\"Label\":\"1\",\"ContentProducer\":\"P\",\"ProduceID\":\"" id "\",\"ReservedCode1\":\"\"," \
-	"\"ContentPropagator\":\"P\",\"PropagateID\":\"" id "\",\"ReservedCode2\":\"\"}"
-#define LW(id) { LABEL_BARE(id), sizeof LABEL_BARE(id) - 1, "{\"AIGC\":" LABEL_BARE(id) "}", sizeof LABEL_BARE(id) + 8 }
+#define LABEL_BARE(id) TU_LABEL_BARE_BY("P", id)
 #define ESCAPED_A \
 	"{&quot;Label&quot;:&quot;1&quot;,&quot;ContentProducer&quot;:&quot;P&quot;,&quot;ProduceID&quot;:" \
 	"&quot;a&amp;b&lt;1&gt;&quot;"
 
-static const aimark__label_write LABEL_A = LW("a&b<1>");
-static const aimark__label_write LABEL_B = LW("html-0002");
-
-typedef struct blob {
-	unsigned char *p;
-	size_t n;
-} blob;
-
-static blob load(const char *name)
-{
-	blob b;
-	b.p = tu_read_file(tu_path("%s/text/%s", AIMARK_TEST_DATA, name), &b.n);
-	return b;
-}
-
-static int prov_get(void *ctx, const aimark__label_write **out)
-{
-	*out = ctx;
-	return 0;
-}
-
-static int do_read(const void *data, size_t len, aimark__meta *meta, aimark_findings *f)
-{
-	aimark_source *src = NULL;
-	assert_int_equal(aimark_source_new_memory(&src, data, len), 0);
-	aimark__meta_init(meta, f);
-	int rc = HTML->read(src, meta);
-	aimark_source_free(src);
-	return rc;
-}
-
-static int do_write(const void *data, size_t len, const aimark__label_write *lw, aimark_buf *out)
-{
-	aimark_source *src = NULL;
-	aimark_sink *sink = NULL;
-	aimark__meta meta;
-	aimark__label_provider prov = { NULL, prov_get, (void *)lw };
-	assert_int_equal(aimark_source_new_memory(&src, data, len), 0);
-	assert_int_equal(aimark_sink_new_buffer(&sink, out), 0);
-	aimark__meta_init(&meta, NULL);
-	int rc = HTML->read(src, &meta);
-	if (rc == 0)
-		rc = HTML->write(src, &meta, &prov, sink);
-	aimark__meta_dispose(&meta);
-	aimark_sink_free(sink);
-	aimark_source_free(src);
-	if (out->ptr == NULL)
-		assert_int_equal(aimark__buf_append(out, "", 0), 0);
-	return rc;
-}
-
-static void essence(const void *data, size_t len, aimark_buf *out)
-{
-	aimark__meta meta;
-	assert_int_equal(do_read(data, len, &meta, NULL), 0);
-	for (size_t i = 0; i < meta.n_essence; i++)
-		assert_int_equal(aimark__buf_append(out, (const unsigned char *)data + meta.essence[i].offset,
-						    (size_t)meta.essence[i].length), 0);
-	aimark__meta_dispose(&meta);
-}
-
-static void assert_same_essence(const void *a, size_t an, const void *b, size_t bn)
-{
-	aimark_buf ea = AIMARK_BUF_INIT, eb = AIMARK_BUF_INIT;
-	essence(a, an, &ea);
-	essence(b, bn, &eb);
-	assert_int_equal(ea.size, eb.size);
-	assert_memory_equal(ea.ptr, eb.ptr, ea.size);
-	aimark_buf_dispose(&ea);
-	aimark_buf_dispose(&eb);
-}
-
-static void assert_label(const void *data, size_t len, const char *json)
-{
-	aimark__meta meta;
-	assert_int_equal(do_read(data, len, &meta, NULL), 0);
-	assert_int_equal(meta.n_carriers, 1);
-	assert_string_equal(meta.carriers[0].kind, "html-meta");
-	assert_string_equal(meta.carriers[0].text, json);
-	aimark__meta_dispose(&meta);
-}
+static const aimark__label_write LABEL_A = TU_LABEL_OF(LABEL_BARE("a&b<1>"));
+static const aimark__label_write LABEL_B = TU_LABEL_OF(LABEL_BARE("html-0002"));
 
 static void test_probe(void **state)
 {
@@ -112,26 +30,26 @@ static void test_probe(void **state)
 
 static void test_insert_in_head(void **state)
 {
-	blob b = load("head.html");
+	tu_blob b = tu_data_file("text", "head.html");
 	aimark__meta meta;
-	assert_int_equal(do_read(b.p, b.n, &meta, NULL), 0);
+	assert_int_equal(tu_read_mem(HTML, b.p, b.n, &meta, NULL), 0);
 	assert_int_equal(meta.n_carriers, 0); /* the ones in <title> and <script> are text */
 	aimark__meta_dispose(&meta);
 	aimark_buf out = AIMARK_BUF_INIT, out2 = AIMARK_BUF_INIT;
-	assert_int_equal(do_write(b.p, b.n, &LABEL_A, &out), 0);
+	assert_int_equal(tu_write_mem(HTML, b.p, b.n, &LABEL_A, &out), 0);
 	const char *head = strstr((char *)out.ptr, "<head>");
 	assert_non_null(head);
 	assert_memory_equal(head + 6, "<meta name=\"AIGC\" content=\"" ESCAPED_A, strlen("<meta name=\"AIGC\" content=\"" ESCAPED_A));
-	assert_label(out.ptr, out.size, LABEL_A.bare_json);
-	assert_same_essence(b.p, b.n, out.ptr, out.size);
+	tu_assert_label(HTML, out.ptr, out.size, "html-meta", LABEL_A.bare_json);
+	tu_assert_same_essence(HTML, b.p, b.n, out.ptr, out.size, 0);
 	assert_int_equal(out.size, b.n + strlen("<meta name=\"AIGC\" content=\"\">") + strlen(ESCAPED_A) +
 					   strlen(",&quot;ReservedCode1&quot;:&quot;&quot;,&quot;ContentPropagator&quot;:&quot;P&quot;,"
 						  "&quot;PropagateID&quot;:&quot;a&amp;b&lt;1&gt;&quot;,&quot;ReservedCode2&quot;:&quot;&quot;}"));
 	/* relabel replaces in place */
-	assert_int_equal(do_write(out.ptr, out.size, &LABEL_B, &out2), 0);
-	assert_label(out2.ptr, out2.size, LABEL_B.bare_json);
+	assert_int_equal(tu_write_mem(HTML, out.ptr, out.size, &LABEL_B, &out2), 0);
+	tu_assert_label(HTML, out2.ptr, out2.size, "html-meta", LABEL_B.bare_json);
 	assert_null(strstr((char *)out2.ptr, "a&amp;b"));
-	assert_same_essence(b.p, b.n, out2.ptr, out2.size);
+	tu_assert_same_essence(HTML, b.p, b.n, out2.ptr, out2.size, 0);
 	aimark_buf_dispose(&out);
 	aimark_buf_dispose(&out2);
 	free(b.p);
@@ -139,11 +57,11 @@ static void test_insert_in_head(void **state)
 
 static void test_vendor_variant(void **state)
 {
-	blob b = load("vendor.html");
+	tu_blob b = tu_data_file("text", "vendor.html");
 	aimark_findings *f = NULL;
 	aimark__meta meta;
 	assert_int_equal(aimark_findings_new(&f), 0);
-	assert_int_equal(do_read(b.p, b.n, &meta, f), 0);
+	assert_int_equal(tu_read_mem(HTML, b.p, b.n, &meta, f), 0);
 	assert_int_equal(meta.n_carriers, 1);
 	/* upper-case tag and attributes, single quotes, &amp; and &#x31; decoded */
 	assert_string_equal(meta.carriers[0].text, "{\"Label\":\"1\",\"ContentProducer\":\"v&p\",\"ProduceID\":\"123\","
@@ -153,11 +71,11 @@ static void test_vendor_variant(void **state)
 	aimark__meta_dispose(&meta);
 	aimark_findings_free(f);
 	aimark_buf out = AIMARK_BUF_INIT;
-	assert_int_equal(do_write(b.p, b.n, &LABEL_B, &out), 0);
-	assert_label(out.ptr, out.size, LABEL_B.bare_json);
+	assert_int_equal(tu_write_mem(HTML, b.p, b.n, &LABEL_B, &out), 0);
+	tu_assert_label(HTML, out.ptr, out.size, "html-meta", LABEL_B.bare_json);
 	assert_null(strstr((char *)out.ptr, "META"));
 	assert_non_null(strstr((char *)out.ptr, "<html><head><meta name=\"AIGC\""));
-	assert_same_essence(b.p, b.n, out.ptr, out.size);
+	tu_assert_same_essence(HTML, b.p, b.n, out.ptr, out.size, 0);
 	aimark_buf_dispose(&out);
 	free(b.p);
 }
@@ -171,19 +89,19 @@ static void test_insertion_points(void **state)
 		{ "fragment.html", "<meta name=\"AIGC\"" },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		blob b = load(cases[i].file);
+		tu_blob b = tu_data_file("text", cases[i].file);
 		aimark_buf out = AIMARK_BUF_INIT;
-		assert_int_equal(do_write(b.p, b.n, &LABEL_B, &out), 0);
+		assert_int_equal(tu_write_mem(HTML, b.p, b.n, &LABEL_B, &out), 0);
 		assert_memory_equal(out.ptr, cases[i].before, strlen(cases[i].before));
-		assert_label(out.ptr, out.size, LABEL_B.bare_json);
-		assert_same_essence(b.p, b.n, out.ptr, out.size);
+		tu_assert_label(HTML, out.ptr, out.size, "html-meta", LABEL_B.bare_json);
+		tu_assert_same_essence(HTML, b.p, b.n, out.ptr, out.size, 0);
 		aimark_buf_dispose(&out);
 		free(b.p);
 	}
 	/* only a doctype, with a BOM */
 	static const char dt[] = "\xEF\xBB\xBF<!DOCTYPE html><p>x";
 	aimark_buf out = AIMARK_BUF_INIT;
-	assert_int_equal(do_write(dt, sizeof dt - 1, &LABEL_B, &out), 0);
+	assert_int_equal(tu_write_mem(HTML, dt, sizeof dt - 1, &LABEL_B, &out), 0);
 	assert_memory_equal(out.ptr, "\xEF\xBB\xBF<!DOCTYPE html><meta name=\"AIGC\"", 35);
 	aimark_buf_dispose(&out);
 }
@@ -195,20 +113,20 @@ static void test_duplicates_removed(void **state)
 	aimark_findings *f = NULL;
 	aimark__meta meta;
 	assert_int_equal(aimark_findings_new(&f), 0);
-	assert_int_equal(do_read(doc, sizeof doc - 1, &meta, f), 0);
+	assert_int_equal(tu_read_mem(HTML, doc, sizeof doc - 1, &meta, f), 0);
 	assert_int_equal(meta.n_carriers, 1);
 	assert_string_equal(meta.carriers[0].text, "{\"Label\":\"2\"}");
 	assert_true(aimark_findings_has(f, "duplicate-label"));
 	aimark__meta_dispose(&meta);
 	aimark_findings_free(f);
 	aimark_buf out = AIMARK_BUF_INIT;
-	assert_int_equal(do_write(doc, sizeof doc - 1, &LABEL_B, &out), 0);
+	assert_int_equal(tu_write_mem(HTML, doc, sizeof doc - 1, &LABEL_B, &out), 0);
 	const char *p = (const char *)out.ptr;
 	size_t n = 0;
 	for (const char *q = p; (q = strstr(q, "<meta")) != NULL; q++)
 		n++;
 	assert_int_equal(n, 2); /* ours and the one inside the comment */
-	assert_same_essence(doc, sizeof doc - 1, out.ptr, out.size);
+	tu_assert_same_essence(HTML, doc, sizeof doc - 1, out.ptr, out.size, 0);
 	aimark_buf_dispose(&out);
 }
 
@@ -216,31 +134,31 @@ static void test_bad_input(void **state)
 {
 	aimark__meta meta;
 	static const char nul[] = "<html>\0<head>";
-	assert_int_equal(do_read(nul, sizeof nul - 1, &meta, NULL), AIMARK_EFORMAT);
+	assert_int_equal(tu_read_mem(HTML, nul, sizeof nul - 1, &meta, NULL), AIMARK_EFORMAT);
 	assert_non_null(strstr(aimark_error_last(), "HTML: NUL byte at offset 6"));
 	aimark__meta_dispose(&meta);
 	static const char u16[] = "\xFF\xFE<\0h\0";
-	assert_int_equal(do_read(u16, sizeof u16 - 1, &meta, NULL), AIMARK_EUNSUPPORTED);
+	assert_int_equal(tu_read_mem(HTML, u16, sizeof u16 - 1, &meta, NULL), AIMARK_EUNSUPPORTED);
 	aimark__meta_dispose(&meta);
 	/* truncated inside a tag, an attribute and a comment: no crash, no label */
 	static const char *const cut[] = { "<html><meta name=\"AIGC\" content=\"{", "<html><meta name=\"AIG", "<!-- <meta",
 					   "<script><meta name=AIGC content={}>", "<" };
 	for (size_t i = 0; i < sizeof cut / sizeof cut[0]; i++) {
-		assert_int_equal(do_read(cut[i], strlen(cut[i]), &meta, NULL), 0);
+		assert_int_equal(tu_read_mem(HTML, cut[i], strlen(cut[i]), &meta, NULL), 0);
 		assert_int_equal(meta.n_carriers, i == 0 ? 1 : 0);
 		aimark__meta_dispose(&meta);
 	}
 	/* an unterminated <html> tag is no insertion point: the element goes first */
 	static const char open_tag[] = "<!DOCTYPE h>x<html lang='zh>";
 	aimark_buf o2 = AIMARK_BUF_INIT;
-	assert_int_equal(do_write(open_tag, sizeof open_tag - 1, &LABEL_B, &o2), 0);
+	assert_int_equal(tu_write_mem(HTML, open_tag, sizeof open_tag - 1, &LABEL_B, &o2), 0);
 	assert_memory_equal(o2.ptr, "<!DOCTYPE h><meta name=\"AIGC\"", 29);
-	assert_label(o2.ptr, o2.size, LABEL_B.bare_json);
+	tu_assert_label(HTML, o2.ptr, o2.size, "html-meta", LABEL_B.bare_json);
 	aimark_buf_dispose(&o2);
 	/* an empty file gets the element */
 	aimark_buf out = AIMARK_BUF_INIT;
-	assert_int_equal(do_write("", 0, &LABEL_B, &out), 0);
-	assert_label(out.ptr, out.size, LABEL_B.bare_json);
+	assert_int_equal(tu_write_mem(HTML, "", 0, &LABEL_B, &out), 0);
+	tu_assert_label(HTML, out.ptr, out.size, "html-meta", LABEL_B.bare_json);
 	aimark_buf_dispose(&out);
 }
 
@@ -255,19 +173,19 @@ static void test_end_tags_and_xmp(void **state)
 					      "<html><xmp><meta name=AIGC content=1></xmp>" };
 	for (size_t i = 0; i < sizeof hidden / sizeof hidden[0]; i++) {
 		aimark__meta meta;
-		assert_int_equal(do_read(hidden[i], strlen(hidden[i]), &meta, NULL), 0);
+		assert_int_equal(tu_read_mem(HTML, hidden[i], strlen(hidden[i]), &meta, NULL), 0);
 		assert_int_equal(meta.n_carriers, 0);
 		aimark__meta_dispose(&meta);
 		aimark_buf out = AIMARK_BUF_INIT;
-		assert_int_equal(do_write(hidden[i], strlen(hidden[i]), &LABEL_B, &out), 0);
+		assert_int_equal(tu_write_mem(HTML, hidden[i], strlen(hidden[i]), &LABEL_B, &out), 0);
 		assert_memory_equal(out.ptr, "<html><meta name=\"AIGC\"", 23);
-		assert_label(out.ptr, out.size, LABEL_B.bare_json);
-		assert_same_essence(hidden[i], strlen(hidden[i]), out.ptr, out.size);
+		tu_assert_label(HTML, out.ptr, out.size, "html-meta", LABEL_B.bare_json);
+		tu_assert_same_essence(HTML, hidden[i], strlen(hidden[i]), out.ptr, out.size, 0);
 		aimark_buf_dispose(&out);
 	}
 	static const char after[] = "<html><xmp>x</xmp y='>'><meta name=AIGC content=1>";
 	aimark__meta meta;
-	assert_int_equal(do_read(after, sizeof after - 1, &meta, NULL), 0);
+	assert_int_equal(tu_read_mem(HTML, after, sizeof after - 1, &meta, NULL), 0);
 	assert_int_equal(meta.n_carriers, 1); /* raw text ends at the first '>' of its end tag */
 	aimark__meta_dispose(&meta);
 }
@@ -282,11 +200,11 @@ static void test_removal_changes_parse_refused(void **state)
 	static const char doc[] = "<html><meta name=AIGC content=1>x<<meta name=AIGC content=2>b <title>"
 				  "<meta name=AIGC content=3></title>";
 	aimark__meta meta;
-	assert_int_equal(do_read(doc, sizeof doc - 1, &meta, NULL), 0);
+	assert_int_equal(tu_read_mem(HTML, doc, sizeof doc - 1, &meta, NULL), 0);
 	assert_int_equal(meta.n_essence, 3); /* two elements; the third is title text */
 	aimark__meta_dispose(&meta);
 	aimark_buf out = AIMARK_BUF_INIT;
-	assert_int_equal(do_write(doc, sizeof doc - 1, &LABEL_B, &out), AIMARK_EFORMAT);
+	assert_int_equal(tu_write_mem(HTML, doc, sizeof doc - 1, &LABEL_B, &out), AIMARK_EFORMAT);
 	assert_non_null(strstr(aimark_error_last(), "would change how the text around them parses"));
 	assert_int_equal(out.size, 0);
 	aimark_buf_dispose(&out);
@@ -304,7 +222,7 @@ static void test_unterminated_lead_refused(void **state)
 	for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
 		aimark_buf out = AIMARK_BUF_INIT;
 		assert_true(HTML->probe((const unsigned char *)docs[i], strlen(docs[i])));
-		assert_int_equal(do_write(docs[i], strlen(docs[i]), &LABEL_B, &out), AIMARK_EFORMAT);
+		assert_int_equal(tu_write_mem(HTML, docs[i], strlen(docs[i]), &LABEL_B, &out), AIMARK_EFORMAT);
 		assert_non_null(strstr(aimark_error_last(), "HTML: the doctype or <html> tag at offset"));
 		aimark_buf_dispose(&out);
 	}

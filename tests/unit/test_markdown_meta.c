@@ -15,10 +15,9 @@ extern const aimark__format_ops aimark__format_markdown;
 #define LABEL_BARE(id) \
 	"{\"Label\":\"1\",\"ContentProducer\":\"P\",\"ProduceID\":\"" id "\",\"ReservedCode1\":\"{\\\"a\\\":1}\"," \
 	"\"ContentPropagator\":\"P\",\"PropagateID\":\"" id "\",\"ReservedCode2\":\"\"}"
-#define LW(id) { LABEL_BARE(id), sizeof LABEL_BARE(id) - 1, "{\"AIGC\":" LABEL_BARE(id) "}", sizeof LABEL_BARE(id) + 8 }
 
-static const aimark__label_write LABEL_A = LW("it's-1");
-static const aimark__label_write LABEL_B = LW("md-0002");
+static const aimark__label_write LABEL_A = TU_LABEL_OF(LABEL_BARE("it's-1"));
+static const aimark__label_write LABEL_B = TU_LABEL_OF(LABEL_BARE("md-0002"));
 static const char BLOCK_A[] = "AIGC:\n"
 			      "  Label: '1'\n"
 			      "  ContentProducer: 'P'\n"
@@ -28,83 +27,10 @@ static const char BLOCK_A[] = "AIGC:\n"
 			      "  PropagateID: 'it''s-1'\n"
 			      "  ReservedCode2: ''\n";
 
-typedef struct blob {
-	unsigned char *p;
-	size_t n;
-} blob;
-
-static blob load(const char *name)
-{
-	blob b;
-	b.p = tu_read_file(tu_path("%s/text/%s", AIMARK_TEST_DATA, name), &b.n);
-	return b;
-}
-
-static int prov_get(void *ctx, const aimark__label_write **out)
-{
-	*out = ctx;
-	return 0;
-}
-
-static int do_read(const void *data, size_t len, aimark__meta *meta, aimark_findings *f)
-{
-	aimark_source *src = NULL;
-	assert_int_equal(aimark_source_new_memory(&src, data, len), 0);
-	aimark__meta_init(meta, f);
-	int rc = MD->read(src, meta);
-	aimark_source_free(src);
-	return rc;
-}
-
-static int do_write(const void *data, size_t len, const aimark__label_write *lw, aimark_buf *out)
-{
-	aimark_source *src = NULL;
-	aimark_sink *sink = NULL;
-	aimark__meta meta;
-	aimark__label_provider prov = { NULL, prov_get, (void *)lw };
-	assert_int_equal(aimark_source_new_memory(&src, data, len), 0);
-	assert_int_equal(aimark_sink_new_buffer(&sink, out), 0);
-	aimark__meta_init(&meta, NULL);
-	int rc = MD->read(src, &meta);
-	if (rc == 0)
-		rc = MD->write(src, &meta, &prov, sink);
-	aimark__meta_dispose(&meta);
-	aimark_sink_free(sink);
-	aimark_source_free(src);
-	return rc;
-}
-
-static void essence(const void *data, size_t len, aimark_buf *out)
-{
-	aimark__meta meta;
-	assert_int_equal(do_read(data, len, &meta, NULL), 0);
-	for (size_t i = 0; i < meta.n_essence; i++)
-		assert_int_equal(aimark__buf_append(out, (const unsigned char *)data + meta.essence[i].offset,
-						    (size_t)meta.essence[i].length), 0);
-	aimark__meta_dispose(&meta);
-}
-
-static void assert_essence_is(const void *data, size_t len, const char *expect)
-{
-	aimark_buf e = AIMARK_BUF_INIT;
-	essence(data, len, &e);
-	assert_int_equal(e.size, strlen(expect));
-	assert_memory_equal(e.ptr, expect, e.size);
-	aimark_buf_dispose(&e);
-}
-
-static void assert_same_essence(const void *a, size_t an, const void *b, size_t bn)
-{
-	aimark_buf ea = AIMARK_BUF_INIT;
-	essence(a, an, &ea);
-	assert_essence_is(b, bn, ea.ptr ? (const char *)ea.ptr : "");
-	aimark_buf_dispose(&ea);
-}
-
 static char *read_label(const void *data, size_t len, aimark_findings *f)
 {
 	aimark__meta meta;
-	assert_int_equal(do_read(data, len, &meta, f), 0);
+	assert_int_equal(tu_read_mem(MD, data, len, &meta, f), 0);
 	assert_int_equal(meta.n_carriers, 1);
 	assert_string_equal(meta.carriers[0].kind, "markdown-front-matter");
 	char *s = strdup(meta.carriers[0].text);
@@ -122,7 +48,7 @@ static void test_probe(void **state)
 
 static void test_tencent_example6(void **state)
 {
-	blob b = load("tencent-s6.md");
+	tu_blob b = tu_data_file("text", "tencent-s6.md");
 	char *json = read_label(b.p, b.n, NULL);
 	/* four-space indentation, one double-quoted and plain scalars, one starting with '/' */
 	assert_string_equal(json,
@@ -133,16 +59,16 @@ static void test_tencent_example6(void **state)
 		"\"001191440300708461136T1XGW3\",\"PropagateID\":\"4c8a8bb6f995287693e182da72e4edfd_e64ac392896811f1a68c52540082"
 		"6444\",\"ReservedCode2\":\"/dalwk828fZsu9Rx+AgHZaP1wtQ+whOuOhqdn5ihPNG0qU26lgVLG+cTToKnFcIututXPYP5kF2GuXeqx4"
 		"j5qQgsTSP8z8JAt60Rjj1SK0RDa3V6hslC9kTHo8Cym+ZYNKUSSqo0xqCSkETHE6eq90kiNz/5hm+67yfpiLYTEPVAPiADl5tzgys2tIs=\"}");
-	assert_essence_is(b.p, b.n, "\n# 周报\n\n正文内容。\n");
+	tu_assert_essence_is(MD, b.p, b.n, "\n# 周报\n\n正文内容。\n", strlen("\n# 周报\n\n正文内容。\n"));
 	/* relabel: the four-space block becomes ours, the body stays */
 	aimark_buf out = AIMARK_BUF_INIT;
-	assert_int_equal(do_write(b.p, b.n, &LABEL_A, &out), 0);
+	assert_int_equal(tu_write_mem(MD, b.p, b.n, &LABEL_A, &out), 0);
 	assert_memory_equal(out.ptr, "---\n", 4);
 	assert_memory_equal(out.ptr + 4, BLOCK_A, sizeof BLOCK_A - 1);
 	assert_memory_equal(out.ptr + 4 + sizeof BLOCK_A - 1, "---\n", 4);
 	char *j2 = read_label(out.ptr, out.size, NULL);
 	assert_string_equal(j2, LABEL_A.bare_json);
-	assert_same_essence(b.p, b.n, out.ptr, out.size);
+	tu_assert_same_essence(MD, b.p, b.n, out.ptr, out.size, 0);
 	free(j2);
 	free(json);
 	aimark_buf_dispose(&out);
@@ -151,7 +77,7 @@ static void test_tencent_example6(void **state)
 
 static void test_stepfun_example8(void **state)
 {
-	blob b = load("stepfun-s8.md");
+	tu_blob b = tu_data_file("text", "stepfun-s8.md");
 	char *json = read_label(b.p, b.n, NULL);
 	json_error_t err;
 	json_t *o = json_loads(json, 0, &err);
@@ -172,22 +98,22 @@ static void test_stepfun_example8(void **state)
 
 static void test_other_keys_kept(void **state)
 {
-	blob b = load("other-keys.md");
+	tu_blob b = tu_data_file("text", "other-keys.md");
 	aimark__meta meta;
-	assert_int_equal(do_read(b.p, b.n, &meta, NULL), 0);
+	assert_int_equal(tu_read_mem(MD, b.p, b.n, &meta, NULL), 0);
 	assert_int_equal(meta.n_carriers, 0);
 	aimark__meta_dispose(&meta);
 	aimark_buf out = AIMARK_BUF_INIT, out2 = AIMARK_BUF_INIT;
-	assert_int_equal(do_write(b.p, b.n, &LABEL_A, &out), 0);
+	assert_int_equal(tu_write_mem(MD, b.p, b.n, &LABEL_A, &out), 0);
 	static const char head[] = "---\ntitle: \"Release notes\"\ntags: [a, b]\nauthor: someone # a comment\n";
 	assert_memory_equal(out.ptr, head, sizeof head - 1);
 	assert_memory_equal(out.ptr + sizeof head - 1, BLOCK_A, sizeof BLOCK_A - 1);
 	char *j = read_label(out.ptr, out.size, NULL);
 	assert_string_equal(j, LABEL_A.bare_json);
-	assert_same_essence(b.p, b.n, out.ptr, out.size);
-	assert_essence_is(out.ptr, out.size, "Body line one.\nBody line two.\n");
+	tu_assert_same_essence(MD, b.p, b.n, out.ptr, out.size, 0);
+	tu_assert_essence_is(MD, out.ptr, out.size, "Body line one.\nBody line two.\n", strlen("Body line one.\nBody line two.\n"));
 	/* relabel replaces the block only */
-	assert_int_equal(do_write(out.ptr, out.size, &LABEL_B, &out2), 0);
+	assert_int_equal(tu_write_mem(MD, out.ptr, out.size, &LABEL_B, &out2), 0);
 	char *j2 = read_label(out2.ptr, out2.size, NULL);
 	assert_string_equal(j2, LABEL_B.bare_json);
 	assert_memory_equal(out2.ptr, head, sizeof head - 1);
@@ -201,7 +127,7 @@ static void test_other_keys_kept(void **state)
 
 static void test_string_form(void **state)
 {
-	blob b = load("string-form.md");
+	tu_blob b = tu_data_file("text", "string-form.md");
 	aimark_findings *f = NULL;
 	assert_int_equal(aimark_findings_new(&f), 0);
 	char *j = read_label(b.p, b.n, f);
@@ -210,11 +136,11 @@ static void test_string_form(void **state)
 	assert_true(aimark_findings_has(f, "markdown-aigc-string"));
 	aimark_findings_free(f);
 	aimark_buf out = AIMARK_BUF_INIT;
-	assert_int_equal(do_write(b.p, b.n, &LABEL_B, &out), 0);
+	assert_int_equal(tu_write_mem(MD, b.p, b.n, &LABEL_B, &out), 0);
 	assert_memory_equal(out.ptr, "---\ntitle: x\nAIGC:\n  Label: '1'\n", 32);
 	char *j2 = read_label(out.ptr, out.size, NULL);
 	assert_string_equal(j2, LABEL_B.bare_json);
-	assert_same_essence(b.p, b.n, out.ptr, out.size);
+	tu_assert_same_essence(MD, b.p, b.n, out.ptr, out.size, 0);
 	free(j);
 	free(j2);
 	aimark_buf_dispose(&out);
@@ -223,35 +149,35 @@ static void test_string_form(void **state)
 
 static void test_create_front_matter(void **state)
 {
-	blob b = load("plain.md");
-	assert_essence_is(b.p, b.n, (const char *)b.p);
+	tu_blob b = tu_data_file("text", "plain.md");
+	tu_assert_essence_is(MD, b.p, b.n, (const char *)b.p, strlen((const char *)b.p));
 	aimark_buf out = AIMARK_BUF_INIT;
-	assert_int_equal(do_write(b.p, b.n, &LABEL_A, &out), 0);
+	assert_int_equal(tu_write_mem(MD, b.p, b.n, &LABEL_A, &out), 0);
 	assert_memory_equal(out.ptr, "---\n", 4);
 	assert_memory_equal(out.ptr + 4, BLOCK_A, sizeof BLOCK_A - 1);
 	assert_memory_equal(out.ptr + 4 + sizeof BLOCK_A - 1, "---\n# No front matter", 21);
 	assert_true(MD->probe(out.ptr, 64));
-	assert_same_essence(b.p, b.n, out.ptr, out.size);
+	tu_assert_same_essence(MD, b.p, b.n, out.ptr, out.size, 0);
 	aimark_buf_dispose(&out);
 	free(b.p);
 
 	/* CRLF files get CRLF lines */
-	b = load("crlf.md");
-	assert_int_equal(do_write(b.p, b.n, &LABEL_B, &out), 0);
+	b = tu_data_file("text", "crlf.md");
+	assert_int_equal(tu_write_mem(MD, b.p, b.n, &LABEL_B, &out), 0);
 	assert_non_null(strstr((char *)out.ptr, "author: someone # a comment\r\nAIGC:\r\n  Label: '1'\r\n"));
 	assert_non_null(strstr((char *)out.ptr, "  ReservedCode2: ''\r\n---\r\nBody line one.\r\n"));
 	char *j = read_label(out.ptr, out.size, NULL);
 	assert_string_equal(j, LABEL_B.bare_json);
-	assert_same_essence(b.p, b.n, out.ptr, out.size);
+	tu_assert_same_essence(MD, b.p, b.n, out.ptr, out.size, 0);
 	free(j);
 	aimark_buf_dispose(&out);
 	free(b.p);
 
 	/* with a BOM the front matter goes after it; the BOM stays essence */
 	static const char bom[] = "\xEF\xBB\xBFText.";
-	assert_int_equal(do_write(bom, sizeof bom - 1, &LABEL_B, &out), 0);
+	assert_int_equal(tu_write_mem(MD, bom, sizeof bom - 1, &LABEL_B, &out), 0);
 	assert_memory_equal(out.ptr, "\xEF\xBB\xBF---\nAIGC:\n", 12);
-	assert_same_essence(bom, sizeof bom - 1, out.ptr, out.size);
+	tu_assert_same_essence(MD, bom, sizeof bom - 1, out.ptr, out.size, 0);
 	aimark_buf_dispose(&out);
 }
 
@@ -263,7 +189,7 @@ static void test_multiline_values(void **state)
 	assert_string_equal(j, "{\"Label\":\"1\", \"ProduceID\":\"a'b\",\n\"X\":\"\"}");
 	free(j);
 	aimark_buf out = AIMARK_BUF_INIT;
-	assert_int_equal(do_write(ml, sizeof ml - 1, &LABEL_B, &out), 0);
+	assert_int_equal(tu_write_mem(MD, ml, sizeof ml - 1, &LABEL_B, &out), 0);
 	assert_null(strstr((char *)out.ptr, "stray"));
 	assert_non_null(strstr((char *)out.ptr, "  ReservedCode2: ''\ntitle: t\n---\nbody\n"));
 	j = read_label(out.ptr, out.size, NULL);
@@ -278,7 +204,7 @@ static void test_multiline_values(void **state)
 	/* an unclosed quote is an error */
 	static const char uq[] = "---\nAIGC: '{\"Label\":\"1\"}\n---\nbody\n";
 	aimark__meta meta;
-	assert_int_equal(do_read(uq, sizeof uq - 1, &meta, NULL), AIMARK_EFORMAT);
+	assert_int_equal(tu_read_mem(MD, uq, sizeof uq - 1, &meta, NULL), AIMARK_EFORMAT);
 	assert_non_null(strstr(aimark_error_last(), "never closed"));
 	aimark__meta_dispose(&meta);
 }
@@ -289,7 +215,7 @@ static void test_non_string_values(void **state)
 	static const char j[] = "{\"Label\":\"1\",\"ReservedCode1\":null}";
 	aimark__label_write lw = { j, sizeof j - 1, j, sizeof j - 1 };
 	aimark_buf out = AIMARK_BUF_INIT;
-	assert_int_equal(do_write("x\n", 2, &lw, &out), 0);
+	assert_int_equal(tu_write_mem(MD, "x\n", 2, &lw, &out), 0);
 	assert_memory_equal(out.ptr, "---\nAIGC: '{\"Label\":\"1\",\"ReservedCode1\":null}'\n---\nx\n", 52);
 	char *r = read_label(out.ptr, out.size, NULL);
 	assert_string_equal(r, j);
@@ -301,22 +227,22 @@ static void test_bad_input(void **state)
 {
 	aimark__meta meta;
 	static const char nul[] = "---\nAIGC:\n  Label: '1'\0\n---\n";
-	assert_int_equal(do_read(nul, sizeof nul - 1, &meta, NULL), AIMARK_EFORMAT);
+	assert_int_equal(tu_read_mem(MD, nul, sizeof nul - 1, &meta, NULL), AIMARK_EFORMAT);
 	assert_non_null(strstr(aimark_error_last(), "Markdown: NUL byte"));
 	aimark__meta_dispose(&meta);
 	static const char notkv[] = "---\nAIGC:\n  - Label\n---\nx";
-	assert_int_equal(do_read(notkv, sizeof notkv - 1, &meta, NULL), AIMARK_EFORMAT);
+	assert_int_equal(tu_read_mem(MD, notkv, sizeof notkv - 1, &meta, NULL), AIMARK_EFORMAT);
 	assert_non_null(strstr(aimark_error_last(), "AIGC mapping"));
 	aimark__meta_dispose(&meta);
 	static const char badutf[] = "---\nAIGC:\n  Label: '\xC3'\n---\nx";
-	assert_int_equal(do_read(badutf, sizeof badutf - 1, &meta, NULL), AIMARK_EFORMAT);
+	assert_int_equal(tu_read_mem(MD, badutf, sizeof badutf - 1, &meta, NULL), AIMARK_EFORMAT);
 	assert_non_null(strstr(aimark_error_last(), "UTF-8"));
 	aimark__meta_dispose(&meta);
 	/* unclosed front matter: it is body, found nothing */
 	aimark_findings *f = NULL;
 	assert_int_equal(aimark_findings_new(&f), 0);
 	static const char open[] = "---\nAIGC:\n  Label: '1'\n";
-	assert_int_equal(do_read(open, sizeof open - 1, &meta, f), 0);
+	assert_int_equal(tu_read_mem(MD, open, sizeof open - 1, &meta, f), 0);
 	assert_int_equal(meta.n_carriers, 0);
 	assert_true(aimark_findings_has(f, "markdown-front-matter-unclosed"));
 	aimark__meta_dispose(&meta);
@@ -325,13 +251,13 @@ static void test_bad_input(void **state)
 	static const char empty[] = "---\nAIGC:\ntitle: t\n---\nbody";
 	f = NULL;
 	assert_int_equal(aimark_findings_new(&f), 0);
-	assert_int_equal(do_read(empty, sizeof empty - 1, &meta, f), 0);
+	assert_int_equal(tu_read_mem(MD, empty, sizeof empty - 1, &meta, f), 0);
 	assert_int_equal(meta.n_carriers, 0);
 	assert_true(aimark_findings_has(f, "markdown-aigc-empty"));
 	aimark__meta_dispose(&meta);
 	aimark_findings_free(f);
 	aimark_buf out = AIMARK_BUF_INIT;
-	assert_int_equal(do_write(empty, sizeof empty - 1, &LABEL_B, &out), 0);
+	assert_int_equal(tu_write_mem(MD, empty, sizeof empty - 1, &LABEL_B, &out), 0);
 	assert_memory_equal(out.ptr, "---\nAIGC:\n  Label: '1'\n", 23);
 	assert_non_null(strstr((char *)out.ptr, "  ReservedCode2: ''\ntitle: t\n---\nbody"));
 	aimark_buf_dispose(&out);

@@ -9,36 +9,10 @@
 #include "format/format.h"
 #include "testutil.h"
 
-#define LABEL                                                                                          \
-	"{\"Label\":\"1\",\"ContentProducer\":\"001191110102MACQD9K64010000\",\"ProduceID\":\"test-0001\"," \
-	"\"ReservedCode1\":\"\",\"ContentPropagator\":\"001191110102MACQD9K64010000\",\"PropagateID\":\"test-0001\"," \
-	"\"ReservedCode2\":\"\"}"
-#define FF_LABEL                                                                                      \
-	"{\"Label\":\"1\",\"ContentProducer\":\"ffmpeg-test\",\"ProduceID\":\"ff-0002\",\"ReservedCode1\":\"\"," \
-	"\"ContentPropagator\":\"ffmpeg-test\",\"PropagateID\":\"ff-0002\",\"ReservedCode2\":\"\"}"
+#define LABEL TU_LABEL_BARE("test-0001")
+#define FF_LABEL TU_LABEL_BARE_BY("ffmpeg-test", "ff-0002")
 
 /* ---------------------------------------------------------------- helpers */
-
-typedef struct test_provider {
-	aimark__label_write lw;
-	int got;
-} test_provider;
-
-static int tp_update(void *ctx, const void *data, size_t len)
-{
-	(void)ctx;
-	(void)data;
-	(void)len;
-	return 0;
-}
-
-static int tp_get(void *ctx, const aimark__label_write **out)
-{
-	test_provider *p = ctx;
-	p->got = 1;
-	*out = &p->lw;
-	return 0;
-}
 
 static const aimark__format_ops *ops(void)
 {
@@ -47,62 +21,16 @@ static const aimark__format_ops *ops(void)
 	return o;
 }
 
-static int read_mem(const void *data, size_t len, aimark__meta *meta, aimark_findings *f)
-{
-	aimark_source *src = NULL;
-	assert_int_equal(aimark_source_new_memory(&src, data, len), 0);
-	aimark__meta_init(meta, f);
-	int rc = ops()->read(src, meta);
-	aimark_source_free(src);
-	return rc;
-}
-
 static int label_mem(const void *data, size_t len, const char *json, aimark_buf *out, aimark_findings *f)
 {
-	aimark_source *src = NULL;
-	aimark_sink *sink = NULL;
-	aimark__meta meta;
-	assert_int_equal(aimark_source_new_memory(&src, data, len), 0);
-	assert_int_equal(aimark_sink_new_buffer(&sink, out), 0);
-	aimark__meta_init(&meta, f);
-	test_provider p = { { json, strlen(json), json, strlen(json) }, 0 };
-	int rc = ops()->read(src, &meta);
-	if (rc == 0) {
-		aimark__label_provider lp = { tp_update, tp_get, &p };
-		rc = ops()->write(src, &meta, &lp, sink);
-	}
-	aimark__meta_dispose(&meta);
-	aimark_sink_free(sink);
-	aimark_source_free(src);
-	return rc;
-}
-
-/* The essence bytes, concatenated (small test files only). */
-static aimark_buf essence(const unsigned char *d, size_t len)
-{
-	aimark__meta meta;
-	aimark_buf b = AIMARK_BUF_INIT;
-	assert_int_equal(read_mem(d, len, &meta, NULL), 0);
-	for (size_t i = 0; i < meta.n_essence; i++)
-		assert_int_equal(aimark__buf_append(&b, d + meta.essence[i].offset, (size_t)meta.essence[i].length), 0);
-	aimark__meta_dispose(&meta);
-	return b;
-}
-
-static void assert_same_essence(const unsigned char *a, size_t alen, const unsigned char *b, size_t blen)
-{
-	aimark_buf x = essence(a, alen), y = essence(b, blen);
-	assert_true(x.size > 0);
-	assert_int_equal(x.size, y.size);
-	assert_memory_equal(x.ptr, y.ptr, x.size);
-	aimark_buf_dispose(&x);
-	aimark_buf_dispose(&y);
+	tu_provider p;
+	return tu_label_mem(ops(), data, len, json, &p, out, f);
 }
 
 static void assert_labelled(const unsigned char *d, size_t len, const char *json)
 {
 	aimark__meta meta;
-	assert_int_equal(read_mem(d, len, &meta, NULL), 0);
+	assert_int_equal(tu_read_mem(ops(), d, len, &meta, NULL), 0);
 	assert_int_equal(meta.n_carriers, 1);
 	assert_string_equal(meta.carriers[0].kind, "mkv-simpletag");
 	assert_string_equal(meta.carriers[0].text, json);
@@ -154,70 +82,11 @@ static uint64_t seek_tags(const unsigned char *d, size_t len)
 	return v;
 }
 
-static int have_ffmpeg(void)
-{
-	static int have = -1;
-	if (have < 0)
-		have = system("ffmpeg -version >/dev/null 2>&1 && ffprobe -version >/dev/null 2>&1") == 0;
-	return have;
-}
-
-static char *run(const char *fmt, ...)
-{
-	char cmd[4096];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof cmd, fmt, ap);
-	va_end(ap);
-	FILE *p = popen(cmd, "r");
-	assert_non_null(p);
-	size_t cap = 4096, n = 0, k;
-	char *out = malloc(cap);
-	while ((k = fread(out + n, 1, cap - n - 1, p)) > 0) {
-		n += k;
-		if (cap - n < 2) {
-			cap *= 2;
-			out = realloc(out, cap);
-		}
-	}
-	out[n] = '\0';
-	pclose(p);
-	return out;
-}
-
 /* ffprobe shows the tag (when `json`), streams hash as the original, decoding is clean; returns ffprobe's tags. */
 static void check_with_ffmpeg(const char *orig, const unsigned char *data, size_t len, const char *json, const char *must_have)
 {
-	if (!have_ffmpeg())
-		return;
-	char *dir = tu_tempdir();
-	const char *out = tu_path("%s/out.mkv", dir);
-	tu_write_file(out, data, len);
-	if (json) {
-		char *tag = run("ffprobe -v error -show_entries format_tags=AIGC -of default=nw=1:nk=1 '%s'", out);
-		size_t n = strlen(tag);
-		while (n > 0 && tag[n - 1] == '\n')
-			tag[--n] = '\0';
-		assert_string_equal(tag, json);
-		free(tag);
-	}
-	if (must_have) {
-		char *tags = run("ffprobe -v error -show_entries format_tags -of default=nw=1 '%s'", out);
-		if (strstr(tags, must_have) == NULL)
-			fail_msg("ffprobe tags lack %s: %s", must_have, tags);
-		free(tags);
-	}
-	char *h1 = run("ffmpeg -v error -i '%s' -map 0 -c copy -f streamhash - 2>&1", orig);
-	char *h2 = run("ffmpeg -v error -i '%s' -map 0 -c copy -f streamhash - 2>&1", out);
-	assert_true(strlen(h1) > 10);
-	assert_string_equal(h1, h2);
-	char *dec = run("ffmpeg -v error -i '%s' -f null - 2>&1", out);
-	assert_string_equal(dec, "");
-	free(h1);
-	free(h2);
-	free(dec);
-	tu_rmtree(dir);
-	free(dir);
+	static const tu_media mkv = { "mkv", "format", "0" };
+	tu_ffmpeg_check(&mkv, orig, data, len, json, json ? strlen(json) : 0, must_have);
 }
 
 /* ---- element building ---- */
@@ -280,7 +149,7 @@ static void test_read_plain(void **state)
 	size_t len;
 	unsigned char *d = tu_read_file(TU_DATA("mkv/plain.mkv"), &len);
 	aimark__meta meta;
-	assert_int_equal(read_mem(d, len, &meta, NULL), 0);
+	assert_int_equal(tu_read_mem(ops(), d, len, &meta, NULL), 0);
 	assert_int_equal(meta.n_carriers, 0);
 	uint64_t cl = segment_child(d, len, AIMARK__MKV_ID_CLUSTER, NULL, NULL);
 	assert_int_equal(meta.n_essence, 1);
@@ -300,7 +169,7 @@ static void test_read_ffmpeg_label(void **state)
 	aimark_findings *f = NULL;
 	assert_int_equal(aimark_findings_new(&f), 0);
 	aimark__meta meta;
-	assert_int_equal(read_mem(d, len, &meta, f), 0);
+	assert_int_equal(tu_read_mem(ops(), d, len, &meta, f), 0);
 	assert_int_equal(meta.n_carriers, 1);
 	assert_string_equal(meta.carriers[0].text, FF_LABEL);
 	assert_int_equal(aimark_findings_count_at_least(f, AIMARK_SEVERITY_WARNING), 0);
@@ -322,7 +191,7 @@ static void test_label_appends_and_updates_seekhead(void **state)
 		aimark_buf out = AIMARK_BUF_INIT;
 		assert_int_equal(label_mem(d, len, LABEL, &out, NULL), 0);
 		assert_labelled(out.ptr, out.size, LABEL);
-		assert_same_essence(d, len, out.ptr, out.size);
+		tu_assert_same_essence(ops(), d, len, out.ptr, out.size, 1);
 		/* the clusters did not move */
 		assert_int_equal(segment_child(out.ptr, out.size, AIMARK__MKV_ID_CLUSTER, NULL, NULL),
 				 segment_child(d, len, AIMARK__MKV_ID_CLUSTER, NULL, NULL));
@@ -358,7 +227,7 @@ static void test_relabel_in_place(void **state)
 	assert_int_equal(label_mem(c.ptr, c.size, longer, &e, NULL), 0);
 	assert_true(e.size > c.size);
 	assert_labelled(e.ptr, e.size, longer);
-	assert_same_essence(d, len, e.ptr, e.size);
+	tu_assert_same_essence(ops(), d, len, e.ptr, e.size, 1);
 	uint64_t rel = 0;
 	segment_child(e.ptr, e.size, AIMARK__MKV_ID_TAGS, &rel, NULL);
 	assert_int_equal(seek_tags(e.ptr, e.size), rel);
@@ -391,7 +260,7 @@ static void test_in_place_with_void_room(void **state)
 	assert_false(aimark_findings_has(f, "mkv-no-seekhead")); /* nothing was appended */
 	assert_labelled(out.ptr, out.size, LABEL);
 	assert_non_null(memmem(out.ptr, out.size, "ENCODER", 7));
-	assert_same_essence(file.ptr, file.size, out.ptr, out.size);
+	tu_assert_same_essence(ops(), file.ptr, file.size, out.ptr, out.size, 1);
 	/* the label went into the existing whole-file Tag: one Tag only */
 	uint64_t t = segment_child(out.ptr, out.size, AIMARK__MKV_ID_TAGS, NULL, NULL);
 	aimark__ebml_elem te, tg;
@@ -440,7 +309,7 @@ static void test_no_tags_and_second_tags(void **state)
 	file_with_segment(&file, &seg);
 	assert_int_equal(aimark_findings_new(&f), 0);
 	aimark__meta m;
-	assert_int_equal(read_mem(file.ptr, file.size, &m, f), 0);
+	assert_int_equal(tu_read_mem(ops(), file.ptr, file.size, &m, f), 0);
 	assert_int_equal(m.n_carriers, 1);
 	assert_true(aimark_findings_has(f, "mkv-tag-name"));
 	aimark__meta_dispose(&m);
@@ -474,7 +343,7 @@ static void test_unknown_sizes(void **state)
 	size_t len;
 	unsigned char *d = tu_read_file(TU_DATA("mkv/live.mkv"), &len);
 	aimark__meta meta;
-	assert_int_equal(read_mem(d, len, &meta, NULL), 0);
+	assert_int_equal(tu_read_mem(ops(), d, len, &meta, NULL), 0);
 	assert_int_equal(meta.n_carriers, 1);
 	aimark__meta_dispose(&meta);
 	/* make the Cluster's size unknown too (its 2-byte size field all ones) */
@@ -482,16 +351,16 @@ static void test_unknown_sizes(void **state)
 	assert_int_equal(d[cl + 4] & 0xC0, 0x40);
 	d[cl + 4] = 0x7F;
 	d[cl + 5] = 0xFF;
-	assert_int_equal(read_mem(d, len, &meta, NULL), 0);
+	assert_int_equal(tu_read_mem(ops(), d, len, &meta, NULL), 0);
 	assert_int_equal(meta.n_essence, 1);
 	assert_int_equal(meta.essence[0].offset + meta.essence[0].length, len);
 	aimark__meta_dispose(&meta);
 	aimark_buf out = AIMARK_BUF_INIT;
 	assert_int_equal(label_mem(d, len, LABEL, &out, NULL), 0);
 	assert_labelled(out.ptr, out.size, LABEL);
-	assert_same_essence(d, len, out.ptr, out.size);
+	tu_assert_same_essence(ops(), d, len, out.ptr, out.size, 1);
 	assert_memory_equal(out.ptr + 40, d + 40, 12); /* the Segment size stays unknown */
-	if (have_ffmpeg()) {
+	if (tu_have_ffmpeg()) {
 		char *dir = tu_tempdir();
 		tu_write_file(tu_path("%s/in.mkv", dir), d, len);
 		check_with_ffmpeg(tu_path("%s/in.mkv", dir), out.ptr, out.size, NULL, NULL);
@@ -522,12 +391,12 @@ static void test_tags_ending_unknown_cluster(void **state)
 	elb(&seg, AIMARK__MKV_ID_TAGS, &tags);
 	file_with_segment(&file, &seg);
 	aimark__meta m;
-	assert_int_equal(read_mem(file.ptr, file.size, &m, NULL), 0);
+	assert_int_equal(tu_read_mem(ops(), file.ptr, file.size, &m, NULL), 0);
 	assert_int_equal(m.n_carriers, 1);
 	aimark__meta_dispose(&m);
 	assert_int_equal(label_mem(file.ptr, file.size, LABEL, &out, NULL), 0);
 	assert_labelled(out.ptr, out.size, LABEL);
-	assert_same_essence(file.ptr, file.size, out.ptr, out.size);
+	tu_assert_same_essence(ops(), file.ptr, file.size, out.ptr, out.size, 1);
 	assert_null(memmem(out.ptr, out.size, "\"old\"", 5));
 	assert_non_null(memmem(out.ptr, out.size, "kept", 4));
 	/* the old Tags is still a Tags element where it was (after a possibly wider Segment size) */
@@ -548,13 +417,7 @@ static void test_tags_ending_unknown_cluster(void **state)
 
 static void expect_read_error(const unsigned char *d, size_t len, int code, const char *needle)
 {
-	aimark__meta meta;
-	aimark_error_clear();
-	int rc = read_mem(d, len, &meta, NULL);
-	aimark__meta_dispose(&meta);
-	assert_int_equal(rc, code);
-	if (needle && strstr(aimark_error_last(), needle) == NULL)
-		fail_msg("error \"%s\" lacks \"%s\"", aimark_error_last(), needle);
+	tu_expect_read_error(ops(), d, len, code, NULL, needle);
 }
 
 static void test_bad_input(void **state)

@@ -12,18 +12,11 @@
 extern const aimark__format_ops aimark__format_mp3;
 #define MP3 (&aimark__format_mp3)
 
-#define PRODUCER "001191110102MACQD9K64010000"
-#define LABEL_BARE(id) \
-	"{\"Label\":\"1\",\"ContentProducer\":\"" PRODUCER "\",\"ProduceID\":\"" id "\",\"ReservedCode1\":\"\"," \
-	"\"ContentPropagator\":\"" PRODUCER "\",\"PropagateID\":\"" id "\",\"ReservedCode2\":\"\"}"
-#define LABEL_WRAPPED(id) "{\"AIGC\":" LABEL_BARE(id) "}"
-#define LW(id) { LABEL_BARE(id), sizeof LABEL_BARE(id) - 1, LABEL_WRAPPED(id), sizeof LABEL_WRAPPED(id) - 1 }
-
-static const aimark__label_write LABEL_A = LW("aimark-mp3-0001");
-static const aimark__label_write LABEL_B = LW("aimark-mp3-0002");
+static const aimark__label_write LABEL_A = TU_LABEL("aimark-mp3-0001");
+static const aimark__label_write LABEL_B = TU_LABEL("aimark-mp3-0002");
 /* Not Annex E conforming (a Chinese producer name), but readers must carry it through. */
 #define CJK_BARE "{\"Label\":\"1\",\"ContentProducer\":\"\xe8\xb1\x86\xe5\x8c\x85\",\"ProduceID\":\"\xf0\x9f\x8e\xb5-1\"}"
-static const aimark__label_write LABEL_CJK = { CJK_BARE, sizeof CJK_BARE - 1, "{\"AIGC\":" CJK_BARE "}", sizeof CJK_BARE + 8 };
+static const aimark__label_write LABEL_CJK = TU_LABEL_OF(CJK_BARE);
 
 /* What ffmpeg -metadata AIGC=... wrote into tests/data/mp3/ffmpeg-aigc*.mp3. */
 #define FFMPEG_JSON "{\"Label\":\"1\",\"ContentProducer\":\"ffmpeg\",\"ProduceID\":\"x1\"}"
@@ -34,92 +27,6 @@ static const aimark__label_write LABEL_CJK = { CJK_BARE, sizeof CJK_BARE - 1, "{
 	"\\\"Type\\\":\\\"DS\\\",\\\"AlgID\\\":\\\"1.2.156.10197.1.501\\\",\\\"TBSData\\\":{\\\"Type\\\":\\\"LabelMataData\\\"}}]}}\"}"
 
 /* ---- helpers ---- */
-
-static int get_label(void *ctx, const aimark__label_write **out)
-{
-	*out = ctx;
-	return 0;
-}
-
-typedef struct parsed {
-	aimark_source *src;
-	aimark__meta meta;
-	aimark_findings *findings;
-	int rc;
-} parsed;
-
-static void parse(const void *d, size_t n, parsed *p)
-{
-	assert_int_equal(aimark_source_new_memory(&p->src, d, n), 0);
-	assert_int_equal(aimark_findings_new(&p->findings), 0);
-	aimark__meta_init(&p->meta, p->findings);
-	p->rc = MP3->read(p->src, &p->meta);
-}
-
-static void parsed_free(parsed *p)
-{
-	aimark__meta_dispose(&p->meta);
-	aimark_findings_free(p->findings);
-	aimark_source_free(p->src);
-}
-
-static int mark_rc(const void *d, size_t n, const aimark__label_write *label, aimark_buf *out)
-{
-	parsed p;
-	parse(d, n, &p);
-	if (p.rc != 0)
-		fail_msg("read failed: %s", aimark_error_last());
-	aimark_sink *sink;
-	assert_int_equal(aimark_sink_new_buffer(&sink, out), 0);
-	aimark__label_provider prov = { NULL, get_label, (void *)label };
-	int rc = MP3->write(p.src, &p.meta, &prov, sink);
-	aimark_sink_free(sink);
-	parsed_free(&p);
-	return rc;
-}
-
-static void mark(const void *d, size_t n, const aimark__label_write *label, aimark_buf *out)
-{
-	if (mark_rc(d, n, label, out) != 0)
-		fail_msg("write failed: %s", aimark_error_last());
-}
-
-static int append(void *ctx, const void *data, size_t len) { return aimark__buf_append(ctx, data, len); }
-
-static void essence(const void *d, size_t n, aimark_buf *out)
-{
-	parsed p;
-	parse(d, n, &p);
-	assert_int_equal(p.rc, 0);
-	assert_int_equal(aimark__meta_hash_essence(p.src, &p.meta, append, out), 0);
-	parsed_free(&p);
-}
-
-static void assert_same_essence(const void *a, size_t an, const void *b, size_t bn)
-{
-	aimark_buf ea = AIMARK_BUF_INIT, eb = AIMARK_BUF_INIT;
-	essence(a, an, &ea);
-	essence(b, bn, &eb);
-	assert_true(ea.size > 0);
-	assert_int_equal(ea.size, eb.size);
-	assert_memory_equal(ea.ptr, eb.ptr, ea.size);
-	aimark_buf_dispose(&ea);
-	aimark_buf_dispose(&eb);
-}
-
-static void assert_labels(const void *d, size_t n, const char *json, size_t len, size_t expect)
-{
-	parsed p;
-	parse(d, n, &p);
-	assert_int_equal(p.rc, 0);
-	assert_int_equal(p.meta.n_carriers, expect);
-	for (size_t i = 0; i < expect; i++) {
-		assert_string_equal(p.meta.carriers[i].kind, "id3-txxx");
-		assert_int_equal(p.meta.carriers[i].len, len);
-		assert_memory_equal(p.meta.carriers[i].text, json, len);
-	}
-	parsed_free(&p);
-}
 
 static size_t count(const unsigned char *d, size_t n, const char *needle, size_t nl)
 {
@@ -194,49 +101,11 @@ static void tag_file(aimark_buf *out, int ver, unsigned flags, const aimark_buf 
 	}
 }
 
-static int have_ffmpeg(void) { return system("command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1") == 0; }
-
-static char *run(const char *cmd)
-{
-	FILE *f = popen(cmd, "r");
-	assert_non_null(f);
-	size_t cap = 4096, n = 0, k;
-	char *s = malloc(cap);
-	while ((k = fread(s + n, 1, cap - n - 1, f)) > 0) {
-		n += k;
-		if (cap - n < 2)
-			s = realloc(s, cap *= 2);
-	}
-	s[n] = '\0';
-	pclose(f);
-	return s;
-}
-
 /* ffprobe shows the label, the audio stream hash is unchanged, decoding is clean. */
 static void ffmpeg_check(const char *orig, const aimark_buf *out, const aimark__label_write *label)
 {
-	if (!have_ffmpeg())
-		return;
-	char *dir = tu_tempdir();
-	const char *path = tu_path("%s/out.mp3", dir);
-	tu_write_file(path, out->ptr, out->size);
-	char *tag = run(tu_path("ffprobe -v error -show_entries format_tags=AIGC -of default=nw=1:nk=1 '%s'", path));
-	assert_int_equal(strlen(tag), label->bare_len + 1);
-	assert_memory_equal(tag, label->bare_json, label->bare_len);
-	free(tag);
-	if (orig) {
-		char *ha = run(tu_path("ffmpeg -v error -i '%s' -map 0:a -c copy -f streamhash - 2>&1", orig));
-		char *hb = run(tu_path("ffmpeg -v error -i '%s' -map 0:a -c copy -f streamhash - 2>&1", path));
-		assert_non_null(strstr(ha, "SHA256"));
-		assert_string_equal(ha, hb);
-		free(ha);
-		free(hb);
-	}
-	char *dec = run(tu_path("ffmpeg -v error -i '%s' -f null - 2>&1", path));
-	assert_string_equal(dec, "");
-	free(dec);
-	tu_rmtree(dir);
-	free(dir);
+	static const tu_media m = { "mp3", "format", "0:a" };
+	tu_ffmpeg_check(&m, orig, out->ptr, out->size, label->bare_json, label->bare_len, NULL);
 }
 
 /* ---- tests ---- */
@@ -260,25 +129,25 @@ static void test_create_tag(void **state)
 	(void)state;
 	size_t n;
 	unsigned char *in = tu_read_file(TU_DATA("mp3/sine-bare.mp3"), &n);
-	parsed p;
-	parse(in, n, &p);
+	tu_parsed p;
+	tu_parse(MP3, in, n, &p);
 	assert_int_equal(p.rc, 0);
 	assert_int_equal(p.meta.n_carriers, 0);
 	assert_int_equal(p.meta.n_essence, 1);
 	assert_int_equal(p.meta.essence[0].offset, 0);
 	assert_int_equal(p.meta.essence[0].length, n);
-	parsed_free(&p);
+	tu_parsed_free(&p);
 
 	aimark_buf out = AIMARK_BUF_INIT;
-	mark(in, n, &LABEL_A, &out);
+	tu_mark(MP3, in, n, &LABEL_A, &out);
 	size_t tag = 10 + 10 + 1 + 5 + LABEL_A.bare_len;
 	assert_int_equal(out.size, tag + n);
 	assert_memory_equal(out.ptr, "ID3\x04\0\0", 6);
 	assert_memory_equal(out.ptr + 10, "TXXX", 4);
 	assert_memory_equal(out.ptr + 20, "\x03" "AIGC\0", 6);
 	assert_memory_equal(out.ptr + tag, in, n);
-	assert_labels(out.ptr, out.size, LABEL_A.bare_json, LABEL_A.bare_len, 1);
-	assert_same_essence(in, n, out.ptr, out.size);
+	tu_assert_labels(MP3, out.ptr, out.size, "id3-txxx", LABEL_A.bare_json, LABEL_A.bare_len, 1);
+	tu_assert_same_essence(MP3, in, n, out.ptr, out.size, 1);
 	ffmpeg_check(TU_DATA("mp3/sine-bare.mp3"), &out, &LABEL_A);
 	aimark_buf_dispose(&out);
 	free(in);
@@ -290,13 +159,13 @@ static void test_ffmpeg_v24_tag(void **state)
 	size_t n;
 	unsigned char *in = tu_read_file(TU_DATA("mp3/sine-v24.mp3"), &n);
 	aimark_buf out = AIMARK_BUF_INIT;
-	mark(in, n, &LABEL_A, &out);
+	tu_mark(MP3, in, n, &LABEL_A, &out);
 	assert_int_equal(out.ptr[3], 4);
 	/* the TIT2 frame is kept byte for byte, before the new frame */
 	assert_memory_equal(out.ptr + 10, in + 10, 16);
 	assert_memory_equal(out.ptr + 26, "TXXX", 4);
-	assert_labels(out.ptr, out.size, LABEL_A.bare_json, LABEL_A.bare_len, 1);
-	assert_same_essence(in, n, out.ptr, out.size);
+	tu_assert_labels(MP3, out.ptr, out.size, "id3-txxx", LABEL_A.bare_json, LABEL_A.bare_len, 1);
+	tu_assert_same_essence(MP3, in, n, out.ptr, out.size, 1);
 	ffmpeg_check(TU_DATA("mp3/sine-v24.mp3"), &out, &LABEL_A);
 	aimark_buf_dispose(&out);
 	free(in);
@@ -307,19 +176,19 @@ static void test_v23_and_id3v1(void **state)
 	(void)state;
 	size_t n;
 	unsigned char *in = tu_read_file(TU_DATA("mp3/sine-v23-v1.mp3"), &n);
-	parsed p;
-	parse(in, n, &p);
+	tu_parsed p;
+	tu_parse(MP3, in, n, &p);
 	assert_int_equal(p.rc, 0);
 	uint64_t tag = p.meta.essence[0].offset;
 	assert_int_equal(p.meta.essence[0].length, n - tag - 128); /* ID3v1 excluded */
-	parsed_free(&p);
+	tu_parsed_free(&p);
 	aimark_buf out = AIMARK_BUF_INIT;
-	mark(in, n, &LABEL_B, &out);
+	tu_mark(MP3, in, n, &LABEL_B, &out);
 	assert_int_equal(out.ptr[3], 3);                                   /* stays v2.3 */
 	assert_non_null(memmem(out.ptr, 200, "\0" "AIGC\0{", 7));          /* ISO-8859-1 for ASCII */
 	assert_memory_equal(out.ptr + out.size - 128, in + n - 128, 128); /* ID3v1 kept */
-	assert_labels(out.ptr, out.size, LABEL_B.bare_json, LABEL_B.bare_len, 1);
-	assert_same_essence(in, n, out.ptr, out.size);
+	tu_assert_labels(MP3, out.ptr, out.size, "id3-txxx", LABEL_B.bare_json, LABEL_B.bare_len, 1);
+	tu_assert_same_essence(MP3, in, n, out.ptr, out.size, 1);
 	ffmpeg_check(TU_DATA("mp3/sine-v23-v1.mp3"), &out, &LABEL_B);
 	aimark_buf_dispose(&out);
 	free(in);
@@ -333,17 +202,17 @@ static void test_ffmpeg_labelled(void **state)
 	for (int i = 0; i < 2; i++) {
 		size_t n;
 		unsigned char *in = tu_read_file(files[i], &n);
-		assert_labels(in, n, FFMPEG_JSON, strlen(FFMPEG_JSON), 1);
+		tu_assert_labels(MP3, in, n, "id3-txxx", FFMPEG_JSON, strlen(FFMPEG_JSON), 1);
 		aimark_buf out = AIMARK_BUF_INIT;
-		mark(in, n, &LABEL_A, &out);
+		tu_mark(MP3, in, n, &LABEL_A, &out);
 		assert_int_equal(count(out.ptr, out.size, "AIGC", 4), 1);
 		/* the tag grows to hold exactly its one frame (the old padding is given up) */
 		size_t old_tag = 10 + ((size_t)in[6] << 21 | (size_t)in[7] << 14 | (size_t)in[8] << 7 | in[9]);
 		size_t new_tag = 10 + 10 + 1 + 5 + LABEL_A.bare_len;
 		assert_true(new_tag > old_tag);
 		assert_int_equal(out.size, n - old_tag + new_tag);
-		assert_labels(out.ptr, out.size, LABEL_A.bare_json, LABEL_A.bare_len, 1);
-		assert_same_essence(in, n, out.ptr, out.size);
+		tu_assert_labels(MP3, out.ptr, out.size, "id3-txxx", LABEL_A.bare_json, LABEL_A.bare_len, 1);
+		tu_assert_same_essence(MP3, in, n, out.ptr, out.size, 1);
 		ffmpeg_check(files[i], &out, &LABEL_A);
 		aimark_buf_dispose(&out);
 		free(in);
@@ -357,16 +226,16 @@ static void test_non_ascii(void **state)
 	size_t n;
 	unsigned char *in = tu_read_file(TU_DATA("mp3/sine-v23-v1.mp3"), &n);
 	aimark_buf out = AIMARK_BUF_INIT;
-	mark(in, n, &LABEL_CJK, &out);
+	tu_mark(MP3, in, n, &LABEL_CJK, &out);
 	assert_non_null(memmem(out.ptr, 200, "\x01\xff\xfe" "A\0I\0G\0C\0\0\0\xff\xfe{\0", 17));
 	assert_non_null(memmem(out.ptr, 200, "\x3c\xd8\xb5\xdf", 4)); /* U+1F3B5 as a surrogate pair */
-	assert_labels(out.ptr, out.size, LABEL_CJK.bare_json, LABEL_CJK.bare_len, 1);
+	tu_assert_labels(MP3, out.ptr, out.size, "id3-txxx", LABEL_CJK.bare_json, LABEL_CJK.bare_len, 1);
 	ffmpeg_check(NULL, &out, &LABEL_CJK);
 	aimark_buf_dispose(&out);
 	free(in);
 	in = tu_read_file(TU_DATA("mp3/sine-bare.mp3"), &n);
-	mark(in, n, &LABEL_CJK, &out);
-	assert_labels(out.ptr, out.size, LABEL_CJK.bare_json, LABEL_CJK.bare_len, 1);
+	tu_mark(MP3, in, n, &LABEL_CJK, &out);
+	tu_assert_labels(MP3, out.ptr, out.size, "id3-txxx", LABEL_CJK.bare_json, LABEL_CJK.bare_len, 1);
 	aimark_buf_dispose(&out);
 	free(in);
 }
@@ -389,16 +258,16 @@ static void test_encodings(void **state)
 	aimark_buf body4 = AIMARK_BUF_INIT;
 	txxx(&body4, 4, 0, 2, d1 + 2, sizeof d1 - 2, v.ptr + 2, v.size - 2);
 	tag_file(&file, 3, 0, &body, 0, 1);
-	assert_labels(file.ptr, file.size, json, strlen(json), 1);
+	tu_assert_labels(MP3, file.ptr, file.size, "id3-txxx", json, strlen(json), 1);
 	aimark__buf_clear(&file);
 	tag_file(&file, 4, 0, &body4, 0, 1);
-	assert_labels(file.ptr, file.size, json, strlen(json), 1);
+	tu_assert_labels(MP3, file.ptr, file.size, "id3-txxx", json, strlen(json), 1);
 	/* ISO-8859-1 with a byte above 0x7F */
 	aimark_buf body0 = AIMARK_BUF_INIT;
 	txxx(&body0, 3, 0, 0, "AIGC", 5, "{\"P\":\"\xe9\"}\0", 11);
 	aimark__buf_clear(&file);
 	tag_file(&file, 3, 0, &body0, 0, 1);
-	assert_labels(file.ptr, file.size, "{\"P\":\"\xc3\xa9\"}", 10, 1);
+	tu_assert_labels(MP3, file.ptr, file.size, "id3-txxx", "{\"P\":\"\xc3\xa9\"}", 10, 1);
 	aimark_buf_dispose(&body);
 	aimark_buf_dispose(&body4);
 	aimark_buf_dispose(&body0);
@@ -417,16 +286,16 @@ static void test_unsync_v23(void **state)
 	unsync(body.ptr, body.size, &enc);
 	assert_true(enc.size > body.size);
 	tag_file(&file, 3, 0x80, &enc, 0, 1);
-	assert_labels(file.ptr, file.size, "{\"Label\":\"2\"}", 13, 1);
+	tu_assert_labels(MP3, file.ptr, file.size, "id3-txxx", "{\"Label\":\"2\"}", 13, 1);
 
 	aimark_buf out = AIMARK_BUF_INIT;
-	mark(file.ptr, file.size, &LABEL_A, &out);
+	tu_mark(MP3, file.ptr, file.size, &LABEL_A, &out);
 	assert_int_equal(out.ptr[3], 3);
 	assert_int_equal(out.ptr[5], 0x80);
-	assert_labels(out.ptr, out.size, LABEL_A.bare_json, LABEL_A.bare_len, 1);
+	tu_assert_labels(MP3, out.ptr, out.size, "id3-txxx", LABEL_A.bare_json, LABEL_A.bare_len, 1);
 	/* the PRIV frame, unsynchronised, is where it was */
 	assert_memory_equal(out.ptr + 10, enc.ptr, 10 + sizeof priv + 3);
-	assert_same_essence(file.ptr, file.size, out.ptr, out.size);
+	tu_assert_same_essence(MP3, file.ptr, file.size, out.ptr, out.size, 1);
 	aimark_buf_dispose(&body);
 	aimark_buf_dispose(&enc);
 	aimark_buf_dispose(&file);
@@ -454,18 +323,18 @@ static void test_v24_frame_flags(void **state)
 	frame(&body, 4, "TXXX", 0x0043, data.ptr, data.size);
 	frame(&body, 4, "TXXX", 0x0008, "\0\0\0\x10xxxxxxxx", 12); /* compressed: not read */
 	tag_file(&file, 4, 0, &body, 100, 1);
-	parsed p;
-	parse(file.ptr, file.size, &p);
+	tu_parsed p;
+	tu_parse(MP3, file.ptr, file.size, &p);
 	assert_int_equal(p.rc, 0);
 	assert_int_equal(p.meta.n_carriers, 1);
 	assert_string_equal(p.meta.carriers[0].text, json);
 	assert_true(aimark_findings_has(p.findings, "id3-frame-unreadable"));
-	parsed_free(&p);
+	tu_parsed_free(&p);
 	/* rewriting replaces the flagged frame and keeps the compressed one */
 	aimark_buf out = AIMARK_BUF_INIT;
-	mark(file.ptr, file.size, &LABEL_B, &out);
+	tu_mark(MP3, file.ptr, file.size, &LABEL_B, &out);
 	assert_non_null(memmem(out.ptr, out.size, "TXXX\0\0\0\x0c\0\x08", 10));
-	assert_labels(out.ptr, out.size, LABEL_B.bare_json, LABEL_B.bare_len, 1);
+	tu_assert_labels(MP3, out.ptr, out.size, "id3-txxx", LABEL_B.bare_json, LABEL_B.bare_len, 1);
 	aimark_buf_dispose(&content);
 	aimark_buf_dispose(&un);
 	aimark_buf_dispose(&data);
@@ -487,12 +356,12 @@ static void test_extended_header(void **state)
 		frame(&body, ver, "TIT2", 0, "\0Tone", 5);
 		txxx_utf8(&body, ver, "{\"Label\":\"1\"}");
 		tag_file(&file, ver, 0x40, &body, 0, 1);
-		assert_labels(file.ptr, file.size, "{\"Label\":\"1\"}", 13, 1);
-		mark(file.ptr, file.size, &LABEL_A, &out);
+		tu_assert_labels(MP3, file.ptr, file.size, "id3-txxx", "{\"Label\":\"1\"}", 13, 1);
+		tu_mark(MP3, file.ptr, file.size, &LABEL_A, &out);
 		assert_int_equal(out.ptr[5] & 0x40, 0);
 		assert_memory_equal(out.ptr + 10, "TIT2", 4);
-		assert_labels(out.ptr, out.size, LABEL_A.bare_json, LABEL_A.bare_len, 1);
-		assert_same_essence(file.ptr, file.size, out.ptr, out.size);
+		tu_assert_labels(MP3, out.ptr, out.size, "id3-txxx", LABEL_A.bare_json, LABEL_A.bare_len, 1);
+		tu_assert_same_essence(MP3, file.ptr, file.size, out.ptr, out.size, 1);
 		aimark_buf_dispose(&body);
 		aimark_buf_dispose(&file);
 		aimark_buf_dispose(&out);
@@ -509,12 +378,12 @@ static void test_minimax_layout(void **state)
 	const char geob[] = "\x03" "application/c2pa\0c2pa.bin\0c2pa\0\x01\x02\x03\xff\xfe";
 	frame(&body, 4, "GEOB", 0, geob, sizeof geob - 1);
 	tag_file(&file, 4, 0, &body, 0, 1);
-	assert_labels(file.ptr, file.size, MINIMAX_JSON, strlen(MINIMAX_JSON), 1);
-	mark(file.ptr, file.size, &LABEL_A, &out);
+	tu_assert_labels(MP3, file.ptr, file.size, "id3-txxx", MINIMAX_JSON, strlen(MINIMAX_JSON), 1);
+	tu_mark(MP3, file.ptr, file.size, &LABEL_A, &out);
 	assert_memory_equal(out.ptr + 10, "TXXX", 4);
 	size_t geob_len = body.size - geob_at;
 	assert_non_null(memmem(out.ptr, out.size, body.ptr + geob_at, geob_len));
-	assert_labels(out.ptr, out.size, LABEL_A.bare_json, LABEL_A.bare_len, 1);
+	tu_assert_labels(MP3, out.ptr, out.size, "id3-txxx", LABEL_A.bare_json, LABEL_A.bare_len, 1);
 	ffmpeg_check(NULL, &out, &LABEL_A);
 	aimark_buf_dispose(&body);
 	aimark_buf_dispose(&file);
@@ -528,11 +397,11 @@ static void test_padding_reused(void **state)
 	aimark_buf body = AIMARK_BUF_INIT, file = AIMARK_BUF_INIT, out = AIMARK_BUF_INIT;
 	frame(&body, 4, "TIT2", 0, "\3Tone", 5);
 	tag_file(&file, 4, 0, &body, 1024, 1);
-	mark(file.ptr, file.size, &LABEL_A, &out);
+	tu_mark(MP3, file.ptr, file.size, &LABEL_A, &out);
 	assert_int_equal(out.size, file.size);
 	assert_memory_equal(out.ptr + 6, file.ptr + 6, 4); /* same tag size */
 	assert_memory_equal(out.ptr + 10 + body.size + 1024, file.ptr + 10 + body.size + 1024, file.size - 10 - body.size - 1024);
-	assert_labels(out.ptr, out.size, LABEL_A.bare_json, LABEL_A.bare_len, 1);
+	tu_assert_labels(MP3, out.ptr, out.size, "id3-txxx", LABEL_A.bare_json, LABEL_A.bare_len, 1);
 	aimark_buf_dispose(&body);
 	aimark_buf_dispose(&file);
 	aimark_buf_dispose(&out);
@@ -546,58 +415,70 @@ static void test_v22(void **state)
 	frame(&body, 2, "TT2", 0, "\0Tone", 5);
 	txxx_utf8(&body, 2, "{\"Label\":\"2\"}");
 	tag_file(&file, 2, 0, &body, 0, 1);
-	assert_labels(file.ptr, file.size, "{\"Label\":\"2\"}", 13, 1);
-	mark(file.ptr, file.size, &LABEL_B, &out);
+	tu_assert_labels(MP3, file.ptr, file.size, "id3-txxx", "{\"Label\":\"2\"}", 13, 1);
+	tu_mark(MP3, file.ptr, file.size, &LABEL_B, &out);
 	assert_int_equal(out.ptr[3], 2);
 	assert_memory_equal(out.ptr + 10, "TT2", 3);
 	assert_memory_equal(out.ptr + 21, "TXX", 3);
-	assert_labels(out.ptr, out.size, LABEL_B.bare_json, LABEL_B.bare_len, 1);
-	assert_same_essence(file.ptr, file.size, out.ptr, out.size);
+	tu_assert_labels(MP3, out.ptr, out.size, "id3-txxx", LABEL_B.bare_json, LABEL_B.bare_len, 1);
+	tu_assert_same_essence(MP3, file.ptr, file.size, out.ptr, out.size, 1);
 	aimark_buf_dispose(&body);
 	aimark_buf_dispose(&file);
 	aimark_buf_dispose(&out);
+}
+
+/*
+ * sine-bare.mp3 followed by an appended ID3v2.4 tag (with a footer) around a
+ * TXXX AIGC frame, its header claiming `extra` bytes more than its footer.
+ * Returns the length of the audio before the tag.
+ */
+static size_t audio_with_trailing_tag(aimark_buf *file, aimark_buf *body, uint32_t extra)
+{
+	size_t n;
+	unsigned char *audio = tu_read_file(TU_DATA("mp3/sine-bare.mp3"), &n);
+	assert_int_equal(aimark__buf_append(file, audio, n), 0);
+	free(audio);
+	txxx_utf8(body, 4, "{\"Label\":\"1\",\"ContentProducer\":\"tail\"}");
+	unsigned char h[10] = { 'I', 'D', '3', 4, 0, 0x10 };
+	put_syncsafe(h + 6, (uint32_t)body->size + extra);
+	assert_int_equal(aimark__buf_append(file, h, 10), 0);
+	assert_int_equal(aimark__buf_append(file, body->ptr, body->size), 0);
+	memcpy(h, "3DI", 3);
+	put_syncsafe(h + 6, (uint32_t)body->size);
+	assert_int_equal(aimark__buf_append(file, h, 10), 0);
+	return n;
 }
 
 /* Trailing tags: an appended ID3v2.4 tag with a footer is read and rewritten; APEv2 and ID3v1 are not essence. */
 static void test_trailing_tags(void **state)
 {
 	(void)state;
-	size_t n;
-	unsigned char *audio = tu_read_file(TU_DATA("mp3/sine-bare.mp3"), &n);
 	aimark_buf file = AIMARK_BUF_INIT, body = AIMARK_BUF_INIT, out = AIMARK_BUF_INIT;
-	assert_int_equal(aimark__buf_append(&file, audio, n), 0);
-	txxx_utf8(&body, 4, "{\"Label\":\"1\",\"ContentProducer\":\"tail\"}");
-	unsigned char h[10] = { 'I', 'D', '3', 4, 0, 0x10 };
-	put_syncsafe(h + 6, (uint32_t)body.size);
-	assert_int_equal(aimark__buf_append(&file, h, 10), 0);
-	assert_int_equal(aimark__buf_append(&file, body.ptr, body.size), 0);
-	memcpy(h, "3DI", 3);
-	assert_int_equal(aimark__buf_append(&file, h, 10), 0);
+	size_t n = audio_with_trailing_tag(&file, &body, 0);
 	unsigned char ape[64] = { 0 };
 	memcpy(ape + 32, "APETAGEX\xd0\x07\0\0\x20\0\0\0", 16); /* size 32: footer only, no items */
 	assert_int_equal(aimark__buf_append(&file, ape + 32, 32), 0);
 	unsigned char v1[128] = "TAG";
 	assert_int_equal(aimark__buf_append(&file, v1, 128), 0);
 
-	parsed p;
-	parse(file.ptr, file.size, &p);
+	tu_parsed p;
+	tu_parse(MP3, file.ptr, file.size, &p);
 	assert_int_equal(p.rc, 0);
 	assert_int_equal(p.meta.n_carriers, 1);
 	assert_int_equal(p.meta.carriers[0].offset, n + 10); /* the frame, inside the tag */
 	assert_int_equal(p.meta.n_essence, 1);
 	assert_int_equal(p.meta.essence[0].offset, 0);
 	assert_int_equal(p.meta.essence[0].length, n);
-	parsed_free(&p);
+	tu_parsed_free(&p);
 
-	mark(file.ptr, file.size, &LABEL_A, &out);
-	assert_labels(out.ptr, out.size, LABEL_A.bare_json, LABEL_A.bare_len, 2);
+	tu_mark(MP3, file.ptr, file.size, &LABEL_A, &out);
+	tu_assert_labels(MP3, out.ptr, out.size, "id3-txxx", LABEL_A.bare_json, LABEL_A.bare_len, 2);
 	assert_memory_equal(out.ptr + out.size - 160, file.ptr + file.size - 160, 160);
 	assert_memory_equal(out.ptr + out.size - 170, "3DI\x04\0\x10", 6);
-	assert_same_essence(file.ptr, file.size, out.ptr, out.size);
+	tu_assert_same_essence(MP3, file.ptr, file.size, out.ptr, out.size, 1);
 	aimark_buf_dispose(&file);
 	aimark_buf_dispose(&body);
 	aimark_buf_dispose(&out);
-	free(audio);
 }
 
 /*
@@ -613,12 +494,12 @@ static void test_v24_junk_after_label(void **state)
 	assert_int_equal(aimark__buf_append(&body, junk, sizeof junk), 0);
 	tag_file(&file, 4, 0, &body, 0, 1);
 	assert_true(LABEL_A.bare_len > 127); /* a frame size whose syncsafe and plain readings differ */
-	assert_labels(file.ptr, file.size, "", 0, 0);
+	tu_assert_labels(MP3, file.ptr, file.size, "id3-txxx", "", 0, 0);
 
-	mark(file.ptr, file.size, &LABEL_A, &out);
-	assert_labels(out.ptr, out.size, LABEL_A.bare_json, LABEL_A.bare_len, 1);
+	tu_mark(MP3, file.ptr, file.size, &LABEL_A, &out);
+	tu_assert_labels(MP3, out.ptr, out.size, "id3-txxx", LABEL_A.bare_json, LABEL_A.bare_len, 1);
 	assert_int_equal(count(out.ptr, out.size, "pngX", 4), 0);
-	assert_same_essence(file.ptr, file.size, out.ptr, out.size);
+	tu_assert_same_essence(MP3, file.ptr, file.size, out.ptr, out.size, 1);
 	aimark_buf_dispose(&body);
 	aimark_buf_dispose(&file);
 	aimark_buf_dispose(&out);
@@ -628,35 +509,24 @@ static void test_v24_junk_after_label(void **state)
 static void test_trailing_tag_size_mismatch(void **state)
 {
 	(void)state;
-	size_t n;
-	unsigned char *audio = tu_read_file(TU_DATA("mp3/sine-bare.mp3"), &n);
 	aimark_buf file = AIMARK_BUF_INIT, body = AIMARK_BUF_INIT, out = AIMARK_BUF_INIT;
-	assert_int_equal(aimark__buf_append(&file, audio, n), 0);
-	txxx_utf8(&body, 4, "{\"Label\":\"1\",\"ContentProducer\":\"tail\"}");
-	unsigned char h[10] = { 'I', 'D', '3', 4, 0, 0x10 };
-	put_syncsafe(h + 6, (uint32_t)body.size + 16); /* the header claims more than the footer */
-	assert_int_equal(aimark__buf_append(&file, h, 10), 0);
-	assert_int_equal(aimark__buf_append(&file, body.ptr, body.size), 0);
-	memcpy(h, "3DI", 3);
-	put_syncsafe(h + 6, (uint32_t)body.size);
-	assert_int_equal(aimark__buf_append(&file, h, 10), 0);
+	audio_with_trailing_tag(&file, &body, 16); /* the header claims more than the footer */
 
-	parsed p;
-	parse(file.ptr, file.size, &p);
+	tu_parsed p;
+	tu_parse(MP3, file.ptr, file.size, &p);
 	assert_int_equal(p.rc, 0);
 	assert_int_equal(p.meta.n_carriers, 0);
 	assert_int_equal(p.meta.n_essence, 1);
 	assert_int_equal(p.meta.essence[0].offset, 0);
 	assert_int_equal(p.meta.essence[0].length, file.size);
-	parsed_free(&p);
+	tu_parsed_free(&p);
 
-	mark(file.ptr, file.size, &LABEL_A, &out);
-	assert_labels(out.ptr, out.size, LABEL_A.bare_json, LABEL_A.bare_len, 1);
-	assert_same_essence(file.ptr, file.size, out.ptr, out.size);
+	tu_mark(MP3, file.ptr, file.size, &LABEL_A, &out);
+	tu_assert_labels(MP3, out.ptr, out.size, "id3-txxx", LABEL_A.bare_json, LABEL_A.bare_len, 1);
+	tu_assert_same_essence(MP3, file.ptr, file.size, out.ptr, out.size, 1);
 	aimark_buf_dispose(&file);
 	aimark_buf_dispose(&body);
 	aimark_buf_dispose(&out);
-	free(audio);
 }
 
 static void test_bad_input(void **state)
@@ -665,36 +535,36 @@ static void test_bad_input(void **state)
 	size_t n;
 	unsigned char *in = tu_read_file(TU_DATA("mp3/sine-v24.mp3"), &n);
 	unsigned char *c = malloc(n + 16);
-	parsed p;
+	tu_parsed p;
 
 	/* tag size past the end */
 	memcpy(c, in, n);
 	put_syncsafe(c + 6, 100000);
-	parse(c, n, &p);
+	tu_parse(MP3, c, n, &p);
 	assert_int_equal(p.rc, AIMARK_EFORMAT);
 	assert_non_null(strstr(aimark_error_last(), "MP3"));
 	assert_non_null(strstr(aimark_error_last(), "offset 0"));
-	parsed_free(&p);
+	tu_parsed_free(&p);
 
 	/* size bytes not syncsafe */
 	memcpy(c, in, n);
 	c[8] = 0x80;
-	parse(c, n, &p);
+	tu_parse(MP3, c, n, &p);
 	assert_int_equal(p.rc, AIMARK_EFORMAT);
-	parsed_free(&p);
+	tu_parsed_free(&p);
 
 	/* FLAC behind an ID3 tag */
 	memcpy(c, in, 36);
 	memcpy(c + 36, "fLaC\0\0\0\x22", 8);
-	parse(c, 44, &p);
+	tu_parse(MP3, c, 44, &p);
 	assert_int_equal(p.rc, AIMARK_EUNSUPPORTED);
 	assert_non_null(strstr(aimark_error_last(), "FLAC"));
-	parsed_free(&p);
+	tu_parsed_free(&p);
 
 	/* neither tag nor frame */
-	parse("RIFFxxxxWAVE", 12, &p);
+	tu_parse(MP3, "RIFFxxxxWAVE", 12, &p);
 	assert_int_equal(p.rc, AIMARK_EFORMAT);
-	parsed_free(&p);
+	tu_parsed_free(&p);
 
 	/* a frame size that lies: reported, the rest kept, still writable */
 	aimark_buf body = AIMARK_BUF_INIT, file = AIMARK_BUF_INIT, out = AIMARK_BUF_INIT;
@@ -702,13 +572,13 @@ static void test_bad_input(void **state)
 	frame(&body, 4, "TIT2", 0, "\3Tone", 5);
 	put_syncsafe(body.ptr + body.size - 11, 9999);
 	tag_file(&file, 4, 0, &body, 0, 1);
-	parse(file.ptr, file.size, &p);
+	tu_parse(MP3, file.ptr, file.size, &p);
 	assert_int_equal(p.rc, 0);
 	assert_int_equal(p.meta.n_carriers, 1);
 	assert_true(aimark_findings_has(p.findings, "id3-garbage"));
-	parsed_free(&p);
-	mark(file.ptr, file.size, &LABEL_A, &out);
-	assert_labels(out.ptr, out.size, LABEL_A.bare_json, LABEL_A.bare_len, 1);
+	tu_parsed_free(&p);
+	tu_mark(MP3, file.ptr, file.size, &LABEL_A, &out);
+	tu_assert_labels(MP3, out.ptr, out.size, "id3-txxx", LABEL_A.bare_json, LABEL_A.bare_len, 1);
 	assert_non_null(memmem(out.ptr, out.size, body.ptr + body.size - 15, 15));
 
 	/* a damaged extended header: the tag is reported, kept, and a new tag goes in front */
@@ -716,26 +586,22 @@ static void test_bad_input(void **state)
 	assert_int_equal(aimark__buf_append(&bad, "\x7f\0\0\0", 4), 0);
 	txxx_utf8(&bad, 3, "{\"Label\":\"1\"}");
 	tag_file(&badfile, 3, 0x40, &bad, 0, 1);
-	parse(badfile.ptr, badfile.size, &p);
+	tu_parse(MP3, badfile.ptr, badfile.size, &p);
 	assert_int_equal(p.rc, 0);
 	assert_int_equal(p.meta.n_carriers, 0);
 	assert_true(aimark_findings_has(p.findings, "id3-unreadable"));
-	parsed_free(&p);
-	mark(badfile.ptr, badfile.size, &LABEL_B, &out2);
+	tu_parsed_free(&p);
+	tu_mark(MP3, badfile.ptr, badfile.size, &LABEL_B, &out2);
 	assert_memory_equal(out2.ptr, "ID3\x04", 4);
 	assert_memory_equal(out2.ptr + out2.size - badfile.size, badfile.ptr, badfile.size);
-	assert_labels(out2.ptr, out2.size, LABEL_B.bare_json, LABEL_B.bare_len, 1);
-	assert_same_essence(badfile.ptr, badfile.size, out2.ptr, out2.size);
+	tu_assert_labels(MP3, out2.ptr, out2.size, "id3-txxx", LABEL_B.bare_json, LABEL_B.bare_len, 1);
+	tu_assert_same_essence(MP3, badfile.ptr, badfile.size, out2.ptr, out2.size, 1);
 	aimark_buf_dispose(&bad);
 	aimark_buf_dispose(&badfile);
 	aimark_buf_dispose(&out2);
 
 	/* truncated: every prefix of a labelled file reads without crashing */
-	for (size_t k = 0; k < out.size; k += 7) {
-		parse(out.ptr, k, &p);
-		assert_true(p.rc == 0 || p.rc == AIMARK_EFORMAT);
-		parsed_free(&p);
-	}
+	tu_assert_prefixes_read(MP3, out.ptr, out.size, SIZE_MAX, 7);
 	aimark_buf_dispose(&body);
 	aimark_buf_dispose(&file);
 	aimark_buf_dispose(&out);

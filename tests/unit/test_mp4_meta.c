@@ -8,56 +8,10 @@
 #include "format/format.h"
 #include "testutil.h"
 
-#define LABEL                                                                                          \
-	"{\"Label\":\"1\",\"ContentProducer\":\"001191110102MACQD9K64010000\",\"ProduceID\":\"test-0001\"," \
-	"\"ReservedCode1\":\"\",\"ContentPropagator\":\"001191110102MACQD9K64010000\",\"PropagateID\":\"test-0001\"," \
-	"\"ReservedCode2\":\"\"}"
-#define FF_LABEL                                                                                      \
-	"{\"Label\":\"1\",\"ContentProducer\":\"ffmpeg-test\",\"ProduceID\":\"ff-0001\",\"ReservedCode1\":\"\"," \
-	"\"ContentPropagator\":\"ffmpeg-test\",\"PropagateID\":\"ff-0001\",\"ReservedCode2\":\"\"}"
+#define LABEL TU_LABEL_BARE("test-0001")
+#define FF_LABEL TU_LABEL_BARE_BY("ffmpeg-test", "ff-0001")
 
 /* ---------------------------------------------------------------- helpers */
-
-typedef struct test_provider {
-	aimark__label_write lw;
-	uint64_t fed;
-	uint64_t fed_hash;
-	int got;
-	int fed_after_get;
-} test_provider;
-
-static uint64_t fnv(uint64_t h, const void *data, size_t len)
-{
-	const unsigned char *p = data;
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ p[i]) * 0x100000001B3ull;
-	return h;
-}
-
-static int tp_update(void *ctx, const void *data, size_t len)
-{
-	test_provider *p = ctx;
-	if (p->got)
-		p->fed_after_get = 1;
-	p->fed += len;
-	p->fed_hash = fnv(p->fed_hash, data, len);
-	return 0;
-}
-
-static int tp_get(void *ctx, const aimark__label_write **out)
-{
-	test_provider *p = ctx;
-	p->got = 1;
-	*out = &p->lw;
-	return 0;
-}
-
-static void tp_init(test_provider *p, const char *json)
-{
-	memset(p, 0, sizeof *p);
-	p->lw = (aimark__label_write){ json, strlen(json), json, strlen(json) };
-	p->fed_hash = 0xCBF29CE484222325ull;
-}
 
 static const aimark__format_ops *ops(void)
 {
@@ -66,72 +20,31 @@ static const aimark__format_ops *ops(void)
 	return o;
 }
 
-/* read() on memory; returns its result, `meta` must be disposed by the caller. */
-static int read_mem(const void *data, size_t len, aimark__meta *meta, aimark_findings *f)
-{
-	aimark_source *src = NULL;
-	assert_int_equal(aimark_source_new_memory(&src, data, len), 0);
-	aimark__meta_init(meta, f);
-	int rc = ops()->read(src, meta);
-	aimark_source_free(src);
-	return rc;
-}
-
-/* read() then write() with `json`; appends the output to `out`. */
-static int label_mem(const void *data, size_t len, const char *json, aimark_buf *out, test_provider *p)
-{
-	aimark_source *src = NULL;
-	aimark_sink *sink = NULL;
-	aimark__meta meta;
-	assert_int_equal(aimark_source_new_memory(&src, data, len), 0);
-	assert_int_equal(aimark_sink_new_buffer(&sink, out), 0);
-	aimark__meta_init(&meta, NULL);
-	tp_init(p, json);
-	int rc = ops()->read(src, &meta);
-	if (rc == 0) {
-		aimark__label_provider lp = { tp_update, tp_get, p };
-		rc = ops()->write(src, &meta, &lp, sink);
-	}
-	aimark__meta_dispose(&meta);
-	aimark_sink_free(sink);
-	aimark_source_free(src);
-	return rc;
-}
-
 /* Hash and length of the essence ranges read() reports. */
 static uint64_t essence_hash(const unsigned char *data, size_t len, uint64_t *total)
 {
 	aimark__meta meta;
-	assert_int_equal(read_mem(data, len, &meta, NULL), 0);
-	uint64_t h = 0xCBF29CE484222325ull;
+	assert_int_equal(tu_read_mem(ops(), data, len, &meta, NULL), 0);
+	uint64_t h = TU_FNV_INIT;
 	*total = 0;
 	for (size_t i = 0; i < meta.n_essence; i++) {
-		h = fnv(h, data + meta.essence[i].offset, (size_t)meta.essence[i].length);
+		h = tu_fnv(h, data + meta.essence[i].offset, (size_t)meta.essence[i].length);
 		*total += meta.essence[i].length;
 	}
 	aimark__meta_dispose(&meta);
 	return h;
 }
 
-static size_t count_kind(const aimark__meta *m, const char *kind)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < m->n_carriers; i++)
-		if (strcmp(m->carriers[i].kind, kind) == 0)
-			n++;
-	return n;
-}
-
 /* Every carrier of the output holds exactly `json`. */
 static void assert_labelled(const unsigned char *data, size_t len, const char *json, size_t min_carriers)
 {
 	aimark__meta meta;
-	assert_int_equal(read_mem(data, len, &meta, NULL), 0);
+	assert_int_equal(tu_read_mem(ops(), data, len, &meta, NULL), 0);
 	assert_true(meta.n_carriers >= min_carriers);
 	for (size_t i = 0; i < meta.n_carriers; i++)
 		assert_string_equal(meta.carriers[i].text, json);
-	assert_int_equal(count_kind(&meta, "mp4-keys") >= 1, 1);
-	assert_int_equal(count_kind(&meta, "xmp"), 1);
+	assert_int_equal(tu_count_kind(&meta, "mp4-keys") >= 1, 1);
+	assert_int_equal(tu_count_kind(&meta, "xmp"), 1);
 	aimark__meta_dispose(&meta);
 }
 
@@ -169,63 +82,27 @@ static size_t find_box(const unsigned char *d, size_t pos, size_t end, const cha
 
 /* ---- tools ---- */
 
-static int have_ffmpeg(void)
-{
-	static int have = -1;
-	if (have < 0)
-		have = system("ffmpeg -version >/dev/null 2>&1 && ffprobe -version >/dev/null 2>&1") == 0;
-	return have;
-}
-
-static char *run(const char *fmt, ...)
-{
-	char cmd[4096];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof cmd, fmt, ap);
-	va_end(ap);
-	FILE *p = popen(cmd, "r");
-	assert_non_null(p);
-	size_t cap = 4096, n = 0;
-	char *out = malloc(cap);
-	size_t k;
-	while ((k = fread(out + n, 1, cap - n - 1, p)) > 0) {
-		n += k;
-		if (cap - n < 2) {
-			cap *= 2;
-			out = realloc(out, cap);
-		}
-	}
-	out[n] = '\0';
-	pclose(p);
-	return out;
-}
-
 /* ffprobe shows `json` as the format tag AIGC; streams hash as in `orig`; decoding is clean. */
 static void check_with_ffmpeg(const char *orig, const unsigned char *data, size_t len, const char *json, const char *ext)
 {
-	if (!have_ffmpeg())
-		return;
-	char *dir = tu_tempdir();
-	const char *out = tu_path("%s/out.%s", dir, ext);
-	tu_write_file(out, data, len);
-	char *tag = run("ffprobe -v error -show_entries format_tags=AIGC -of default=nw=1:nk=1 '%s'", out);
-	size_t n = strlen(tag);
-	while (n > 0 && (tag[n - 1] == '\n' || tag[n - 1] == '\r'))
-		tag[--n] = '\0';
-	assert_string_equal(tag, json);
-	char *h1 = run("ffmpeg -v error -i '%s' -map 0 -c copy -f streamhash - 2>&1", orig);
-	char *h2 = run("ffmpeg -v error -i '%s' -map 0 -c copy -f streamhash - 2>&1", out);
-	assert_true(strlen(h1) > 10);
-	assert_string_equal(h1, h2);
-	char *dec = run("ffmpeg -v error -i '%s' -f null - 2>&1", out);
-	assert_string_equal(dec, "");
-	free(tag);
-	free(h1);
-	free(h2);
-	free(dec);
-	tu_rmtree(dir);
-	free(dir);
+	const tu_media m = { ext, "format", "0" };
+	tu_ffmpeg_check(&m, orig, data, len, json, strlen(json), NULL);
+}
+
+/* Labels the file `path` with LABEL through `p`; returns its bytes (`*len` long), the output in `out`. */
+static unsigned char *label_file(const char *path, size_t *len, tu_provider *p, aimark_buf *out)
+{
+	unsigned char *d = tu_read_file(path, len);
+	assert_int_equal(tu_label_mem(ops(), d, *len, LABEL, p, out, NULL), 0);
+	return d;
+}
+
+/* The output carries LABEL (two carriers at least) and ffmpeg sees the streams of `orig` unchanged; disposes `out`. */
+static void check_output(const char *orig, aimark_buf *out, const char *ext)
+{
+	assert_labelled(out->ptr, out->size, LABEL, 2);
+	check_with_ffmpeg(orig, out->ptr, out->size, LABEL, ext);
+	aimark_buf_dispose(out);
 }
 
 /* ---- box building for synthetic files ---- */
@@ -328,7 +205,7 @@ static void test_read_plain(void **state)
 	size_t len;
 	unsigned char *d = tu_read_file(TU_DATA("mp4/moov_last.mp4"), &len);
 	aimark__meta meta;
-	assert_int_equal(read_mem(d, len, &meta, NULL), 0);
+	assert_int_equal(tu_read_mem(ops(), d, len, &meta, NULL), 0);
 	assert_int_equal(meta.n_carriers, 0);
 	size_t msz, moff = find_box(d, 0, len, "mdat", &msz);
 	assert_int_equal(meta.n_essence, 1);
@@ -343,16 +220,14 @@ static void test_read_ffmpeg_label(void **state)
 	(void)state;
 	size_t len;
 	unsigned char *d = tu_read_file(TU_DATA("mp4/ff_aigc.mp4"), &len);
-	aimark_findings *f = NULL;
-	assert_int_equal(aimark_findings_new(&f), 0);
-	aimark__meta meta;
-	assert_int_equal(read_mem(d, len, &meta, f), 0);
-	assert_int_equal(meta.n_carriers, 1);
-	assert_string_equal(meta.carriers[0].kind, "mp4-keys");
-	assert_string_equal(meta.carriers[0].text, FF_LABEL);
-	assert_int_equal(aimark_findings_count_at_least(f, AIMARK_SEVERITY_WARNING), 0);
-	aimark__meta_dispose(&meta);
-	aimark_findings_free(f);
+	tu_parsed r;
+	tu_parse(ops(), d, len, &r);
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(r.meta.n_carriers, 1);
+	assert_string_equal(r.meta.carriers[0].kind, "mp4-keys");
+	assert_string_equal(r.meta.carriers[0].text, FF_LABEL);
+	assert_int_equal(aimark_findings_count_at_least(r.findings, AIMARK_SEVERITY_WARNING), 0);
+	tu_parsed_free(&r);
 	free(d);
 }
 
@@ -361,17 +236,15 @@ static void test_read_exiftool_keys(void **state)
 	(void)state;
 	size_t len;
 	unsigned char *d = tu_read_file(TU_DATA("mp4/exif_keys.mp4"), &len);
-	aimark_findings *f = NULL;
-	assert_int_equal(aimark_findings_new(&f), 0);
-	aimark__meta meta;
-	assert_int_equal(read_mem(d, len, &meta, f), 0);
-	assert_int_equal(meta.n_carriers, 1);
-	assert_non_null(strstr(meta.carriers[0].text, "\"ProduceID\":\"ex-0001\""));
-	assert_true(aimark_findings_has(f, "mp4-key-name"));        /* com.apple.quicktime.AIGC */
-	assert_true(aimark_findings_has(f, "mp4-quicktime-meta"));  /* no version/flags */
-	assert_true(aimark_findings_has(f, "mp4-meta-location"));   /* moov/meta */
-	aimark__meta_dispose(&meta);
-	aimark_findings_free(f);
+	tu_parsed r;
+	tu_parse(ops(), d, len, &r);
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(r.meta.n_carriers, 1);
+	assert_non_null(strstr(r.meta.carriers[0].text, "\"ProduceID\":\"ex-0001\""));
+	assert_true(aimark_findings_has(r.findings, "mp4-key-name"));        /* com.apple.quicktime.AIGC */
+	assert_true(aimark_findings_has(r.findings, "mp4-quicktime-meta"));  /* no version/flags */
+	assert_true(aimark_findings_has(r.findings, "mp4-meta-location"));   /* moov/meta */
+	tu_parsed_free(&r);
 	free(d);
 }
 
@@ -380,10 +253,9 @@ static void test_label_moov_last_streams(void **state)
 {
 	(void)state;
 	size_t len;
-	unsigned char *d = tu_read_file(TU_DATA("mp4/moov_last.mp4"), &len);
+	tu_provider p;
 	aimark_buf out = AIMARK_BUF_INIT;
-	test_provider p;
-	assert_int_equal(label_mem(d, len, LABEL, &out, &p), 0);
+	unsigned char *d = label_file(TU_DATA("mp4/moov_last.mp4"), &len, &p, &out);
 	uint64_t t0, t1, h0 = essence_hash(d, len, &t0), h1 = essence_hash(out.ptr, out.size, &t1);
 	assert_int_equal(p.fed, t0);
 	assert_true(p.fed_hash == h0);
@@ -402,10 +274,9 @@ static void test_label_faststart_moves_offsets(void **state)
 {
 	(void)state;
 	size_t len;
-	unsigned char *d = tu_read_file(TU_DATA("mp4/faststart.mp4"), &len);
+	tu_provider p;
 	aimark_buf out = AIMARK_BUF_INIT;
-	test_provider p;
-	assert_int_equal(label_mem(d, len, LABEL, &out, &p), 0);
+	unsigned char *d = label_file(TU_DATA("mp4/faststart.mp4"), &len, &p, &out);
 	assert_int_equal(p.fed, 0);
 	uint64_t t0, t1;
 	assert_true(essence_hash(d, len, &t0) == essence_hash(out.ptr, out.size, &t1));
@@ -418,9 +289,7 @@ static void test_label_faststart_moves_offsets(void **state)
 	assert_int_equal(n, aimark__be32(out.ptr + s1 + 12));
 	for (uint32_t i = 0; i < n; i++)
 		assert_int_equal(aimark__be32(out.ptr + s1 + 16 + 4 * i), aimark__be32(d + s0 + 16 + 4 * i) + (m1 - m0));
-	assert_labelled(out.ptr, out.size, LABEL, 2);
-	check_with_ffmpeg(TU_DATA("mp4/faststart.mp4"), out.ptr, out.size, LABEL, "mp4");
-	aimark_buf_dispose(&out);
+	check_output(TU_DATA("mp4/faststart.mp4"), &out, "mp4");
 	free(d);
 }
 
@@ -429,18 +298,15 @@ static void test_reserved_free_space(void **state)
 {
 	(void)state;
 	size_t len;
-	unsigned char *d = tu_read_file(TU_DATA("mp4/reserved.mp4"), &len);
+	tu_provider p;
 	aimark_buf out = AIMARK_BUF_INIT;
-	test_provider p;
-	assert_int_equal(label_mem(d, len, LABEL, &out, &p), 0);
+	unsigned char *d = label_file(TU_DATA("mp4/reserved.mp4"), &len, &p, &out);
 	assert_int_equal(out.size, len);
 	assert_int_equal(find_box(out.ptr, 0, out.size, "mdat", NULL), find_box(d, 0, len, "mdat", NULL));
 	size_t s0 = find_box(d, 0, len, "moov/trak/mdia/minf/stbl/stco", NULL);
 	size_t s1 = find_box(out.ptr, 0, out.size, "moov/trak/mdia/minf/stbl/stco", NULL);
 	assert_memory_equal(out.ptr + s1, d + s0, aimark__be32(d + s0));
-	assert_labelled(out.ptr, out.size, LABEL, 2);
-	check_with_ffmpeg(TU_DATA("mp4/reserved.mp4"), out.ptr, out.size, LABEL, "mp4");
-	aimark_buf_dispose(&out);
+	check_output(TU_DATA("mp4/reserved.mp4"), &out, "mp4");
 	free(d);
 }
 
@@ -486,16 +352,16 @@ static void test_label_callbacks_source(void **state)
 	assert_int_equal(aimark_sink_new_buffer(&sink, &out), 0);
 	aimark__meta meta;
 	aimark__meta_init(&meta, NULL);
-	test_provider p;
-	tp_init(&p, LABEL);
+	tu_provider p;
+	tu_provider_init(&p, LABEL);
 	assert_int_equal(ops()->read(src, &meta), 0);
-	aimark__label_provider lp = { tp_update, tp_get, &p };
+	aimark__label_provider lp = tu_provider_streaming(&p);
 	assert_int_equal(ops()->write(src, &meta, &lp, sink), 0);
 	uint64_t total;
 	assert_true(p.fed_hash == essence_hash(d, len, &total));
 	assert_int_equal(p.fed, total);
-	test_provider p2;
-	assert_int_equal(label_mem(d, len, LABEL, &ref, &p2), 0);
+	tu_provider p2;
+	assert_int_equal(tu_label_mem(ops(), d, len, LABEL, &p2, &ref, NULL), 0);
 	assert_int_equal(out.size, ref.size);
 	assert_memory_equal(out.ptr, ref.ptr, out.size);
 	aimark__meta_dispose(&meta);
@@ -512,16 +378,14 @@ static void test_label_fragmented(void **state)
 	(void)state;
 	size_t len;
 	unsigned char *d = tu_read_file(TU_DATA("mp4/frag.mp4"), &len);
-	aimark_findings *f = NULL;
-	assert_int_equal(aimark_findings_new(&f), 0);
-	aimark__meta meta;
-	assert_int_equal(read_mem(d, len, &meta, f), 0);
-	assert_true(aimark_findings_has(f, "mp4-fragmented"));
-	aimark__meta_dispose(&meta);
-	aimark_findings_free(f);
+	tu_parsed r;
+	tu_parse(ops(), d, len, &r);
+	assert_int_equal(r.rc, 0);
+	assert_true(aimark_findings_has(r.findings, "mp4-fragmented"));
+	tu_parsed_free(&r);
 	aimark_buf out = AIMARK_BUF_INIT;
-	test_provider p;
-	assert_int_equal(label_mem(d, len, LABEL, &out, &p), 0);
+	tu_provider p;
+	assert_int_equal(tu_label_mem(ops(), d, len, LABEL, &p, &out, NULL), 0);
 	size_t f0 = find_box(d, 0, len, "moof", NULL), f1 = find_box(out.ptr, 0, out.size, "moof", NULL);
 	size_t t0 = find_box(d, 0, len, "moof/traf/tfhd", NULL), t1 = find_box(out.ptr, 0, out.size, "moof/traf/tfhd", NULL);
 	assert_true(f1 > f0);
@@ -532,9 +396,7 @@ static void test_label_fragmented(void **state)
 	assert_true(r1 != SIZE_MAX);
 	assert_int_equal(out.ptr[r1 + 8], 1); /* version 1: 64-bit time and offset */
 	assert_int_equal(aimark__be64(out.ptr + r1 + 8 + 16 + 8), f1);
-	assert_labelled(out.ptr, out.size, LABEL, 2);
-	check_with_ffmpeg(TU_DATA("mp4/frag.mp4"), out.ptr, out.size, LABEL, "mp4");
-	aimark_buf_dispose(&out);
+	check_output(TU_DATA("mp4/frag.mp4"), &out, "mp4");
 	free(d);
 }
 
@@ -543,19 +405,18 @@ static void test_merge_ffmpeg_keys(void **state)
 {
 	(void)state;
 	size_t len;
-	unsigned char *d = tu_read_file(TU_DATA("mp4/ff_aigc.mp4"), &len);
+	tu_provider p;
 	aimark_buf out = AIMARK_BUF_INIT;
-	test_provider p;
-	assert_int_equal(label_mem(d, len, LABEL, &out, &p), 0);
+	unsigned char *d = label_file(TU_DATA("mp4/ff_aigc.mp4"), &len, &p, &out);
 	size_t k0 = find_box(d, 0, len, "moov/udta/meta/keys", NULL), k1 = find_box(out.ptr, 0, out.size, "moov/udta/meta/keys", NULL);
 	assert_true(k0 != SIZE_MAX && k1 != SIZE_MAX);
 	assert_int_equal(aimark__be32(out.ptr + k1 + 12), 5);
 	assert_memory_equal(out.ptr + k1, d + k0, aimark__be32(d + k0)); /* keys box unchanged */
 	assert_labelled(out.ptr, out.size, LABEL, 2);
-	if (have_ffmpeg()) {
+	if (tu_have_ffmpeg()) {
 		char *dir = tu_tempdir();
 		tu_write_file(tu_path("%s/o.mp4", dir), out.ptr, out.size);
-		char *enc = run("ffprobe -v error -show_entries format_tags=encoder,major_brand -of default=nw=1 '%s/o.mp4'", dir);
+		char *enc = tu_run("ffprobe -v error -show_entries format_tags=encoder,major_brand -of default=nw=1 '%s/o.mp4'", dir);
 		assert_non_null(strstr(enc, "TAG:encoder=Lavf"));
 		assert_non_null(strstr(enc, "TAG:major_brand=isom"));
 		free(enc);
@@ -574,15 +435,15 @@ static void test_relabel(void **state)
 	size_t len;
 	unsigned char *d = tu_read_file(TU_DATA("mp4/faststart.mp4"), &len);
 	aimark_buf a = AIMARK_BUF_INIT, b = AIMARK_BUF_INIT, c = AIMARK_BUF_INIT;
-	test_provider p;
-	assert_int_equal(label_mem(d, len, LABEL, &a, &p), 0);
-	assert_int_equal(label_mem(a.ptr, a.size, LABEL, &b, &p), 0);
+	tu_provider p;
+	assert_int_equal(tu_label_mem(ops(), d, len, LABEL, &p, &a, NULL), 0);
+	assert_int_equal(tu_label_mem(ops(), a.ptr, a.size, LABEL, &p, &b, NULL), 0);
 	assert_int_equal(a.size, b.size);
 	assert_memory_equal(a.ptr, b.ptr, a.size);
-	assert_int_equal(label_mem(b.ptr, b.size, "{\"Label\":\"2\"}", &c, &p), 0);
+	assert_int_equal(tu_label_mem(ops(), b.ptr, b.size, "{\"Label\":\"2\"}", &p, &c, NULL), 0);
 	assert_labelled(c.ptr, c.size, "{\"Label\":\"2\"}", 2);
 	aimark__meta meta;
-	assert_int_equal(read_mem(c.ptr, c.size, &meta, NULL), 0);
+	assert_int_equal(tu_read_mem(ops(), c.ptr, c.size, &meta, NULL), 0);
 	assert_int_equal(meta.n_carriers, 2);
 	aimark__meta_dispose(&meta);
 	check_with_ffmpeg(TU_DATA("mp4/faststart.mp4"), c.ptr, c.size, "{\"Label\":\"2\"}", "mp4");
@@ -596,15 +457,12 @@ static void test_quicktime_xmp_in_udta(void **state)
 {
 	(void)state;
 	size_t len;
-	unsigned char *d = tu_read_file(TU_DATA("mp4/qt.mov"), &len);
+	tu_provider p;
 	aimark_buf out = AIMARK_BUF_INIT;
-	test_provider p;
-	assert_int_equal(label_mem(d, len, LABEL, &out, &p), 0);
+	unsigned char *d = label_file(TU_DATA("mp4/qt.mov"), &len, &p, &out);
 	assert_true(find_box(out.ptr, 0, out.size, "moov/udta/XMP_", NULL) != SIZE_MAX);
 	assert_true(find_box(out.ptr, 0, out.size, "uuid", NULL) == SIZE_MAX);
-	assert_labelled(out.ptr, out.size, LABEL, 2);
-	check_with_ffmpeg(TU_DATA("mp4/qt.mov"), out.ptr, out.size, LABEL, "mov");
-	aimark_buf_dispose(&out);
+	check_output(TU_DATA("mp4/qt.mov"), &out, "mov");
 	free(d);
 }
 
@@ -616,13 +474,10 @@ static void test_label_m4a_and_exiftool_file(void **state)
 		size_t len;
 		char path[512];
 		snprintf(path, sizeof path, "%s/%s", AIMARK_TEST_DATA, files[i]);
-		unsigned char *d = tu_read_file(path, &len);
+		tu_provider p;
 		aimark_buf out = AIMARK_BUF_INIT;
-		test_provider p;
-		assert_int_equal(label_mem(d, len, LABEL, &out, &p), 0);
-		assert_labelled(out.ptr, out.size, LABEL, 2);
-		check_with_ffmpeg(path, out.ptr, out.size, LABEL, i == 0 ? "m4a" : "mp4");
-		aimark_buf_dispose(&out);
+		unsigned char *d = label_file(path, &len, &p, &out);
+		check_output(path, &out, i == 0 ? "m4a" : "mp4");
 		free(d);
 	}
 }
@@ -647,12 +502,12 @@ static void test_duplicate_keys_renumbered(void **state)
 	file_with_moov(&file, &moov);
 
 	aimark__meta m;
-	assert_int_equal(read_mem(file.ptr, file.size, &m, NULL), 0);
+	assert_int_equal(tu_read_mem(ops(), file.ptr, file.size, &m, NULL), 0);
 	assert_int_equal(m.n_carriers, 2);
 	aimark__meta_dispose(&m);
 
-	test_provider p;
-	assert_int_equal(label_mem(file.ptr, file.size, LABEL, &out, &p), 0);
+	tu_provider p;
+	assert_int_equal(tu_label_mem(ops(), file.ptr, file.size, LABEL, &p, &out, NULL), 0);
 	size_t k = find_box(out.ptr, 0, out.size, "moov/udta/meta/keys", NULL);
 	assert_true(k != SIZE_MAX);
 	assert_int_equal(aimark__be32(out.ptr + k + 12), 3);
@@ -699,22 +554,21 @@ static void test_doubao_variant1(void **state)
 	boxb(&moov, "meta", &meta);
 	file_with_moov(&file, &moov);
 
-	aimark_findings *f = NULL;
-	assert_int_equal(aimark_findings_new(&f), 0);
-	aimark__meta m;
-	assert_int_equal(read_mem(file.ptr, file.size, &m, f), 0);
-	assert_int_equal(m.n_carriers, 1);
-	assert_string_equal(m.carriers[0].text, label);
-	assert_true(aimark_findings_has(f, "mp4-quicktime-meta"));
-	assert_true(aimark_findings_has(f, "mp4-meta-location"));
-	aimark__meta_dispose(&m);
-	aimark_findings_free(f);
+	tu_parsed r;
+	tu_parse(ops(), file.ptr, file.size, &r);
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(r.meta.n_carriers, 1);
+	assert_string_equal(r.meta.carriers[0].text, label);
+	assert_true(aimark_findings_has(r.findings, "mp4-quicktime-meta"));
+	assert_true(aimark_findings_has(r.findings, "mp4-meta-location"));
+	tu_parsed_free(&r);
 
-	test_provider p;
-	assert_int_equal(label_mem(file.ptr, file.size, LABEL, &out, &p), 0);
+	tu_provider p;
+	assert_int_equal(tu_label_mem(ops(), file.ptr, file.size, LABEL, &p, &out, NULL), 0);
 	/* both the vendor's moov/meta and the new moov/udta/meta carry the label; the artwork item stays */
-	assert_int_equal(read_mem(out.ptr, out.size, &m, NULL), 0);
-	assert_int_equal(count_kind(&m, "mp4-keys"), 2);
+	aimark__meta m;
+	assert_int_equal(tu_read_mem(ops(), out.ptr, out.size, &m, NULL), 0);
+	assert_int_equal(tu_count_kind(&m, "mp4-keys"), 2);
 	for (size_t i = 0; i < m.n_carriers; i++)
 		assert_string_equal(m.carriers[i].text, LABEL);
 	aimark__meta_dispose(&m);
@@ -740,22 +594,21 @@ static void test_doubao_variant2(void **state)
 	boxb(&moov, "udta", &udta);
 	file_with_moov(&file, &moov);
 
-	aimark_findings *f = NULL;
-	assert_int_equal(aimark_findings_new(&f), 0);
-	aimark__meta m;
-	assert_int_equal(read_mem(file.ptr, file.size, &m, f), 0);
-	assert_int_equal(m.n_carriers, 1);
-	assert_string_equal(m.carriers[0].kind, "mp4-ilst");
-	assert_string_equal(m.carriers[0].text, label);
-	assert_true(aimark_findings_has(f, "mp4-unkeyed-label"));
-	aimark__meta_dispose(&m);
-	aimark_findings_free(f);
+	tu_parsed r;
+	tu_parse(ops(), file.ptr, file.size, &r);
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(r.meta.n_carriers, 1);
+	assert_string_equal(r.meta.carriers[0].kind, "mp4-ilst");
+	assert_string_equal(r.meta.carriers[0].text, label);
+	assert_true(aimark_findings_has(r.findings, "mp4-unkeyed-label"));
+	tu_parsed_free(&r);
 
-	test_provider p;
-	assert_int_equal(label_mem(file.ptr, file.size, LABEL, &out, &p), 0);
-	assert_int_equal(read_mem(out.ptr, out.size, &m, NULL), 0);
-	assert_int_equal(count_kind(&m, "mp4-ilst"), 1);
-	assert_int_equal(count_kind(&m, "mp4-keys"), 1);
+	tu_provider p;
+	assert_int_equal(tu_label_mem(ops(), file.ptr, file.size, LABEL, &p, &out, NULL), 0);
+	aimark__meta m;
+	assert_int_equal(tu_read_mem(ops(), out.ptr, out.size, &m, NULL), 0);
+	assert_int_equal(tu_count_kind(&m, "mp4-ilst"), 1);
+	assert_int_equal(tu_count_kind(&m, "mp4-keys"), 1);
 	for (size_t i = 0; i < m.n_carriers; i++)
 		assert_string_equal(m.carriers[i].text, LABEL);
 	aimark__meta_dispose(&m);
@@ -783,7 +636,7 @@ static void test_kling_null_values(void **state)
 	boxb(&moov, "udta", &udta);
 	file_with_moov(&file, &moov);
 	aimark__meta m;
-	assert_int_equal(read_mem(file.ptr, file.size, &m, NULL), 0);
+	assert_int_equal(tu_read_mem(ops(), file.ptr, file.size, &m, NULL), 0);
 	assert_int_equal(m.n_carriers, 1);
 	assert_string_equal(m.carriers[0].text, label);
 	aimark__meta_dispose(&m);
@@ -804,13 +657,13 @@ static void test_mdta_meta_without_keys(void **state)
 	boxb(&udta, "meta", &meta);
 	boxb(&moov, "udta", &udta);
 	file_with_moov(&file, &moov);
-	test_provider p;
-	assert_int_equal(label_mem(file.ptr, file.size, LABEL, &out, &p), 0);
+	tu_provider p;
+	assert_int_equal(tu_label_mem(ops(), file.ptr, file.size, LABEL, &p, &out, NULL), 0);
 	aimark__meta m;
-	assert_int_equal(read_mem(out.ptr, out.size, &m, NULL), 0);
-	assert_int_equal(count_kind(&m, "mp4-ilst"), 1);
-	assert_int_equal(count_kind(&m, "mp4-keys"), 1);
-	assert_int_equal(count_kind(&m, "xmp"), 1);
+	assert_int_equal(tu_read_mem(ops(), out.ptr, out.size, &m, NULL), 0);
+	assert_int_equal(tu_count_kind(&m, "mp4-ilst"), 1);
+	assert_int_equal(tu_count_kind(&m, "mp4-keys"), 1);
+	assert_int_equal(tu_count_kind(&m, "xmp"), 1);
 	for (size_t i = 0; i < m.n_carriers; i++)
 		assert_string_equal(m.carriers[i].text, LABEL);
 	aimark__meta_dispose(&m);
@@ -836,27 +689,19 @@ static void test_partly_broken_meta(void **state)
 	boxb(&udta, "meta", &meta);
 	boxb(&moov, "udta", &udta);
 	file_with_moov(&file, &moov);
-	aimark_findings *f = NULL;
-	assert_int_equal(aimark_findings_new(&f), 0);
-	aimark__meta m;
-	assert_int_equal(read_mem(file.ptr, file.size, &m, f), 0);
-	assert_int_equal(m.n_carriers, 0);
-	assert_true(aimark_findings_has(f, "mp4-meta-unreadable"));
-	aimark__meta_dispose(&m);
-	aimark_findings_free(f);
+	tu_parsed r;
+	tu_parse(ops(), file.ptr, file.size, &r);
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(r.meta.n_carriers, 0);
+	assert_true(aimark_findings_has(r.findings, "mp4-meta-unreadable"));
+	tu_parsed_free(&r);
 	aimark_buf_dispose(&file);
 }
 
 /* Bad input: every case is a clear EFORMAT (or ELIMIT), never a crash. */
 static void expect_read_error(const unsigned char *d, size_t len, int code, const char *needle)
 {
-	aimark__meta meta;
-	aimark_error_clear();
-	int rc = read_mem(d, len, &meta, NULL);
-	aimark__meta_dispose(&meta);
-	assert_int_equal(rc, code);
-	if (needle && strstr(aimark_error_last(), needle) == NULL)
-		fail_msg("error \"%s\" lacks \"%s\"", aimark_error_last(), needle);
+	tu_expect_read_error(ops(), d, len, code, NULL, needle);
 }
 
 static void test_truncated_and_lying_sizes(void **state)
@@ -945,15 +790,15 @@ static void test_bad_meta_is_a_finding(void **state)
 	aimark_findings *f = NULL;
 	assert_int_equal(aimark_findings_new(&f), 0);
 	aimark__meta m;
-	assert_int_equal(read_mem(file.ptr, file.size, &m, f), 0);
+	assert_int_equal(tu_read_mem(ops(), file.ptr, file.size, &m, f), 0);
 	assert_true(aimark_findings_has(f, "mp4-meta-unreadable"));
 	aimark__meta_dispose(&m);
 	/* the broken meta is copied, a new one is made */
 	aimark_buf out = AIMARK_BUF_INIT;
-	test_provider p;
-	assert_int_equal(label_mem(file.ptr, file.size, LABEL, &out, &p), 0);
-	assert_int_equal(read_mem(out.ptr, out.size, &m, NULL), 0);
-	assert_int_equal(count_kind(&m, "mp4-keys"), 1);
+	tu_provider p;
+	assert_int_equal(tu_label_mem(ops(), file.ptr, file.size, LABEL, &p, &out, NULL), 0);
+	assert_int_equal(tu_read_mem(ops(), out.ptr, out.size, &m, NULL), 0);
+	assert_int_equal(tu_count_kind(&m, "mp4-keys"), 1);
 	aimark__meta_dispose(&m);
 	aimark_findings_free(f);
 	aimark_buf_dispose(&file);
@@ -969,16 +814,16 @@ static void test_size_zero_mdat(void **state)
 	size_t mdat = find_box(d, 0, len, "mdat", NULL);
 	aimark__put_be32(d + mdat, 0);
 	aimark__meta meta;
-	assert_int_equal(read_mem(d, len, &meta, NULL), 0);
+	assert_int_equal(tu_read_mem(ops(), d, len, &meta, NULL), 0);
 	assert_int_equal(meta.essence[meta.n_essence - 1].offset + meta.essence[meta.n_essence - 1].length, len);
 	aimark__meta_dispose(&meta);
 	aimark_buf out = AIMARK_BUF_INIT;
-	test_provider p;
-	assert_int_equal(label_mem(d, len, LABEL, &out, &p), 0);
+	tu_provider p;
+	assert_int_equal(tu_label_mem(ops(), d, len, LABEL, &p, &out, NULL), 0);
 	size_t m1 = find_box(out.ptr, 0, out.size, "mdat", NULL);
 	assert_int_equal(aimark__be32(out.ptr + m1), 0);
 	assert_labelled(out.ptr, out.size, LABEL, 2);
-	if (have_ffmpeg()) {
+	if (tu_have_ffmpeg()) {
 		char *dir = tu_tempdir();
 		tu_write_file(tu_path("%s/in.mp4", dir), d, len);
 		check_with_ffmpeg(tu_path("%s/in.mp4", dir), out.ptr, out.size, LABEL, "mp4");
@@ -1068,9 +913,9 @@ static void test_stco_upgraded_to_co64(void **state)
 	aimark__meta m;
 	aimark__meta_init(&m, NULL);
 	assert_int_equal(ops()->read(src, &m), 0);
-	test_provider p;
-	tp_init(&p, LABEL);
-	aimark__label_provider lp = { tp_update, tp_get, &p };
+	tu_provider p;
+	tu_provider_init(&p, LABEL);
+	aimark__label_provider lp = tu_provider_streaming(&p);
 	assert_int_equal(ops()->write(src, &m, &lp, sink), AIMARK_EIO);
 	assert_int_equal(p.fed, 0);
 	size_t co = find_box(out.ptr, 0, out.size, "moov/trak/mdia/minf/stbl/co64", NULL);

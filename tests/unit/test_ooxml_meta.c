@@ -16,93 +16,10 @@ extern const aimark__format_ops aimark__format_ooxml;
 #define OOXML (&aimark__format_ooxml)
 
 #define PRODUCER "001191440300708461136T1XGW3"
-#define LABEL_BARE(id) \
-	"{\"Label\":\"1\",\"ContentProducer\":\"" PRODUCER "\",\"ProduceID\":\"" id "\",\"ReservedCode1\":\"\"," \
-	"\"ContentPropagator\":\"" PRODUCER "\",\"PropagateID\":\"" id "\",\"ReservedCode2\":\"\"}"
-#define LW(id) { LABEL_BARE(id), sizeof LABEL_BARE(id) - 1, "{\"AIGC\":" LABEL_BARE(id) "}", sizeof LABEL_BARE(id) + 8 }
+#define LABEL_BARE(id) TU_LABEL_BARE_BY(PRODUCER, id)
 
-static const aimark__label_write LABEL_A = LW("docx-<0001>&");
-static const aimark__label_write LABEL_B = LW("docx-0002");
-
-typedef struct blob {
-	unsigned char *p;
-	size_t n;
-} blob;
-
-static blob load(const char *name)
-{
-	blob b;
-	b.p = tu_read_file(tu_path("%s/ooxml/%s", AIMARK_TEST_DATA, name), &b.n);
-	return b;
-}
-
-static int prov_get(void *ctx, const aimark__label_write **out)
-{
-	*out = ctx;
-	return 0;
-}
-
-static int do_read(const void *data, size_t len, aimark__meta *meta, aimark_findings *f)
-{
-	aimark_source *src = NULL;
-	assert_int_equal(aimark_source_new_memory(&src, data, len), 0);
-	aimark__meta_init(meta, f);
-	int rc = OOXML->read(src, meta);
-	aimark_source_free(src);
-	return rc;
-}
-
-static int do_write(const void *data, size_t len, const aimark__label_write *lw, aimark_buf *out)
-{
-	aimark_source *src = NULL;
-	aimark_sink *sink = NULL;
-	aimark__meta meta;
-	aimark__label_provider prov = { NULL, prov_get, (void *)lw };
-	assert_int_equal(aimark_source_new_memory(&src, data, len), 0);
-	assert_int_equal(aimark_sink_new_buffer(&sink, out), 0);
-	aimark__meta_init(&meta, NULL);
-	int rc = OOXML->read(src, &meta);
-	if (rc == 0)
-		rc = OOXML->write(src, &meta, &prov, sink);
-	aimark__meta_dispose(&meta);
-	aimark_sink_free(sink);
-	aimark_source_free(src);
-	return rc;
-}
-
-static void essence(const void *data, size_t len, aimark_buf *out)
-{
-	aimark__meta meta;
-	assert_int_equal(do_read(data, len, &meta, NULL), 0);
-	for (size_t i = 0; i < meta.n_essence; i++) {
-		assert_true(meta.essence[i].offset + meta.essence[i].length <= len);
-		assert_int_equal(aimark__buf_append(out, (const unsigned char *)data + meta.essence[i].offset,
-						    (size_t)meta.essence[i].length), 0);
-	}
-	aimark__meta_dispose(&meta);
-}
-
-static void assert_same_essence(const void *a, size_t an, const void *b, size_t bn)
-{
-	aimark_buf ea = AIMARK_BUF_INIT, eb = AIMARK_BUF_INIT;
-	essence(a, an, &ea);
-	essence(b, bn, &eb);
-	assert_true(ea.size > 0);
-	assert_int_equal(ea.size, eb.size);
-	assert_memory_equal(ea.ptr, eb.ptr, ea.size);
-	aimark_buf_dispose(&ea);
-	aimark_buf_dispose(&eb);
-}
-
-static void assert_label(const void *data, size_t len, const char *json)
-{
-	aimark__meta meta;
-	assert_int_equal(do_read(data, len, &meta, NULL), 0);
-	assert_int_equal(meta.n_carriers, 1);
-	assert_string_equal(meta.carriers[0].kind, "ooxml-custom-property");
-	assert_string_equal(meta.carriers[0].text, json);
-	aimark__meta_dispose(&meta);
-}
+static const aimark__label_write LABEL_A = TU_LABEL_OF(LABEL_BARE("docx-<0001>&"));
+static const aimark__label_write LABEL_B = TU_LABEL_OF(LABEL_BARE("docx-0002"));
 
 /* The uncompressed text of one entry (malloc'ed). */
 static char *entry_text(const aimark_buf *zipdata, const char *name)
@@ -153,7 +70,7 @@ static void assert_zip_tools_accept(const aimark_buf *z)
 	tu_write_file(path, z->ptr, z->size);
 	int st = system(tu_path("python3 -m zipfile -t '%s' >/dev/null 2>&1", path));
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	if (system("command -v unzip >/dev/null 2>&1") == 0) {
+	if (tu_have_tool("unzip")) {
 		st = system(tu_path("unzip -tqq '%s' >/dev/null 2>&1", path));
 		assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	}
@@ -171,7 +88,7 @@ static size_t count(const char *hay, const char *needle)
 
 static void test_probe(void **state)
 {
-	blob b = load("minimal.docx");
+	tu_blob b = tu_data_file("ooxml", "minimal.docx");
 	assert_true(OOXML->probe(b.p, b.n < 64 ? b.n : 64));
 	assert_false(OOXML->probe((const unsigned char *)"PK\3\4 not an office package at all, really not", 48));
 	assert_false(OOXML->probe((const unsigned char *)"%PDF-1.4", 8));
@@ -180,16 +97,16 @@ static void test_probe(void **state)
 
 static void test_create_custom_part(void **state)
 {
-	blob b = load("minimal.docx");
+	tu_blob b = tu_data_file("ooxml", "minimal.docx");
 	aimark__meta meta;
-	assert_int_equal(do_read(b.p, b.n, &meta, NULL), 0);
+	assert_int_equal(tu_read_mem(OOXML, b.p, b.n, &meta, NULL), 0);
 	assert_int_equal(meta.n_carriers, 0);
 	assert_true(meta.n_essence >= 1); /* word/document.xml: local header and data, contiguous */
 	aimark__meta_dispose(&meta);
 
 	aimark_buf out = AIMARK_BUF_INIT;
-	assert_int_equal(do_write(b.p, b.n, &LABEL_A, &out), 0);
-	assert_label(out.ptr, out.size, LABEL_A.bare_json);
+	assert_int_equal(tu_write_mem(OOXML, b.p, b.n, &LABEL_A, &out), 0);
+	tu_assert_label(OOXML, out.ptr, out.size, "ooxml-custom-property", LABEL_A.bare_json);
 	char *custom = entry_text(&out, "docProps/custom.xml");
 	assert_non_null(strstr(custom, "name=\"AIGC\"><vt:lpwstr>{&quot;Label&quot;:&quot;1&quot;"));
 	assert_non_null(strstr(custom, "docx-&lt;0001&gt;&amp;"));
@@ -201,20 +118,20 @@ static void test_create_custom_part(void **state)
 	assert_non_null(strstr(rels, "Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
 				     "custom-properties\" Target=\"docProps/custom.xml\"/></Relationships>"));
 	assert_raw_entries_kept(b.p, b.n, &out);
-	assert_same_essence(b.p, b.n, out.ptr, out.size);
+	tu_assert_same_essence(OOXML, b.p, b.n, out.ptr, out.size, 1);
 	assert_zip_tools_accept(&out);
 
 	/* relabel: custom.xml now exists; nothing is added twice */
 	aimark_buf out2 = AIMARK_BUF_INIT;
-	assert_int_equal(do_write(out.ptr, out.size, &LABEL_B, &out2), 0);
-	assert_label(out2.ptr, out2.size, LABEL_B.bare_json);
+	assert_int_equal(tu_write_mem(OOXML, out.ptr, out.size, &LABEL_B, &out2), 0);
+	tu_assert_label(OOXML, out2.ptr, out2.size, "ooxml-custom-property", LABEL_B.bare_json);
 	char *custom2 = entry_text(&out2, "docProps/custom.xml");
 	char *types2 = entry_text(&out2, "[Content_Types].xml");
 	char *rels2 = entry_text(&out2, "_rels/.rels");
 	assert_int_equal(count(custom2, "name=\"AIGC\""), 1);
 	assert_int_equal(count(types2, "custom.xml"), 1);
 	assert_int_equal(count(rels2, "custom-properties"), 1);
-	assert_same_essence(b.p, b.n, out2.ptr, out2.size);
+	tu_assert_same_essence(OOXML, b.p, b.n, out2.ptr, out2.size, 1);
 	assert_zip_tools_accept(&out2);
 	free(custom);
 	free(types);
@@ -229,15 +146,15 @@ static void test_create_custom_part(void **state)
 
 static void test_existing_custom_part(void **state)
 {
-	blob b = load("custom.docx");
+	tu_blob b = tu_data_file("ooxml", "custom.docx");
 	aimark_buf out = AIMARK_BUF_INIT, out2 = AIMARK_BUF_INIT;
-	assert_int_equal(do_write(b.p, b.n, &LABEL_A, &out), 0);
+	assert_int_equal(tu_write_mem(OOXML, b.p, b.n, &LABEL_A, &out), 0);
 	char *custom = entry_text(&out, "docProps/custom.xml");
 	/* other properties kept; the document's own prefixes used; next pid */
 	assert_non_null(strstr(custom, "name=\"Company\"><t:lpwstr>ACME &amp; Co</t:lpwstr>"));
 	assert_non_null(strstr(custom, "name=\"Reviewed\"><t:bool>true</t:bool>"));
 	assert_non_null(strstr(custom, "<op:property fmtid=\"{D5CDD505-2E9C-101B-9397-08002B2CF9AE}\" pid=\"6\" name=\"AIGC\"><t:lpwstr>"));
-	assert_label(out.ptr, out.size, LABEL_A.bare_json);
+	tu_assert_label(OOXML, out.ptr, out.size, "ooxml-custom-property", LABEL_A.bare_json);
 	/* relationship and content type already existed: those entries are copied raw too */
 	aimark__zip za, zb;
 	assert_int_equal(aimark__zip_open(&za, b.p, b.n, "in"), 0);
@@ -248,14 +165,14 @@ static void test_existing_custom_part(void **state)
 	aimark__zip_close(&za);
 	aimark__zip_close(&zb);
 	assert_raw_entries_kept(b.p, b.n, &out);
-	assert_same_essence(b.p, b.n, out.ptr, out.size);
+	tu_assert_same_essence(OOXML, b.p, b.n, out.ptr, out.size, 1);
 
-	assert_int_equal(do_write(out.ptr, out.size, &LABEL_B, &out2), 0);
+	assert_int_equal(tu_write_mem(OOXML, out.ptr, out.size, &LABEL_B, &out2), 0);
 	char *custom2 = entry_text(&out2, "docProps/custom.xml");
 	assert_int_equal(count(custom2, "name=\"AIGC\""), 1);
 	assert_non_null(strstr(custom2, "ACME &amp; Co"));
-	assert_label(out2.ptr, out2.size, LABEL_B.bare_json);
-	assert_same_essence(b.p, b.n, out2.ptr, out2.size);
+	tu_assert_label(OOXML, out2.ptr, out2.size, "ooxml-custom-property", LABEL_B.bare_json);
+	tu_assert_same_essence(OOXML, b.p, b.n, out2.ptr, out2.size, 1);
 	assert_zip_tools_accept(&out2);
 	free(custom);
 	free(custom2);
@@ -266,10 +183,10 @@ static void test_existing_custom_part(void **state)
 
 static void test_stored_entries_and_comment(void **state)
 {
-	blob b = load("stored.xlsx");
+	tu_blob b = tu_data_file("ooxml", "stored.xlsx");
 	aimark_buf out = AIMARK_BUF_INIT;
-	assert_int_equal(do_write(b.p, b.n, &LABEL_A, &out), 0);
-	assert_label(out.ptr, out.size, LABEL_A.bare_json);
+	assert_int_equal(tu_write_mem(OOXML, b.p, b.n, &LABEL_A, &out), 0);
+	tu_assert_label(OOXML, out.ptr, out.size, "ooxml-custom-property", LABEL_A.bare_json);
 	assert_raw_entries_kept(b.p, b.n, &out);
 	assert_true(out.size > 15 && memcmp(out.ptr + out.size - 15, "archive comment", 15) == 0);
 	assert_zip_tools_accept(&out);
@@ -279,20 +196,20 @@ static void test_stored_entries_and_comment(void **state)
 
 static void test_zip64(void **state)
 {
-	blob b = load("zip64.docx");
+	tu_blob b = tu_data_file("ooxml", "zip64.docx");
 	aimark__zip z;
 	assert_int_equal(aimark__zip_open(&z, b.p, b.n, "t"), 0);
 	assert_true(z.zip64);
 	assert_int_equal(z.n_entries, 4);
 	aimark__zip_close(&z);
 	aimark_buf out = AIMARK_BUF_INIT, out2 = AIMARK_BUF_INIT;
-	assert_int_equal(do_write(b.p, b.n, &LABEL_A, &out), 0);
-	assert_label(out.ptr, out.size, LABEL_A.bare_json);
+	assert_int_equal(tu_write_mem(OOXML, b.p, b.n, &LABEL_A, &out), 0);
+	tu_assert_label(OOXML, out.ptr, out.size, "ooxml-custom-property", LABEL_A.bare_json);
 	assert_raw_entries_kept(b.p, b.n, &out);
-	assert_same_essence(b.p, b.n, out.ptr, out.size);
+	tu_assert_same_essence(OOXML, b.p, b.n, out.ptr, out.size, 1);
 	assert_zip_tools_accept(&out);
-	assert_int_equal(do_write(out.ptr, out.size, &LABEL_B, &out2), 0);
-	assert_label(out2.ptr, out2.size, LABEL_B.bare_json);
+	assert_int_equal(tu_write_mem(OOXML, out.ptr, out.size, &LABEL_B, &out2), 0);
+	tu_assert_label(OOXML, out2.ptr, out2.size, "ooxml-custom-property", LABEL_B.bare_json);
 	assert_zip_tools_accept(&out2);
 	aimark_buf_dispose(&out);
 	aimark_buf_dispose(&out2);
@@ -301,17 +218,17 @@ static void test_zip64(void **state)
 
 static void test_content_edit_changes_essence(void **state)
 {
-	blob b = load("minimal.docx");
+	tu_blob b = tu_data_file("ooxml", "minimal.docx");
 	aimark__zip z;
 	assert_int_equal(aimark__zip_open(&z, b.p, b.n, "t"), 0);
 	const aimark__zip_entry *doc = aimark__zip_find(&z, "word/document.xml", 0);
 	assert_non_null(doc);
 	aimark_buf ea = AIMARK_BUF_INIT, eb = AIMARK_BUF_INIT;
-	essence(b.p, b.n, &ea);
+	tu_essence(OOXML, b.p, b.n, &ea);
 	unsigned char *edited = malloc(b.n);
 	memcpy(edited, b.p, b.n);
 	edited[doc->data_offset + 3] ^= 0x40; /* a changed byte of compressed content */
-	essence(edited, b.n, &eb);
+	tu_essence(OOXML, edited, b.n, &eb);
 	assert_int_equal(ea.size, eb.size);
 	assert_memory_not_equal(ea.ptr, eb.ptr, ea.size);
 	/* while an edit of docProps/core.xml does not count */
@@ -319,7 +236,7 @@ static void test_content_edit_changes_essence(void **state)
 	const aimark__zip_entry *core = aimark__zip_find(&z, "docProps/core.xml", 0);
 	edited[core->data_offset + 2] ^= 0x40;
 	aimark_buf_dispose(&eb);
-	essence(edited, b.n, &eb);
+	tu_essence(OOXML, edited, b.n, &eb);
 	assert_memory_equal(ea.ptr, eb.ptr, ea.size);
 	aimark__zip_close(&z);
 	aimark_buf_dispose(&ea);
@@ -330,16 +247,12 @@ static void test_content_edit_changes_essence(void **state)
 
 static void expect_bad(const void *data, size_t len, int code, const char *msg_part)
 {
-	aimark__meta meta;
-	assert_int_equal(do_read(data, len, &meta, NULL), code);
-	if (strstr(aimark_error_last(), msg_part) == NULL)
-		fail_msg("message \"%s\" lacks \"%s\"", aimark_error_last(), msg_part);
-	aimark__meta_dispose(&meta);
+	tu_expect_read_error(OOXML, data, len, code, NULL, msg_part);
 }
 
 static void test_bad_packages(void **state)
 {
-	blob b = load("minimal.docx");
+	tu_blob b = tu_data_file("ooxml", "minimal.docx");
 	expect_bad("hello world, not a zip", 22, AIMARK_EFORMAT, "OOXML");
 	/* truncated: the end record is gone */
 	expect_bad(b.p, b.n - 30, AIMARK_EFORMAT, "end of central directory");
@@ -429,7 +342,7 @@ static void test_bad_parts(void **state)
 	aimark__meta meta;
 	aimark_findings *f = NULL;
 	assert_int_equal(aimark_findings_new(&f), 0);
-	assert_int_equal(do_read(z.ptr, z.size, &meta, f), 0);
+	assert_int_equal(tu_read_mem(OOXML, z.ptr, z.size, &meta, f), 0);
 	assert_int_equal(meta.n_carriers, 1);
 	assert_string_equal(meta.carriers[0].text, "{\"Label\":\"1\"}");
 	assert_true(aimark_findings_has(f, "ooxml-property-name"));
@@ -440,12 +353,12 @@ static void test_bad_parts(void **state)
 	aimark_findings_free(f);
 	/* writing keeps one property only */
 	aimark_buf out = AIMARK_BUF_INIT;
-	assert_int_equal(do_write(z.ptr, z.size, &LABEL_A, &out), 0);
+	assert_int_equal(tu_write_mem(OOXML, z.ptr, z.size, &LABEL_A, &out), 0);
 	char *custom = entry_text(&out, "docProps/custom.xml");
 	assert_int_equal(count(custom, "<property"), 1);
 	assert_non_null(strstr(custom, "<vt:lpstr>{&quot;Label&quot;:&quot;1&quot;,"));
 	free(custom);
-	assert_label(out.ptr, out.size, LABEL_A.bare_json);
+	tu_assert_label(OOXML, out.ptr, out.size, "ooxml-custom-property", LABEL_A.bare_json);
 	aimark_buf_dispose(&out);
 	aimark_buf_dispose(&z);
 }

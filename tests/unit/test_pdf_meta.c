@@ -14,102 +14,12 @@ extern const aimark__format_ops aimark__format_pdf;
 #define PDF (&aimark__format_pdf)
 
 #define PRODUCER "001191310104MACE0YX63918020"
-#define LABEL_BARE(id) \
-	"{\"Label\":\"1\",\"ContentProducer\":\"" PRODUCER "\",\"ProduceID\":\"" id "\",\"ReservedCode1\":\"\"," \
-	"\"ContentPropagator\":\"" PRODUCER "\",\"PropagateID\":\"" id "\",\"ReservedCode2\":\"\"}"
-#define LW(id) { LABEL_BARE(id), sizeof LABEL_BARE(id) - 1, "{\"AIGC\":" LABEL_BARE(id) "}", sizeof LABEL_BARE(id) + 8 }
+#define LABEL_BARE(id) TU_LABEL_BARE_BY(PRODUCER, id)
 
-static const aimark__label_write LABEL_A = LW("pdf-0001");
-static const aimark__label_write LABEL_B = LW("pdf-0002");
+static const aimark__label_write LABEL_A = TU_LABEL_OF(LABEL_BARE("pdf-0001"));
+static const aimark__label_write LABEL_B = TU_LABEL_OF(LABEL_BARE("pdf-0002"));
 /* the label of tests/data/pdf/make_pdfs.py */
 #define VENDOR_LABEL LABEL_BARE("142569260085903360")
-
-typedef struct blob {
-	unsigned char *p;
-	size_t n;
-} blob;
-
-static blob load(const char *name)
-{
-	blob b;
-	b.p = tu_read_file(tu_path("%s/pdf/%s", AIMARK_TEST_DATA, name), &b.n);
-	return b;
-}
-
-static int prov_get(void *ctx, const aimark__label_write **out)
-{
-	*out = ctx;
-	return 0;
-}
-
-static int do_read(const void *data, size_t len, aimark__meta *meta, aimark_findings *f)
-{
-	aimark_source *src = NULL;
-	assert_int_equal(aimark_source_new_memory(&src, data, len), 0);
-	aimark__meta_init(meta, f);
-	int rc = PDF->read(src, meta);
-	aimark_source_free(src);
-	return rc;
-}
-
-static int do_write(const void *data, size_t len, const aimark__label_write *lw, aimark_buf *out)
-{
-	aimark_source *src = NULL;
-	aimark_sink *sink = NULL;
-	aimark__meta meta;
-	aimark__label_provider prov = { NULL, prov_get, (void *)lw };
-	assert_int_equal(aimark_source_new_memory(&src, data, len), 0);
-	assert_int_equal(aimark_sink_new_buffer(&sink, out), 0);
-	aimark__meta_init(&meta, NULL);
-	int rc = PDF->read(src, &meta);
-	if (rc == 0)
-		rc = PDF->write(src, &meta, &prov, sink);
-	aimark__meta_dispose(&meta);
-	aimark_sink_free(sink);
-	aimark_source_free(src);
-	return rc;
-}
-
-/* The essence bytes, concatenated. */
-static void essence(const void *data, size_t len, aimark_buf *out)
-{
-	aimark__meta meta;
-	assert_int_equal(do_read(data, len, &meta, NULL), 0);
-	for (size_t i = 0; i < meta.n_essence; i++) {
-		assert_true(meta.essence[i].offset + meta.essence[i].length <= len);
-		assert_int_equal(aimark__buf_append(out, (const unsigned char *)data + meta.essence[i].offset,
-						    (size_t)meta.essence[i].length), 0);
-	}
-	aimark__meta_dispose(&meta);
-}
-
-static void assert_same_essence(const void *a, size_t an, const void *b, size_t bn)
-{
-	aimark_buf ea = AIMARK_BUF_INIT, eb = AIMARK_BUF_INIT;
-	essence(a, an, &ea);
-	essence(b, bn, &eb);
-	assert_int_equal(ea.size, eb.size);
-	assert_memory_equal(ea.ptr, eb.ptr, ea.size);
-	aimark_buf_dispose(&ea);
-	aimark_buf_dispose(&eb);
-}
-
-static void assert_label(const void *data, size_t len, const char *json)
-{
-	aimark__meta meta;
-	assert_int_equal(do_read(data, len, &meta, NULL), 0);
-	assert_int_equal(meta.n_carriers, 1);
-	assert_string_equal(meta.carriers[0].kind, "pdf-info");
-	assert_string_equal(meta.carriers[0].text, json);
-	aimark__meta_dispose(&meta);
-}
-
-static int have(const char *tool)
-{
-	char cmd[256];
-	snprintf(cmd, sizeof cmd, "command -v %s >/dev/null 2>&1", tool);
-	return system(cmd) == 0;
-}
 
 /* qpdf --check exits 0 (clean) or 3 (warnings only); pdfinfo must parse it. */
 static void assert_pdf_opens(const aimark_buf *pdf, const char *expect_info_line)
@@ -117,14 +27,14 @@ static void assert_pdf_opens(const aimark_buf *pdf, const char *expect_info_line
 	char *dir = tu_tempdir();
 	const char *path = tu_path("%s/out.pdf", dir);
 	tu_write_file(path, pdf->ptr, pdf->size);
-	if (have("qpdf")) {
+	if (tu_have_tool("qpdf")) {
 		int st = system(tu_path("qpdf --check '%s' >'%s/qpdf.log' 2>&1", path, dir));
 		if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0))
 			system(tu_path("cat '%s/qpdf.log'", dir));
 		assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	} else
 		print_message("qpdf not installed: skipping qpdf --check\n");
-	if (have("pdfinfo")) {
+	if (tu_have_tool("pdfinfo")) {
 		int st = system(tu_path("pdfinfo -custom '%s' >'%s/info.txt' 2>&1", path, dir));
 		assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 		size_t n;
@@ -149,9 +59,9 @@ static void test_probe(void **state)
 
 static void test_minimal_unlabelled(void **state)
 {
-	blob b = load("minimal.pdf");
+	tu_blob b = tu_data_file("pdf", "minimal.pdf");
 	aimark__meta meta;
-	assert_int_equal(do_read(b.p, b.n, &meta, NULL), 0);
+	assert_int_equal(tu_read_mem(PDF, b.p, b.n, &meta, NULL), 0);
 	assert_int_equal(meta.n_carriers, 0);
 	assert_int_equal(meta.n_essence, 1);
 	assert_int_equal(meta.essence[0].offset, 0);
@@ -162,24 +72,24 @@ static void test_minimal_unlabelled(void **state)
 
 static void test_classic_round_trip(void **state)
 {
-	blob b = load("minimal.pdf");
+	tu_blob b = tu_data_file("pdf", "minimal.pdf");
 	aimark_buf out = AIMARK_BUF_INIT, out2 = AIMARK_BUF_INIT;
-	assert_int_equal(do_write(b.p, b.n, &LABEL_A, &out), 0);
+	assert_int_equal(tu_write_mem(PDF, b.p, b.n, &LABEL_A, &out), 0);
 	/* incremental: the original bytes come first, untouched */
 	assert_true(out.size > b.n);
 	assert_memory_equal(out.ptr, b.p, b.n);
-	assert_label(out.ptr, out.size, LABEL_A.bare_json);
+	tu_assert_label(PDF, out.ptr, out.size, "pdf-info", LABEL_A.bare_json);
 	/* the Info entries were copied */
 	assert_non_null(memmem(out.ptr + b.n, out.size - b.n, "/Title (Test \\(document\\))", 26));
 	assert_non_null(memmem(out.ptr + b.n, out.size - b.n, "/Prev ", 6));
 	assert_non_null(memmem(out.ptr + b.n, out.size - b.n, "/ID [<00112233", 14));
-	assert_same_essence(b.p, b.n, out.ptr, out.size);
+	tu_assert_same_essence(PDF, b.p, b.n, out.ptr, out.size, 0);
 	assert_pdf_opens(&out, "Test (document)");
 
 	/* relabel: a second update, same essence, one label */
-	assert_int_equal(do_write(out.ptr, out.size, &LABEL_B, &out2), 0);
-	assert_label(out2.ptr, out2.size, LABEL_B.bare_json);
-	assert_same_essence(b.p, b.n, out2.ptr, out2.size);
+	assert_int_equal(tu_write_mem(PDF, out.ptr, out.size, &LABEL_B, &out2), 0);
+	tu_assert_label(PDF, out2.ptr, out2.size, "pdf-info", LABEL_B.bare_json);
+	tu_assert_same_essence(PDF, b.p, b.n, out2.ptr, out2.size, 0);
 	assert_non_null(memmem(out2.ptr + out.size, out2.size - out.size, "/Title (Test \\(document\\))", 26));
 	assert_pdf_opens(&out2, "Producer:        aimark tests");
 	aimark_buf_dispose(&out);
@@ -189,15 +99,15 @@ static void test_classic_round_trip(void **state)
 
 static void test_no_info_no_newline(void **state)
 {
-	blob b = load("noinfo.pdf");
+	tu_blob b = tu_data_file("pdf", "noinfo.pdf");
 	assert_int_equal(b.p[b.n - 1], 'F'); /* ends with %%EOF, no EOL */
 	aimark_buf out = AIMARK_BUF_INIT, out2 = AIMARK_BUF_INIT;
-	assert_int_equal(do_write(b.p, b.n, &LABEL_A, &out), 0);
-	assert_label(out.ptr, out.size, LABEL_A.bare_json);
-	assert_same_essence(b.p, b.n, out.ptr, out.size);
+	assert_int_equal(tu_write_mem(PDF, b.p, b.n, &LABEL_A, &out), 0);
+	tu_assert_label(PDF, out.ptr, out.size, "pdf-info", LABEL_A.bare_json);
+	tu_assert_same_essence(PDF, b.p, b.n, out.ptr, out.size, 0);
 	assert_pdf_opens(&out, NULL);
-	assert_int_equal(do_write(out.ptr, out.size, &LABEL_B, &out2), 0);
-	assert_same_essence(b.p, b.n, out2.ptr, out2.size);
+	assert_int_equal(tu_write_mem(PDF, out.ptr, out.size, &LABEL_B, &out2), 0);
+	tu_assert_same_essence(PDF, b.p, b.n, out2.ptr, out2.size, 0);
 	aimark_buf_dispose(&out);
 	aimark_buf_dispose(&out2);
 	free(b.p);
@@ -205,23 +115,23 @@ static void test_no_info_no_newline(void **state)
 
 static void test_xref_stream(void **state)
 {
-	blob b = load("xrefstream.pdf");
+	tu_blob b = tu_data_file("pdf", "xrefstream.pdf");
 	aimark__meta meta;
-	assert_int_equal(do_read(b.p, b.n, &meta, NULL), 0);
+	assert_int_equal(tu_read_mem(PDF, b.p, b.n, &meta, NULL), 0);
 	assert_int_equal(meta.n_carriers, 0);
 	aimark__meta_dispose(&meta);
 	aimark_buf out = AIMARK_BUF_INIT, out2 = AIMARK_BUF_INIT;
-	assert_int_equal(do_write(b.p, b.n, &LABEL_A, &out), 0);
+	assert_int_equal(tu_write_mem(PDF, b.p, b.n, &LABEL_A, &out), 0);
 	assert_memory_equal(out.ptr, b.p, b.n);
 	/* the update is an xref stream too, and the Info entries came from an object stream */
 	assert_non_null(memmem(out.ptr + b.n, out.size - b.n, "/Type/XRef", 10));
 	assert_non_null(memmem(out.ptr + b.n, out.size - b.n, "/Title (Test \\(document\\))", 26));
-	assert_label(out.ptr, out.size, LABEL_A.bare_json);
-	assert_same_essence(b.p, b.n, out.ptr, out.size);
+	tu_assert_label(PDF, out.ptr, out.size, "pdf-info", LABEL_A.bare_json);
+	tu_assert_same_essence(PDF, b.p, b.n, out.ptr, out.size, 0);
 	assert_pdf_opens(&out, "Test (document)");
-	assert_int_equal(do_write(out.ptr, out.size, &LABEL_B, &out2), 0);
-	assert_label(out2.ptr, out2.size, LABEL_B.bare_json);
-	assert_same_essence(b.p, b.n, out2.ptr, out2.size);
+	assert_int_equal(tu_write_mem(PDF, out.ptr, out.size, &LABEL_B, &out2), 0);
+	tu_assert_label(PDF, out2.ptr, out2.size, "pdf-info", LABEL_B.bare_json);
+	tu_assert_same_essence(PDF, b.p, b.n, out2.ptr, out2.size, 0);
 	assert_pdf_opens(&out2, NULL);
 	aimark_buf_dispose(&out);
 	aimark_buf_dispose(&out2);
@@ -230,29 +140,29 @@ static void test_xref_stream(void **state)
 
 static void test_vendor_hex_utf16(void **state)
 {
-	blob b = load("vendor-hex.pdf");
-	assert_label(b.p, b.n, VENDOR_LABEL);
+	tu_blob b = tu_data_file("pdf", "vendor-hex.pdf");
+	tu_assert_label(PDF, b.p, b.n, "pdf-info", VENDOR_LABEL);
 	aimark_buf out = AIMARK_BUF_INIT;
-	assert_int_equal(do_write(b.p, b.n, &LABEL_A, &out), 0);
-	assert_label(out.ptr, out.size, LABEL_A.bare_json);
+	assert_int_equal(tu_write_mem(PDF, b.p, b.n, &LABEL_A, &out), 0);
+	tu_assert_label(PDF, out.ptr, out.size, "pdf-info", LABEL_A.bare_json);
 	/* the old /AIGC is not copied into the new Info, /Producer is */
 	const unsigned char *upd = out.ptr + b.n;
 	size_t un = out.size - b.n;
 	assert_non_null(memmem(upd, un, "/Producer (vendor)", 18));
 	assert_null(memmem(upd, un, "<FEFF", 5));
 	/* the vendor file had its label in the original body: all of it is essence */
-	assert_same_essence(b.p, b.n, out.ptr, out.size);
+	tu_assert_same_essence(PDF, b.p, b.n, out.ptr, out.size, 0);
 	aimark_buf_dispose(&out);
 	free(b.p);
 }
 
 static void test_label_in_earlier_revision(void **state)
 {
-	blob b = load("vendor-old.pdf");
+	tu_blob b = tu_data_file("pdf", "vendor-old.pdf");
 	aimark__meta meta;
 	aimark_findings *f = NULL;
 	assert_int_equal(aimark_findings_new(&f), 0);
-	assert_int_equal(do_read(b.p, b.n, &meta, f), 0);
+	assert_int_equal(tu_read_mem(PDF, b.p, b.n, &meta, f), 0);
 	assert_int_equal(meta.n_carriers, 1);
 	assert_string_equal(meta.carriers[0].text, VENDOR_LABEL);
 	assert_true(aimark_findings_has(f, "pdf-label-earlier-revision"));
@@ -280,15 +190,15 @@ static void test_literal_escapes(void **state)
 	assert_int_equal(aimark__buf_printf(&pdf, "xref\n0 4\n0000000000 65535 f \n%010zu 00000 n \n%010zu 00000 n \n"
 					    "%010zu 00000 n \ntrailer\n<</Size 4/Root 1 0 R/Info 3 0 R>>\nstartxref\n%zu\n%%%%EOF\n",
 					    off[0], off[1], off[2], x), 0);
-	assert_label(pdf.ptr, pdf.size, "{\"a\":\"(x)\\\",\"b\":\"AB\"}");
+	tu_assert_label(PDF, pdf.ptr, pdf.size, "pdf-info", "{\"a\":\"(x)\\\",\"b\":\"AB\"}");
 	aimark_buf_dispose(&pdf);
 }
 
 static void test_page_edit_changes_essence(void **state)
 {
-	blob b = load("minimal.pdf");
+	tu_blob b = tu_data_file("pdf", "minimal.pdf");
 	aimark_buf out = AIMARK_BUF_INIT, ea = AIMARK_BUF_INIT, eb = AIMARK_BUF_INIT;
-	assert_int_equal(do_write(b.p, b.n, &LABEL_A, &out), 0);
+	assert_int_equal(tu_write_mem(PDF, b.p, b.n, &LABEL_A, &out), 0);
 	/* an editor appends an update replacing the page content stream (object 4) */
 	size_t prev = 0;
 	const unsigned char *sx = out.ptr;
@@ -299,14 +209,14 @@ static void test_page_edit_changes_essence(void **state)
 	size_t xref = out.size;
 	assert_int_equal(aimark__buf_printf(&out, "xref\n4 1\n%010zu 00000 n \ntrailer\n<</Size 8/Root 1 0 R/Info 7 0 R/Prev %zu>>\n"
 					    "startxref\n%zu\n%%%%EOF\n", obj, prev, xref), 0);
-	assert_label(out.ptr, out.size, LABEL_A.bare_json);
-	essence(b.p, b.n, &ea);
-	essence(out.ptr, out.size, &eb);
+	tu_assert_label(PDF, out.ptr, out.size, "pdf-info", LABEL_A.bare_json);
+	tu_essence(PDF, b.p, b.n, &ea);
+	tu_essence(PDF, out.ptr, out.size, &eb);
 	assert_true(ea.size != eb.size || memcmp(ea.ptr, eb.ptr, ea.size) != 0);
 	/* and relabelling after the edit keeps the edited essence */
 	aimark_buf out2 = AIMARK_BUF_INIT;
-	assert_int_equal(do_write(out.ptr, out.size, &LABEL_B, &out2), 0);
-	assert_same_essence(out.ptr, out.size, out2.ptr, out2.size);
+	assert_int_equal(tu_write_mem(PDF, out.ptr, out.size, &LABEL_B, &out2), 0);
+	tu_assert_same_essence(PDF, out.ptr, out.size, out2.ptr, out2.size, 0);
 	aimark_buf_dispose(&out);
 	aimark_buf_dispose(&out2);
 	aimark_buf_dispose(&ea);
@@ -320,20 +230,20 @@ static void test_bad_inputs(void **state)
 	aimark_buf out = AIMARK_BUF_INIT;
 	/* wrong magic */
 	static const char notpdf[] = "Hello, this is not a PDF file at all.\n";
-	assert_int_equal(do_read(notpdf, sizeof notpdf - 1, &meta, NULL), AIMARK_EFORMAT);
+	assert_int_equal(tu_read_mem(PDF, notpdf, sizeof notpdf - 1, &meta, NULL), AIMARK_EFORMAT);
 	assert_non_null(strstr(aimark_error_last(), "PDF"));
 	aimark__meta_dispose(&meta);
 
-	blob b = load("minimal.pdf");
+	tu_blob b = tu_data_file("pdf", "minimal.pdf");
 	/* truncated: the xref is gone; reading scans leniently, writing refuses */
 	aimark_findings *f = NULL;
 	assert_int_equal(aimark_findings_new(&f), 0);
-	assert_int_equal(do_read(b.p, b.n / 2, &meta, f), 0);
+	assert_int_equal(tu_read_mem(PDF, b.p, b.n / 2, &meta, f), 0);
 	assert_true(aimark_findings_has(f, "pdf-xref-damaged"));
 	assert_int_equal(meta.n_essence, 1);
 	aimark__meta_dispose(&meta);
 	aimark_findings_free(f);
-	assert_int_equal(do_write(b.p, b.n / 2, &LABEL_A, &out), AIMARK_EFORMAT);
+	assert_int_equal(tu_write_mem(PDF, b.p, b.n / 2, &LABEL_A, &out), AIMARK_EFORMAT);
 	assert_non_null(strstr(aimark_error_last(), "PDF"));
 
 	/* startxref lies (points into the middle of an object) */
@@ -343,7 +253,7 @@ static void test_bad_inputs(void **state)
 	assert_non_null(sx);
 	memcpy(sx + 10, "00000", 5);
 	aimark__buf_clear(&out);
-	assert_int_equal(do_write(lie, b.n, &LABEL_A, &out), AIMARK_EFORMAT);
+	assert_int_equal(tu_write_mem(PDF, lie, b.n, &LABEL_A, &out), AIMARK_EFORMAT);
 	free(lie);
 
 	/* a /Prev loop: the trailer names its own table as the previous one */
@@ -356,7 +266,7 @@ static void test_bad_inputs(void **state)
 	assert_int_equal(aimark__buf_printf(&loop, "/Prev %lu ", strtoul((const char *)last + 10, NULL, 10)), 0);
 	assert_int_equal(aimark__buf_append(&loop, root, b.n - (size_t)(root - b.p)), 0);
 	aimark__buf_clear(&out);
-	assert_int_equal(do_write(loop.ptr, loop.size, &LABEL_B, &out), AIMARK_EFORMAT);
+	assert_int_equal(tu_write_mem(PDF, loop.ptr, loop.size, &LABEL_B, &out), AIMARK_EFORMAT);
 	assert_non_null(strstr(aimark_error_last(), "loops"));
 	aimark_buf_dispose(&loop);
 	aimark_buf_dispose(&out);
@@ -365,20 +275,20 @@ static void test_bad_inputs(void **state)
 
 static void test_trailing_bytes(void **state)
 {
-	blob b = load("minimal.pdf");
+	tu_blob b = tu_data_file("pdf", "minimal.pdf");
 	aimark_buf pdf = AIMARK_BUF_INIT, out = AIMARK_BUF_INIT;
 	/* white space after %%EOF is repeated after ours, and the essence holds */
 	assert_int_equal(aimark__buf_append(&pdf, b.p, b.n), 0);
 	assert_int_equal(aimark__buf_append_str(&pdf, "\r\n  \n"), 0);
-	assert_int_equal(do_write(pdf.ptr, pdf.size, &LABEL_A, &out), 0);
+	assert_int_equal(tu_write_mem(PDF, pdf.ptr, pdf.size, &LABEL_A, &out), 0);
 	assert_memory_equal(out.ptr + out.size - 11, "%%EOF\n\r\n  \n", 11);
-	assert_same_essence(pdf.ptr, pdf.size, out.ptr, out.size);
+	tu_assert_same_essence(PDF, pdf.ptr, pdf.size, out.ptr, out.size, 0);
 	/* data after %%EOF (here a stale startxref) could hide the update from readers: refused */
 	aimark__buf_clear(&pdf);
 	aimark__buf_clear(&out);
 	assert_int_equal(aimark__buf_append(&pdf, b.p, b.n), 0);
 	assert_int_equal(aimark__buf_append_str(&pdf, "startxref\n509\n"), 0);
-	assert_int_equal(do_write(pdf.ptr, pdf.size, &LABEL_A, &out), AIMARK_EUNSUPPORTED);
+	assert_int_equal(tu_write_mem(PDF, pdf.ptr, pdf.size, &LABEL_A, &out), AIMARK_EUNSUPPORTED);
 	assert_non_null(strstr(aimark_error_last(), "follow the last %%EOF"));
 	aimark_buf_dispose(&pdf);
 	aimark_buf_dispose(&out);
@@ -401,20 +311,20 @@ static void test_nesting_bomb(void **state)
 	aimark__meta meta;
 	aimark_findings *f = NULL;
 	assert_int_equal(aimark_findings_new(&f), 0);
-	assert_int_equal(do_read(pdf.ptr, pdf.size, &meta, f), 0);
+	assert_int_equal(tu_read_mem(PDF, pdf.ptr, pdf.size, &meta, f), 0);
 	assert_int_equal(meta.n_carriers, 0);
 	assert_true(aimark_findings_has(f, "pdf-info-unreadable"));
 	aimark__meta_dispose(&meta);
 	aimark_findings_free(f);
 	aimark_buf out = AIMARK_BUF_INIT;
-	assert_int_equal(do_write(pdf.ptr, pdf.size, &LABEL_A, &out), AIMARK_EFORMAT);
+	assert_int_equal(tu_write_mem(PDF, pdf.ptr, pdf.size, &LABEL_A, &out), AIMARK_EFORMAT);
 	aimark_buf_dispose(&out);
 	aimark_buf_dispose(&pdf);
 }
 
 static void test_encrypted_refused(void **state)
 {
-	blob b = load("minimal.pdf");
+	tu_blob b = tu_data_file("pdf", "minimal.pdf");
 	aimark_buf pdf = AIMARK_BUF_INIT, out = AIMARK_BUF_INIT;
 	/* same file with /Encrypt in the trailer (the dictionary itself is never read) */
 	unsigned char *t = memmem(b.p, b.n, "/Root 1 0 R", 11);
@@ -425,11 +335,11 @@ static void test_encrypted_refused(void **state)
 	aimark__meta meta;
 	aimark_findings *f = NULL;
 	assert_int_equal(aimark_findings_new(&f), 0);
-	assert_int_equal(do_read(pdf.ptr, pdf.size, &meta, f), 0);
+	assert_int_equal(tu_read_mem(PDF, pdf.ptr, pdf.size, &meta, f), 0);
 	assert_true(aimark_findings_has(f, "pdf-encrypted"));
 	aimark__meta_dispose(&meta);
 	aimark_findings_free(f);
-	assert_int_equal(do_write(pdf.ptr, pdf.size, &LABEL_A, &out), AIMARK_EUNSUPPORTED);
+	assert_int_equal(tu_write_mem(PDF, pdf.ptr, pdf.size, &LABEL_A, &out), AIMARK_EUNSUPPORTED);
 	aimark_buf_dispose(&pdf);
 	aimark_buf_dispose(&out);
 	free(b.p);

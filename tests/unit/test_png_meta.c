@@ -14,15 +14,8 @@
 extern const aimark__format_ops aimark__format_png;
 #define PNG (&aimark__format_png)
 
-#define PRODUCER "001191110102MACQD9K64010000"
-#define LABEL_BARE(id) \
-	"{\"Label\":\"1\",\"ContentProducer\":\"" PRODUCER "\",\"ProduceID\":\"" id "\",\"ReservedCode1\":\"\"," \
-	"\"ContentPropagator\":\"" PRODUCER "\",\"PropagateID\":\"" id "\",\"ReservedCode2\":\"\"}"
-#define LABEL_WRAPPED(id) "{\"AIGC\":" LABEL_BARE(id) "}"
-#define LW(id) { LABEL_BARE(id), sizeof LABEL_BARE(id) - 1, LABEL_WRAPPED(id), sizeof LABEL_WRAPPED(id) - 1 }
-
-static const aimark__label_write LABEL_A = LW("aimark-png-0001");
-static const aimark__label_write LABEL_B = LW("aimark-png-0002");
+static const aimark__label_write LABEL_A = TU_LABEL("aimark-png-0001");
+static const aimark__label_write LABEL_B = TU_LABEL("aimark-png-0002");
 
 /* gb45438-examples.md section 3: Qwen's tEXt AIGC text, byte for byte. */
 static const char QWEN_JSON[] =
@@ -69,37 +62,13 @@ static const char TENCENT_JSON[] =
 
 /* ---- byte helpers ---- */
 
-typedef struct blob {
-	unsigned char *p;
-	size_t n;
-} blob;
+typedef tu_blob blob;
 
 static blob blob_file(const char *path)
 {
 	blob b;
 	b.p = tu_read_file(path, &b.n);
 	return b;
-}
-
-static blob data_file(const char *name)
-{
-	return blob_file(tu_path("%s/png/%s", AIMARK_TEST_DATA, name));
-}
-
-/* Replaces `remove` bytes at `at` with `ins` (the old blob is freed). */
-static blob blob_splice(blob b, size_t at, const void *ins, size_t ins_len, size_t remove)
-{
-	blob r;
-	assert_true(at + remove <= b.n);
-	r.n = b.n - remove + ins_len;
-	r.p = malloc(r.n + 1);
-	assert_non_null(r.p);
-	memcpy(r.p, b.p, at);
-	if (ins_len)
-		memcpy(r.p + at, ins, ins_len);
-	memcpy(r.p + at + ins_len, b.p + at + remove, b.n - at - remove);
-	free(b.p);
-	return r;
 }
 
 /* Bit-at-a-time CRC-32, independent of the library's table version. */
@@ -137,7 +106,7 @@ static blob make_chunk(const char *type, const void *data, size_t len)
 static blob with_chunk_at(blob b, size_t at, const char *type, const void *data, size_t len)
 {
 	blob c = make_chunk(type, data, len);
-	b = blob_splice(b, at, c.p, c.n, 0);
+	b = tu_blob_splice(b, at, c.p, c.n, 0);
 	free(c.p);
 	return b;
 }
@@ -226,124 +195,10 @@ static void assert_crcs_ok(const blob *b)
 
 /* ---- running the backend ---- */
 
-typedef struct parsed {
-	aimark_source *src;
-	aimark_findings *findings;
-	aimark__meta meta;
-	int rc;
-} parsed;
-
-static void parse(parsed *ps, const blob *b)
-{
-	assert_int_equal(aimark_source_new_memory(&ps->src, b->p, b->n), 0);
-	assert_int_equal(aimark_findings_new(&ps->findings), 0);
-	aimark__meta_init(&ps->meta, ps->findings);
-	ps->rc = PNG->read(ps->src, &ps->meta);
-}
-
-static void parsed_free(parsed *ps)
-{
-	aimark__meta_dispose(&ps->meta);
-	aimark_findings_free(ps->findings);
-	aimark_source_free(ps->src);
-}
-
-static int provider_get(void *ctx, const aimark__label_write **out)
-{
-	*out = ctx;
-	return 0;
-}
-
-/* Writes `label` into `in`; returns the write's result, the output in `out`. */
-static int write_label(const blob *in, const aimark__label_write *label, blob *out)
-{
-	parsed ps;
-	parse(&ps, in);
-	assert_int_equal(ps.rc, 0);
-	aimark_buf buf = AIMARK_BUF_INIT;
-	aimark_sink *sink = NULL;
-	assert_int_equal(aimark_sink_new_buffer(&sink, &buf), 0);
-	aimark__label_provider prov = { NULL, provider_get, (void *)label };
-	int rc = PNG->write(ps.src, &ps.meta, &prov, sink);
-	if (rc == 0)
-		assert_int_equal(aimark_sink_commit(sink), 0);
-	aimark_sink_free(sink);
-	parsed_free(&ps);
-	out->p = buf.ptr;
-	out->n = buf.size;
-	return rc;
-}
-
-static blob must_write(const blob *in, const aimark__label_write *label)
-{
-	blob out;
-	int rc = write_label(in, label, &out);
-	if (rc != 0)
-		fail_msg("write failed: %s", aimark_error_last());
-	return out;
-}
-
-/* The essence bytes, concatenated. */
-static blob essence_of(const blob *b, const aimark__meta *meta)
-{
-	size_t total = 0;
-	for (size_t i = 0; i < meta->n_essence; i++)
-		total += (size_t)meta->essence[i].length;
-	blob e = { malloc(total + 1), total };
-	assert_non_null(e.p);
-	size_t at = 0;
-	for (size_t i = 0; i < meta->n_essence; i++) {
-		assert_true(meta->essence[i].offset + meta->essence[i].length <= b->n);
-		memcpy(e.p + at, b->p + meta->essence[i].offset, (size_t)meta->essence[i].length);
-		at += (size_t)meta->essence[i].length;
-	}
-	return e;
-}
-
-static void assert_same_essence(const blob *a, const blob *b)
-{
-	parsed pa, pb;
-	parse(&pa, a);
-	parse(&pb, b);
-	assert_int_equal(pa.rc, 0);
-	assert_int_equal(pb.rc, 0);
-	blob ea = essence_of(a, &pa.meta), eb = essence_of(b, &pb.meta);
-	assert_true(ea.n > 0);
-	assert_int_equal(ea.n, eb.n);
-	assert_memory_equal(ea.p, eb.p, ea.n);
-	free(ea.p);
-	free(eb.p);
-	parsed_free(&pa);
-	parsed_free(&pb);
-}
-
-static const aimark__carrier *carrier_of(const aimark__meta *meta, const char *kind, size_t nth)
-{
-	for (size_t i = 0; i < meta->n_carriers; i++)
-		if (strcmp(meta->carriers[i].kind, kind) == 0 && nth-- == 0)
-			return &meta->carriers[i];
-	return NULL;
-}
-
-static void assert_carrier(const aimark__meta *meta, const char *kind, const char *text)
-{
-	const aimark__carrier *c = carrier_of(meta, kind, 0);
-	if (c == NULL)
-		fail_msg("no %s carrier", kind);
-	assert_string_equal(c->text, text);
-	assert_int_equal(c->len, strlen(text));
-}
-
 /* Reads `b`, expecting EFORMAT with a message naming PNG and containing `needle`. */
 static void assert_bad(const blob *b, const char *needle)
 {
-	parsed ps;
-	parse(&ps, b);
-	assert_int_equal(ps.rc, AIMARK_EFORMAT);
-	const char *msg = aimark_error_last();
-	if (strstr(msg, "PNG") == NULL || strstr(msg, needle) == NULL)
-		fail_msg("message \"%s\" lacks \"PNG\" or \"%s\"", msg, needle);
-	parsed_free(&ps);
+	tu_expect_read_error(PNG, b->p, b->n, AIMARK_EFORMAT, "PNG", needle);
 }
 
 static void save(const char *path, const blob *b)
@@ -351,47 +206,12 @@ static void save(const char *path, const blob *b)
 	tu_write_file(path, b->p, b->n);
 }
 
-static int have_tool(const char *name)
-{
-	char cmd[256];
-	snprintf(cmd, sizeof cmd, "command -v %s >/dev/null 2>&1", name);
-	return system(cmd) == 0;
-}
-
-/* Runs a command and returns its standard output (malloc'ed), or NULL when it fails. */
-static char *run(const char *cmd)
-{
-	FILE *p = popen(cmd, "r");
-	if (!p)
-		return NULL;
-	size_t cap = 4096, n = 0;
-	char *out = malloc(cap);
-	assert_non_null(out);
-	size_t got;
-	while ((got = fread(out + n, 1, cap - n - 1, p)) > 0) {
-		n += got;
-		if (cap - n < 2) {
-			cap *= 2;
-			out = realloc(out, cap);
-			assert_non_null(out);
-		}
-	}
-	out[n] = 0;
-	if (pclose(p) != 0) {
-		free(out);
-		return NULL;
-	}
-	while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r'))
-		out[--n] = 0;
-	return out;
-}
-
 /* ---- tests ---- */
 
 static void test_probe(void **state)
 {
 	(void)state;
-	blob b = data_file("rgb.png");
+	blob b = tu_data_file("png", "rgb.png");
 	assert_true(PNG->probe(b.p, b.n));
 	assert_true(PNG->probe(b.p, 8));
 	assert_false(PNG->probe(b.p, 7));
@@ -404,9 +224,9 @@ static void test_probe(void **state)
 static void test_read_plain(void **state)
 {
 	(void)state;
-	blob b = data_file("rgb.png"); /* IHDR pHYs IDAT IEND */
-	parsed ps;
-	parse(&ps, &b);
+	blob b = tu_data_file("png", "rgb.png"); /* IHDR pHYs IDAT IEND */
+	tu_parsed ps;
+	tu_parse(PNG, b.p, b.n, &ps);
 	assert_int_equal(ps.rc, 0);
 	assert_int_equal(ps.meta.n_carriers, 0);
 	assert_int_equal(aimark_findings_count(ps.findings), 0);
@@ -416,7 +236,7 @@ static void test_read_plain(void **state)
 	assert_int_equal(ps.meta.essence[0].length, 25);
 	assert_int_equal(ps.meta.essence[1].offset, 54);
 	assert_int_equal(ps.meta.essence[1].length, b.n - 54);
-	parsed_free(&ps);
+	tu_parsed_free(&ps);
 	free(b.p);
 }
 
@@ -424,11 +244,11 @@ static void read_vendor(const char *file, const char *json, size_t expect_size)
 {
 	blob b = blob_file(tu_path("%s/spec/gb45438-samples/%s", AIMARK_SHARED_DIR, file));
 	assert_int_equal(b.n, expect_size);
-	parsed ps;
-	parse(&ps, &b);
+	tu_parsed ps;
+	tu_parse(PNG, b.p, b.n, &ps);
 	assert_int_equal(ps.rc, 0);
 	assert_int_equal(ps.meta.n_carriers, 1);
-	assert_carrier(&ps.meta, AIMARK__CARRIER_XMP, json);
+	tu_assert_carrier(&ps.meta, AIMARK__CARRIER_XMP, json);
 	assert_int_equal(ps.meta.carriers[0].offset, 33);
 	assert_false(aimark_findings_has(ps.findings, "png-crc"));
 	/* the essence is everything but the signature and the iTXt */
@@ -441,18 +261,18 @@ static void read_vendor(const char *file, const char *json, size_t expect_size)
 	assert_int_equal(ps.meta.essence[1].offset, 33 + itxt + 12);
 
 	/* relabelling keeps one XMP packet, in place, and the pixels */
-	blob out = must_write(&b, &LABEL_A);
+	blob out = tu_mark_blob(PNG, &b, &LABEL_A);
 	assert_int_equal(count_type(&out, "iTXt"), 1);
 	assert_memory_equal(out.p + 37, "iTXtXML:com.adobe.xmp", 21);
-	assert_same_essence(&b, &out);
-	parsed po;
-	parse(&po, &out);
+	tu_assert_same_essence(PNG, b.p, b.n, out.p, out.n, 1);
+	tu_parsed po;
+	tu_parse(PNG, out.p, out.n, &po);
 	assert_int_equal(po.rc, 0);
 	assert_int_equal(po.meta.n_carriers, 1);
-	assert_carrier(&po.meta, AIMARK__CARRIER_XMP, LABEL_A.bare_json);
-	parsed_free(&po);
+	tu_assert_carrier(&po.meta, AIMARK__CARRIER_XMP, LABEL_A.bare_json);
+	tu_parsed_free(&po);
 	free(out.p);
-	parsed_free(&ps);
+	tu_parsed_free(&ps);
 	free(b.p);
 }
 
@@ -471,8 +291,8 @@ static void test_vendor_jimeng(void **state)
 static void test_round_trip(void **state)
 {
 	(void)state;
-	blob in = data_file("rgb.png");
-	blob out = must_write(&in, &LABEL_A);
+	blob in = tu_data_file("png", "rgb.png");
+	blob out = tu_mark_blob(PNG, &in, &LABEL_A);
 	chunk_info c[16];
 	size_t n = list_chunks(&out, c, 16);
 	assert_int_equal(n, 5);
@@ -489,14 +309,14 @@ static void test_round_trip(void **state)
 	assert_int_equal(out.n - c[2].offset, in.n - 33);
 	assert_memory_equal(out.p + c[2].offset, in.p + 33, in.n - 33);
 
-	parsed ps;
-	parse(&ps, &out);
+	tu_parsed ps;
+	tu_parse(PNG, out.p, out.n, &ps);
 	assert_int_equal(ps.rc, 0);
 	assert_int_equal(ps.meta.n_carriers, 1);
-	assert_carrier(&ps.meta, AIMARK__CARRIER_XMP, LABEL_A.bare_json);
+	tu_assert_carrier(&ps.meta, AIMARK__CARRIER_XMP, LABEL_A.bare_json);
 	assert_int_equal(aimark_findings_count_at_least(ps.findings, AIMARK_SEVERITY_WARNING), 0);
-	parsed_free(&ps);
-	assert_same_essence(&in, &out);
+	tu_parsed_free(&ps);
+	tu_assert_same_essence(PNG, in.p, in.n, out.p, out.n, 1);
 
 	/* writing without read()'s layout gives the same bytes */
 	aimark_source *src = NULL;
@@ -504,7 +324,7 @@ static void test_round_trip(void **state)
 	aimark_sink *sink = NULL;
 	assert_int_equal(aimark_source_new_memory(&src, in.p, in.n), 0);
 	assert_int_equal(aimark_sink_new_buffer(&sink, &buf), 0);
-	aimark__label_provider prov = { NULL, provider_get, (void *)&LABEL_A };
+	aimark__label_provider prov = { NULL, tu_label_get, (void *)&LABEL_A };
 	assert_int_equal(PNG->write(src, NULL, &prov, sink), 0);
 	assert_int_equal(aimark_sink_commit(sink), 0);
 	assert_int_equal(buf.size, out.n);
@@ -519,20 +339,20 @@ static void test_round_trip(void **state)
 static void test_relabel_replaces(void **state)
 {
 	(void)state;
-	blob in = data_file("rgba.png");
-	blob a = must_write(&in, &LABEL_A);
-	blob b = must_write(&a, &LABEL_B);
+	blob in = tu_data_file("png", "rgba.png");
+	blob a = tu_mark_blob(PNG, &in, &LABEL_A);
+	blob b = tu_mark_blob(PNG, &a, &LABEL_B);
 	assert_int_equal(count_type(&b, "iTXt"), 1);
 	assert_null(memmem(b.p, b.n, "aimark-png-0001", 15));
-	parsed ps;
-	parse(&ps, &b);
+	tu_parsed ps;
+	tu_parse(PNG, b.p, b.n, &ps);
 	assert_int_equal(ps.rc, 0);
 	assert_int_equal(ps.meta.n_carriers, 1);
-	assert_carrier(&ps.meta, AIMARK__CARRIER_XMP, LABEL_B.bare_json);
-	parsed_free(&ps);
-	assert_same_essence(&in, &b);
+	tu_assert_carrier(&ps.meta, AIMARK__CARRIER_XMP, LABEL_B.bare_json);
+	tu_parsed_free(&ps);
+	tu_assert_same_essence(PNG, in.p, in.n, b.p, b.n, 1);
 	/* writing the same label again changes nothing */
-	blob c = must_write(&b, &LABEL_B);
+	blob c = tu_mark_blob(PNG, &b, &LABEL_B);
 	assert_int_equal(c.n, b.n);
 	assert_memory_equal(c.p, b.p, b.n);
 	free(a.p);
@@ -544,13 +364,13 @@ static void test_relabel_replaces(void **state)
 static void test_other_xmp_kept(void **state)
 {
 	(void)state;
-	blob in = data_file("xmp-title.png"); /* IHDR pHYs iTXt(XMP dc:title) IDAT IEND */
-	parsed ps;
-	parse(&ps, &in);
+	blob in = tu_data_file("png", "xmp-title.png"); /* IHDR pHYs iTXt(XMP dc:title) IDAT IEND */
+	tu_parsed ps;
+	tu_parse(PNG, in.p, in.n, &ps);
 	assert_int_equal(ps.rc, 0);
 	assert_int_equal(ps.meta.n_carriers, 0);
-	parsed_free(&ps);
-	blob out = must_write(&in, &LABEL_A);
+	tu_parsed_free(&ps);
+	blob out = tu_mark_blob(PNG, &in, &LABEL_A);
 	chunk_info c[16];
 	size_t n = list_chunks(&out, c, 16);
 	assert_int_equal(n, 5);
@@ -558,10 +378,10 @@ static void test_other_xmp_kept(void **state)
 	assert_int_equal(count_type(&out, "iTXt"), 1);
 	assert_non_null(memmem(out.p, out.n, "Test Title Kept", 15));
 	assert_crcs_ok(&out);
-	parse(&ps, &out);
+	tu_parse(PNG, out.p, out.n, &ps);
 	assert_int_equal(ps.rc, 0);
-	assert_carrier(&ps.meta, AIMARK__CARRIER_XMP, LABEL_A.bare_json);
-	parsed_free(&ps);
+	tu_assert_carrier(&ps.meta, AIMARK__CARRIER_XMP, LABEL_A.bare_json);
+	tu_parsed_free(&ps);
 	free(out.p);
 	free(in.p);
 }
@@ -569,26 +389,26 @@ static void test_other_xmp_kept(void **state)
 static void test_compressed_xmp(void **state)
 {
 	(void)state;
-	blob in = data_file("xmp-compressed.png"); /* iTXt XMP, compression flag 1 */
-	parsed ps;
-	parse(&ps, &in);
+	blob in = tu_data_file("png", "xmp-compressed.png"); /* iTXt XMP, compression flag 1 */
+	tu_parsed ps;
+	tu_parse(PNG, in.p, in.n, &ps);
 	assert_int_equal(ps.rc, 0);
 	assert_int_equal(ps.meta.n_carriers, 1);
 	assert_string_equal(ps.meta.carriers[0].kind, AIMARK__CARRIER_XMP);
 	assert_non_null(strstr(ps.meta.carriers[0].text, "\"ProduceID\":\"zxmp-0001\""));
-	parsed_free(&ps);
+	tu_parsed_free(&ps);
 	/* rewritten uncompressed, in place, other properties kept */
-	blob out = must_write(&in, &LABEL_B);
+	blob out = tu_mark_blob(PNG, &in, &LABEL_B);
 	assert_int_equal(count_type(&out, "iTXt"), 1);
 	assert_memory_equal(out.p + 37, "iTXtXML:com.adobe.xmp\0\0\0", 24);
 	assert_non_null(memmem(out.p, out.n, "Compressed Title Kept", 21));
 	assert_null(memmem(out.p, out.n, "zxmp-0001", 9));
-	parse(&ps, &out);
+	tu_parse(PNG, out.p, out.n, &ps);
 	assert_int_equal(ps.rc, 0);
 	assert_int_equal(ps.meta.n_carriers, 1);
-	assert_carrier(&ps.meta, AIMARK__CARRIER_XMP, LABEL_B.bare_json);
-	parsed_free(&ps);
-	assert_same_essence(&in, &out);
+	tu_assert_carrier(&ps.meta, AIMARK__CARRIER_XMP, LABEL_B.bare_json);
+	tu_parsed_free(&ps);
+	tu_assert_same_essence(PNG, in.p, in.n, out.p, out.n, 1);
 	free(out.p);
 	free(in.p);
 }
@@ -620,29 +440,29 @@ static void test_inflate_limits(void **state)
 	assert_true(zlen < 65536);
 
 	blob body = compressed_body("AIGC", "\0", 1, z, zlen);
-	blob in = with_chunk_at(data_file("rgb.png"), 33, "zTXt", body.p, body.n);
+	blob in = with_chunk_at(tu_data_file("png", "rgb.png"), 33, "zTXt", body.p, body.n);
 	free(body.p);
-	parsed ps;
-	parse(&ps, &in);
+	tu_parsed ps;
+	tu_parse(PNG, in.p, in.n, &ps);
 	assert_int_equal(ps.rc, 0);
 	assert_int_equal(ps.meta.n_carriers, 0);
 	assert_true(aimark_findings_has(ps.findings, "png-inflate"));
 	assert_non_null(strstr(aimark_findings_get(ps.findings, 0)->message, "16 MiB"));
-	parsed_free(&ps);
-	blob out = must_write(&in, &LABEL_A); /* the AIGC chunk is replaced whole */
+	tu_parsed_free(&ps);
+	blob out = tu_mark_blob(PNG, &in, &LABEL_A); /* the AIGC chunk is replaced whole */
 	assert_int_equal(count_type(&out, "zTXt"), 0);
 	free(out.p);
 	free(in.p);
 
 	/* the same as an XMP packet cannot be merged: write refuses */
 	body = compressed_body("XML:com.adobe.xmp", "\1\0\0\0", 4, z, zlen);
-	in = with_chunk_at(data_file("rgb.png"), 33, "iTXt", body.p, body.n);
+	in = with_chunk_at(tu_data_file("png", "rgb.png"), 33, "iTXt", body.p, body.n);
 	free(body.p);
-	parse(&ps, &in);
+	tu_parse(PNG, in.p, in.n, &ps);
 	assert_int_equal(ps.rc, 0);
 	assert_true(aimark_findings_has(ps.findings, "png-inflate"));
-	parsed_free(&ps);
-	assert_int_equal(write_label(&in, &LABEL_A, &out), AIMARK_ELIMIT);
+	tu_parsed_free(&ps);
+	assert_int_equal(tu_mark_blob_rc(PNG, &in, &LABEL_A, &out), AIMARK_ELIMIT);
 	assert_non_null(strstr(aimark_error_last(), "PNG"));
 	free(out.p);
 	free(in.p);
@@ -650,12 +470,12 @@ static void test_inflate_limits(void **state)
 	/* a corrupt stream */
 	z[zlen / 2] ^= 0xff;
 	body = compressed_body("AIGC", "\0", 1, z, zlen / 2 + 1);
-	in = with_chunk_at(data_file("rgb.png"), 33, "zTXt", body.p, body.n);
+	in = with_chunk_at(tu_data_file("png", "rgb.png"), 33, "zTXt", body.p, body.n);
 	free(body.p);
-	parse(&ps, &in);
+	tu_parse(PNG, in.p, in.n, &ps);
 	assert_int_equal(ps.rc, 0);
 	assert_true(aimark_findings_has(ps.findings, "png-inflate"));
-	parsed_free(&ps);
+	tu_parsed_free(&ps);
 	free(in.p);
 	free(z);
 }
@@ -663,30 +483,30 @@ static void test_inflate_limits(void **state)
 static void test_ztxt_aigc(void **state)
 {
 	(void)state;
-	blob in = data_file("ztxt-aigc.png"); /* IHDR pHYs IDAT zTXt(AIGC) IEND */
-	parsed ps;
-	parse(&ps, &in);
+	blob in = tu_data_file("png", "ztxt-aigc.png"); /* IHDR pHYs IDAT zTXt(AIGC) IEND */
+	tu_parsed ps;
+	tu_parse(PNG, in.p, in.n, &ps);
 	assert_int_equal(ps.rc, 0);
 	assert_int_equal(ps.meta.n_carriers, 1);
 	assert_string_equal(ps.meta.carriers[0].kind, AIMARK__CARRIER_PNG_TEXT);
 	assert_non_null(strstr(ps.meta.carriers[0].text, "\"ProduceID\":\"ztxt-0001\""));
-	parsed_free(&ps);
+	tu_parsed_free(&ps);
 	/* rewritten in place as tEXt AIGC with the wrapped label */
-	blob out = must_write(&in, &LABEL_A);
+	blob out = tu_mark_blob(PNG, &in, &LABEL_A);
 	assert_int_equal(count_type(&out, "zTXt"), 0);
 	chunk_info c[16];
 	size_t n = list_chunks(&out, c, 16);
 	assert_int_equal(n, 6);
 	assert_string_equal(c[1].type, "iTXt");
 	assert_string_equal(c[4].type, "tEXt");
-	assert_memory_equal(out.p + c[4].offset + 8, "AIGC\0" LABEL_WRAPPED("aimark-png-0001"), c[4].len);
-	parse(&ps, &out);
+	assert_memory_equal(out.p + c[4].offset + 8, "AIGC\0" TU_LABEL_WRAPPED("aimark-png-0001"), c[4].len);
+	tu_parse(PNG, out.p, out.n, &ps);
 	assert_int_equal(ps.rc, 0);
 	assert_int_equal(ps.meta.n_carriers, 2);
-	assert_carrier(&ps.meta, AIMARK__CARRIER_XMP, LABEL_A.bare_json);
-	assert_carrier(&ps.meta, AIMARK__CARRIER_PNG_TEXT, LABEL_A.wrapped_json);
-	parsed_free(&ps);
-	assert_same_essence(&in, &out);
+	tu_assert_carrier(&ps.meta, AIMARK__CARRIER_XMP, LABEL_A.bare_json);
+	tu_assert_carrier(&ps.meta, AIMARK__CARRIER_PNG_TEXT, LABEL_A.wrapped_json);
+	tu_parsed_free(&ps);
+	tu_assert_same_essence(PNG, in.p, in.n, out.p, out.n, 1);
 	free(out.p);
 	free(in.p);
 }
@@ -694,17 +514,17 @@ static void test_ztxt_aigc(void **state)
 static void test_qwen_text(void **state)
 {
 	(void)state;
-	blob in = with_text(data_file("rgb.png"), 33, "AIGC", QWEN_JSON);
+	blob in = with_text(tu_data_file("png", "rgb.png"), 33, "AIGC", QWEN_JSON);
 	assert_int_equal(aimark__be32(in.p + 33), 466); /* the length the real files have */
-	parsed ps;
-	parse(&ps, &in);
+	tu_parsed ps;
+	tu_parse(PNG, in.p, in.n, &ps);
 	assert_int_equal(ps.rc, 0);
 	assert_int_equal(ps.meta.n_carriers, 1);
-	assert_carrier(&ps.meta, AIMARK__CARRIER_PNG_TEXT, QWEN_JSON);
+	tu_assert_carrier(&ps.meta, AIMARK__CARRIER_PNG_TEXT, QWEN_JSON);
 	assert_int_equal(ps.meta.carriers[0].offset, 33);
-	parsed_free(&ps);
+	tu_parsed_free(&ps);
 
-	blob out = must_write(&in, &LABEL_B);
+	blob out = tu_mark_blob(PNG, &in, &LABEL_B);
 	chunk_info c[16];
 	size_t n = list_chunks(&out, c, 16);
 	assert_int_equal(n, 6);
@@ -713,13 +533,13 @@ static void test_qwen_text(void **state)
 	assert_string_equal(c[3].type, "pHYs");
 	assert_null(memmem(out.p, out.n, "58nOgn3ohnaXpKm8", 16));
 	assert_crcs_ok(&out);
-	parse(&ps, &out);
+	tu_parse(PNG, out.p, out.n, &ps);
 	assert_int_equal(ps.rc, 0);
 	assert_int_equal(ps.meta.n_carriers, 2);
-	assert_carrier(&ps.meta, AIMARK__CARRIER_XMP, LABEL_B.bare_json);
-	assert_carrier(&ps.meta, AIMARK__CARRIER_PNG_TEXT, LABEL_B.wrapped_json);
-	parsed_free(&ps);
-	assert_same_essence(&in, &out);
+	tu_assert_carrier(&ps.meta, AIMARK__CARRIER_XMP, LABEL_B.bare_json);
+	tu_assert_carrier(&ps.meta, AIMARK__CARRIER_PNG_TEXT, LABEL_B.wrapped_json);
+	tu_parsed_free(&ps);
+	tu_assert_same_essence(PNG, in.p, in.n, out.p, out.n, 1);
 	free(out.p);
 	free(in.p);
 }
@@ -728,27 +548,26 @@ static void test_description_text(void **state)
 {
 	(void)state;
 	const char *text = "made with a tool; label: {\"AIGC\":{\"Label\":\"1\",\"ContentProducer\":\"x{y}\",\"ProduceID\":\"d-1\"}} end";
-	blob in = with_text(data_file("rgb.png"), 54, "Description", text);
+	blob in = with_text(tu_data_file("png", "rgb.png"), 54, "Description", text);
 	in = with_text(in, 33, "Comment", "nothing to see {not a label}");
-	parsed ps;
-	parse(&ps, &in);
+	tu_parsed ps;
+	tu_parse(PNG, in.p, in.n, &ps);
 	assert_int_equal(ps.rc, 0);
 	assert_int_equal(ps.meta.n_carriers, 1);
-	assert_carrier(&ps.meta, AIMARK__CARRIER_PNG_TEXT,
-		       "{\"AIGC\":{\"Label\":\"1\",\"ContentProducer\":\"x{y}\",\"ProduceID\":\"d-1\"}}");
+	tu_assert_carrier(&ps.meta, AIMARK__CARRIER_PNG_TEXT, "{\"AIGC\":{\"Label\":\"1\",\"ContentProducer\":\"x{y}\",\"ProduceID\":\"d-1\"}}");
 	assert_true(aimark_findings_has(ps.findings, "png-text-keyword"));
-	parsed_free(&ps);
+	tu_parsed_free(&ps);
 
-	blob out = must_write(&in, &LABEL_A);
-	const char want[] = "Description\0made with a tool; label: " LABEL_WRAPPED("aimark-png-0001") " end";
+	blob out = tu_mark_blob(PNG, &in, &LABEL_A);
+	const char want[] = "Description\0made with a tool; label: " TU_LABEL_WRAPPED("aimark-png-0001") " end";
 	assert_non_null(memmem(out.p, out.n, want, sizeof want - 1));
 	assert_non_null(memmem(out.p, out.n, "Comment\0nothing to see {not a label}", 36));
 	assert_crcs_ok(&out);
-	parse(&ps, &out);
+	tu_parse(PNG, out.p, out.n, &ps);
 	assert_int_equal(ps.rc, 0);
 	assert_int_equal(ps.meta.n_carriers, 2);
-	assert_carrier(&ps.meta, AIMARK__CARRIER_PNG_TEXT, LABEL_A.wrapped_json);
-	parsed_free(&ps);
+	tu_assert_carrier(&ps.meta, AIMARK__CARRIER_PNG_TEXT, LABEL_A.wrapped_json);
+	tu_parsed_free(&ps);
 	free(out.p);
 	free(in.p);
 }
@@ -758,26 +577,26 @@ static void test_tencent_exif(void **state)
 	(void)state;
 	blob exif = tencent_exif(TENCENT_JSON);
 	assert_int_equal(exif.n, 1855); /* the chunk length the real files have */
-	blob in = with_chunk_at(data_file("rgb.png"), 33, "eXIf", exif.p, exif.n);
+	blob in = with_chunk_at(tu_data_file("png", "rgb.png"), 33, "eXIf", exif.p, exif.n);
 	free(exif.p);
-	parsed ps;
-	parse(&ps, &in);
+	tu_parsed ps;
+	tu_parse(PNG, in.p, in.n, &ps);
 	assert_int_equal(ps.rc, 0);
 	assert_int_equal(ps.meta.n_carriers, 1);
-	assert_carrier(&ps.meta, AIMARK__CARRIER_EXIF_USERCOMMENT, TENCENT_JSON);
+	tu_assert_carrier(&ps.meta, AIMARK__CARRIER_EXIF_USERCOMMENT, TENCENT_JSON);
 	assert_int_equal(ps.meta.carriers[0].offset, 33);
-	parsed_free(&ps);
+	tu_parsed_free(&ps);
 
-	blob out = must_write(&in, &LABEL_A);
+	blob out = tu_mark_blob(PNG, &in, &LABEL_A);
 	assert_int_equal(count_type(&out, "eXIf"), 1);
 	assert_crcs_ok(&out);
-	parse(&ps, &out);
+	tu_parse(PNG, out.p, out.n, &ps);
 	assert_int_equal(ps.rc, 0);
 	assert_int_equal(ps.meta.n_carriers, 2);
-	assert_carrier(&ps.meta, AIMARK__CARRIER_XMP, LABEL_A.bare_json);
-	assert_carrier(&ps.meta, AIMARK__CARRIER_EXIF_USERCOMMENT, LABEL_A.wrapped_json);
-	parsed_free(&ps);
-	assert_same_essence(&in, &out);
+	tu_assert_carrier(&ps.meta, AIMARK__CARRIER_XMP, LABEL_A.bare_json);
+	tu_assert_carrier(&ps.meta, AIMARK__CARRIER_EXIF_USERCOMMENT, LABEL_A.wrapped_json);
+	tu_parsed_free(&ps);
+	tu_assert_same_essence(PNG, in.p, in.n, out.p, out.n, 1);
 	free(out.p);
 	free(in.p);
 }
@@ -786,26 +605,26 @@ static void test_duplicate_exif(void **state)
 {
 	(void)state;
 	blob exif = tencent_exif("{\"AIGC\":{\"Label\":\"1\",\"ContentProducer\":\"dup\",\"ProduceID\":\"e-1\"}}");
-	blob in = with_chunk_at(data_file("rgb.png"), 54, "eXIf", exif.p, exif.n);
+	blob in = with_chunk_at(tu_data_file("png", "rgb.png"), 54, "eXIf", exif.p, exif.n);
 	in = with_chunk_at(in, 33, "eXIf", exif.p, exif.n);
 	free(exif.p);
-	parsed ps;
-	parse(&ps, &in);
+	tu_parsed ps;
+	tu_parse(PNG, in.p, in.n, &ps);
 	assert_int_equal(ps.rc, 0);
 	assert_true(aimark_findings_has(ps.findings, "png-duplicate-exif"));
-	assert_non_null(carrier_of(&ps.meta, AIMARK__CARRIER_EXIF_USERCOMMENT, 1));
-	parsed_free(&ps);
-	blob out = must_write(&in, &LABEL_B);
+	assert_non_null(tu_carrier(&ps.meta, AIMARK__CARRIER_EXIF_USERCOMMENT, 1));
+	tu_parsed_free(&ps);
+	blob out = tu_mark_blob(PNG, &in, &LABEL_B);
 	assert_int_equal(count_type(&out, "eXIf"), 2);
-	parse(&ps, &out);
+	tu_parse(PNG, out.p, out.n, &ps);
 	assert_int_equal(ps.rc, 0);
 	assert_int_equal(ps.meta.n_carriers, 3);
 	for (size_t i = 0; i < 2; i++) {
-		const aimark__carrier *c = carrier_of(&ps.meta, AIMARK__CARRIER_EXIF_USERCOMMENT, i);
+		const aimark__carrier *c = tu_carrier(&ps.meta, AIMARK__CARRIER_EXIF_USERCOMMENT, i);
 		assert_non_null(c);
 		assert_string_equal(c->text, LABEL_B.wrapped_json);
 	}
-	parsed_free(&ps);
+	tu_parsed_free(&ps);
 	free(out.p);
 	free(in.p);
 }
@@ -813,26 +632,26 @@ static void test_duplicate_exif(void **state)
 static void test_duplicate_xmp(void **state)
 {
 	(void)state;
-	blob in = data_file("xmp-title.png");
-	blob one = must_write(&in, &LABEL_A);
+	blob in = tu_data_file("png", "xmp-title.png");
+	blob one = tu_mark_blob(PNG, &in, &LABEL_A);
 	/* copy the labelled XMP chunk once more, before IEND */
 	chunk_info c[16];
 	size_t n = list_chunks(&one, c, 16);
 	assert_string_equal(c[2].type, "iTXt");
-	blob twice = blob_splice(one, c[n - 1].offset, one.p + c[2].offset, c[2].len + 12, 0);
-	parsed ps;
-	parse(&ps, &twice);
+	blob twice = tu_blob_splice(one, c[n - 1].offset, one.p + c[2].offset, c[2].len + 12, 0);
+	tu_parsed ps;
+	tu_parse(PNG, twice.p, twice.n, &ps);
 	assert_int_equal(ps.rc, 0);
 	assert_true(aimark_findings_has(ps.findings, "png-duplicate-xmp"));
 	assert_int_equal(ps.meta.n_carriers, 2);
-	parsed_free(&ps);
-	blob out = must_write(&twice, &LABEL_B);
+	tu_parsed_free(&ps);
+	blob out = tu_mark_blob(PNG, &twice, &LABEL_B);
 	assert_int_equal(count_type(&out, "iTXt"), 1);
-	parse(&ps, &out);
+	tu_parse(PNG, out.p, out.n, &ps);
 	assert_int_equal(ps.rc, 0);
 	assert_int_equal(ps.meta.n_carriers, 1);
-	assert_carrier(&ps.meta, AIMARK__CARRIER_XMP, LABEL_B.bare_json);
-	parsed_free(&ps);
+	tu_assert_carrier(&ps.meta, AIMARK__CARRIER_XMP, LABEL_B.bare_json);
+	tu_parsed_free(&ps);
 	free(out.p);
 	free(twice.p);
 	free(in.p);
@@ -842,14 +661,14 @@ static void test_malformed_xmp(void **state)
 {
 	(void)state;
 	static const char body[] = "XML:com.adobe.xmp\0\0\0\0\0<x:xmpmeta xmlns:x=\"adobe:ns:meta/\"><unclosed>";
-	blob in = with_chunk_at(data_file("rgb.png"), 33, "iTXt", body, sizeof body - 1);
-	parsed ps;
-	parse(&ps, &in);
+	blob in = with_chunk_at(tu_data_file("png", "rgb.png"), 33, "iTXt", body, sizeof body - 1);
+	tu_parsed ps;
+	tu_parse(PNG, in.p, in.n, &ps);
 	assert_int_equal(ps.rc, 0);
 	assert_true(aimark_findings_has(ps.findings, "png-xmp-malformed"));
-	parsed_free(&ps);
+	tu_parsed_free(&ps);
 	blob out;
-	assert_int_equal(write_label(&in, &LABEL_A, &out), AIMARK_EFORMAT);
+	assert_int_equal(tu_mark_blob_rc(PNG, &in, &LABEL_A, &out), AIMARK_EFORMAT);
 	assert_non_null(strstr(aimark_error_last(), "PNG"));
 	free(out.p);
 	free(in.p);
@@ -859,32 +678,32 @@ static void test_crc_findings(void **state)
 {
 	(void)state;
 	/* a bad CRC on the image data is reported, the file still read */
-	blob in = data_file("rgb.png");
+	blob in = tu_data_file("png", "rgb.png");
 	in.p[54 + 12 + 111 - 1] ^= 0x55; /* IDAT's CRC */
-	parsed ps;
-	parse(&ps, &in);
+	tu_parsed ps;
+	tu_parse(PNG, in.p, in.n, &ps);
 	assert_int_equal(ps.rc, 0);
 	assert_true(aimark_findings_has(ps.findings, "png-crc"));
 	const aimark_finding *f = aimark_findings_get(ps.findings, 0);
 	assert_non_null(strstr(f->message, "IDAT"));
 	assert_non_null(strstr(f->message, "offset 54"));
 	assert_int_equal(f->severity, AIMARK_SEVERITY_WARNING);
-	parsed_free(&ps);
+	tu_parsed_free(&ps);
 	/* the damaged essence chunk is copied as it is */
-	blob out = must_write(&in, &LABEL_A);
-	assert_same_essence(&in, &out);
+	blob out = tu_mark_blob(PNG, &in, &LABEL_A);
+	tu_assert_same_essence(PNG, in.p, in.n, out.p, out.n, 1);
 	free(out.p);
 	free(in.p);
 
 	/* on a label chunk: still read; the rewrite has a correct CRC */
-	in = with_text(data_file("rgb.png"), 33, "AIGC", QWEN_JSON);
+	in = with_text(tu_data_file("png", "rgb.png"), 33, "AIGC", QWEN_JSON);
 	in.p[33 + 8 + 10] ^= 0x01; /* flips a byte of the text, CRC now wrong */
-	parse(&ps, &in);
+	tu_parse(PNG, in.p, in.n, &ps);
 	assert_int_equal(ps.rc, 0);
 	assert_true(aimark_findings_has(ps.findings, "png-crc"));
 	assert_int_equal(ps.meta.n_carriers, 1);
-	parsed_free(&ps);
-	out = must_write(&in, &LABEL_A);
+	tu_parsed_free(&ps);
+	out = tu_mark_blob(PNG, &in, &LABEL_A);
 	assert_crcs_ok(&out);
 	free(out.p);
 	free(in.p);
@@ -893,14 +712,14 @@ static void test_crc_findings(void **state)
 static void test_trailing_data(void **state)
 {
 	(void)state;
-	blob in = data_file("rgb.png");
-	in = blob_splice(in, in.n, "JUNK", 4, 0);
-	parsed ps;
-	parse(&ps, &in);
+	blob in = tu_data_file("png", "rgb.png");
+	in = tu_blob_splice(in, in.n, "JUNK", 4, 0);
+	tu_parsed ps;
+	tu_parse(PNG, in.p, in.n, &ps);
 	assert_int_equal(ps.rc, 0);
 	assert_true(aimark_findings_has(ps.findings, "png-trailing-data"));
-	parsed_free(&ps);
-	blob out = must_write(&in, &LABEL_A);
+	tu_parsed_free(&ps);
+	blob out = tu_mark_blob(PNG, &in, &LABEL_A);
 	assert_memory_equal(out.p + out.n - 4, "JUNK", 4);
 	free(out.p);
 	free(in.p);
@@ -912,12 +731,12 @@ static void test_bad_input(void **state)
 	blob b = { (unsigned char *)"", 0 };
 	assert_bad(&b, "empty");
 
-	b = data_file("rgb.png");
+	b = tu_data_file("png", "rgb.png");
 	b.p[0] = 'G';
 	assert_bad(&b, "signature");
 	free(b.p);
 
-	b = data_file("rgb.png");
+	b = tu_data_file("png", "rgb.png");
 	b.n = 8;
 	assert_bad(&b, "IHDR");
 	b.n = 100; /* cut inside IDAT */
@@ -926,51 +745,51 @@ static void test_bad_input(void **state)
 	assert_bad(&b, "truncated");
 	free(b.p);
 
-	b = data_file("rgb.png");
+	b = tu_data_file("png", "rgb.png");
 	b.n -= 12; /* IEND removed */
 	assert_bad(&b, "IEND");
 	free(b.p);
 
-	b = data_file("rgb.png");
+	b = tu_data_file("png", "rgb.png");
 	aimark__put_be32(b.p + 54, 0x10000); /* IDAT length lies */
 	assert_bad(&b, "passes the end");
 	aimark__put_be32(b.p + 54, 0x80000000u);
 	assert_bad(&b, "2^31-1");
 	free(b.p);
 
-	b = data_file("rgb.png");
+	b = tu_data_file("png", "rgb.png");
 	memcpy(b.p + 12, "IDAT", 4); /* first chunk is not IHDR */
 	assert_bad(&b, "expected IHDR");
 	free(b.p);
 
-	b = data_file("rgb.png");
+	b = tu_data_file("png", "rgb.png");
 	aimark__put_be32(b.p + 8, 12);
 	assert_bad(&b, "IHDR");
 	free(b.p);
 
-	b = data_file("rgb.png");
+	b = tu_data_file("png", "rgb.png");
 	memcpy(b.p + 37, "p#Ys", 4); /* not a chunk type */
 	assert_bad(&b, "offset 33");
 	free(b.p);
 
 	/* malformed text chunks are findings, not failures */
-	b = with_chunk_at(data_file("rgb.png"), 33, "tEXt", "no-nul-keyword", 14);
-	parsed ps;
-	parse(&ps, &b);
+	b = with_chunk_at(tu_data_file("png", "rgb.png"), 33, "tEXt", "no-nul-keyword", 14);
+	tu_parsed ps;
+	tu_parse(PNG, b.p, b.n, &ps);
 	assert_int_equal(ps.rc, 0);
 	assert_true(aimark_findings_has(ps.findings, "png-text-malformed"));
-	parsed_free(&ps);
+	tu_parsed_free(&ps);
 	free(b.p);
 
 	/* write refuses what read refuses */
-	b = data_file("rgb.png");
+	b = tu_data_file("png", "rgb.png");
 	b.n -= 12;
 	aimark_source *src = NULL;
 	aimark_buf buf = AIMARK_BUF_INIT;
 	aimark_sink *sink = NULL;
 	assert_int_equal(aimark_source_new_memory(&src, b.p, b.n), 0);
 	assert_int_equal(aimark_sink_new_buffer(&sink, &buf), 0);
-	aimark__label_provider prov = { NULL, provider_get, (void *)&LABEL_A };
+	aimark__label_provider prov = { NULL, tu_label_get, (void *)&LABEL_A };
 	assert_int_equal(PNG->write(src, NULL, &prov, sink), AIMARK_EFORMAT);
 	aimark_sink_free(sink);
 	aimark_source_free(src);
@@ -982,46 +801,23 @@ static void test_bad_input(void **state)
 static void test_file_source(void **state)
 {
 	(void)state;
-	blob in = data_file("rgb.png");
-	blob want = must_write(&in, &LABEL_A);
-	aimark_source *src = NULL;
-	aimark_findings *findings = NULL;
-	aimark__meta meta;
-	assert_int_equal(aimark_source_new_file(&src, tu_path("%s/png/rgb.png", AIMARK_TEST_DATA)), 0);
-	assert_int_equal(aimark_findings_new(&findings), 0);
-	aimark__meta_init(&meta, findings);
-	assert_int_equal(PNG->read(src, &meta), 0);
-	aimark_buf buf = AIMARK_BUF_INIT;
-	aimark_sink *sink = NULL;
-	assert_int_equal(aimark_sink_new_buffer(&sink, &buf), 0);
-	aimark__label_provider prov = { NULL, provider_get, (void *)&LABEL_A };
-	assert_int_equal(PNG->write(src, &meta, &prov, sink), 0);
-	assert_int_equal(aimark_sink_commit(sink), 0);
-	assert_int_equal(buf.size, want.n);
-	assert_memory_equal(buf.ptr, want.p, want.n);
-	aimark_sink_free(sink);
-	aimark_buf_dispose(&buf);
-	aimark__meta_dispose(&meta);
-	aimark_findings_free(findings);
-	aimark_source_free(src);
-	free(want.p);
-	free(in.p);
+	tu_assert_file_mark_same(PNG, TU_DATA("png/rgb.png"), &LABEL_A);
 }
 
 static void test_pixels_identical(void **state)
 {
 	(void)state;
-	if (!have_tool("ffmpeg"))
+	if (!tu_have_tool("ffmpeg"))
 		skip();
 	char *dir = tu_tempdir();
 	const char *names[] = { "rgb.png", "rgba.png", "xmp-title.png" };
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-		blob in = data_file(names[i]);
-		blob out = must_write(&in, &LABEL_A);
+		blob in = tu_data_file("png", names[i]);
+		blob out = tu_mark_blob(PNG, &in, &LABEL_A);
 		save(tu_path("%s/in.png", dir), &in);
 		save(tu_path("%s/out.png", dir), &out);
-		char *a = run(tu_path("ffmpeg -v error -i '%s/in.png' -f framemd5 -", dir));
-		char *b = run(tu_path("ffmpeg -v error -i '%s/out.png' -f framemd5 -", dir));
+		char *a = tu_run_ok("ffmpeg -v error -i '%s/in.png' -f framemd5 -", dir);
+		char *b = tu_run_ok("ffmpeg -v error -i '%s/out.png' -f framemd5 -", dir);
 		assert_non_null(a);
 		assert_non_null(b);
 		assert_true(strlen(a) > 32);
@@ -1038,24 +834,15 @@ static void test_pixels_identical(void **state)
 static void test_exiftool_reads_back(void **state)
 {
 	(void)state;
-	if (!have_tool("exiftool"))
+	if (!tu_have_tool("exiftool"))
 		skip();
 	char *dir = tu_tempdir();
-	blob in = with_text(data_file("rgb.png"), 33, "AIGC", QWEN_JSON);
-	blob out = must_write(&in, &LABEL_A);
+	blob in = with_text(tu_data_file("png", "rgb.png"), 33, "AIGC", QWEN_JSON);
+	blob out = tu_mark_blob(PNG, &in, &LABEL_A);
 	save(tu_path("%s/out.png", dir), &out);
-	char *xmp = run(tu_path("exiftool -s3 -XMP:all '%s/out.png'", dir));
-	assert_non_null(xmp);
-	assert_string_equal(xmp, LABEL_A.bare_json);
-	char *text = run(tu_path("exiftool -s3 -PNG:AIGC '%s/out.png'", dir));
-	assert_non_null(text);
-	assert_string_equal(text, LABEL_A.wrapped_json);
-	char *warn = run(tu_path("exiftool -s3 -Warning -Error '%s/out.png'", dir));
-	assert_non_null(warn);
-	assert_string_equal(warn, "");
-	free(xmp);
-	free(text);
-	free(warn);
+	tu_assert_output(LABEL_A.bare_json, "exiftool -s3 -XMP:all '%s/out.png'", dir);
+	tu_assert_output(LABEL_A.wrapped_json, "exiftool -s3 -PNG:AIGC '%s/out.png'", dir);
+	tu_assert_output("", "exiftool -s3 -Warning -Error '%s/out.png'", dir);
 	free(in.p);
 	free(out.p);
 	tu_rmtree(dir);

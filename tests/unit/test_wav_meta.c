@@ -11,123 +11,28 @@
 
 extern const aimark__format_ops aimark__format_wav;
 #define WAV (&aimark__format_wav)
+static const tu_media WAV_MEDIA = { "wav", "format", "0:a" };
 
-#define PRODUCER "001191110102MACQD9K64010000"
-#define LABEL_BARE(id) \
-	"{\"Label\":\"1\",\"ContentProducer\":\"" PRODUCER "\",\"ProduceID\":\"" id "\",\"ReservedCode1\":\"\"," \
-	"\"ContentPropagator\":\"" PRODUCER "\",\"PropagateID\":\"" id "\",\"ReservedCode2\":\"\"}"
-#define LABEL_WRAPPED(id) "{\"AIGC\":" LABEL_BARE(id) "}"
-#define LW(id) { LABEL_BARE(id), sizeof LABEL_BARE(id) - 1, LABEL_WRAPPED(id), sizeof LABEL_WRAPPED(id) - 1 }
 #define LABEL_BARE_EVEN \
-	"{\"Label\":\"1\",\"ContentProducer\":\"" PRODUCER "\",\"ProduceID\":\"aimark-wav-2\",\"ReservedCode1\":\"\"," \
-	"\"ContentPropagator\":\"" PRODUCER "\",\"PropagateID\":\"aimark-wav-02\",\"ReservedCode2\":\"\"}"
+	"{\"Label\":\"1\",\"ContentProducer\":\"" TU_PRODUCER "\",\"ProduceID\":\"aimark-wav-2\",\"ReservedCode1\":\"\"," \
+	"\"ContentPropagator\":\"" TU_PRODUCER "\",\"PropagateID\":\"aimark-wav-02\",\"ReservedCode2\":\"\"}"
 
-static const aimark__label_write LABEL_A = LW("aimark-wav-0001"); /* 211 bytes: odd */
-static const aimark__label_write LABEL_B = { LABEL_BARE_EVEN, sizeof LABEL_BARE_EVEN - 1, "{\"AIGC\":" LABEL_BARE_EVEN "}",
-					     sizeof LABEL_BARE_EVEN + 8 }; /* even */
+static const aimark__label_write LABEL_A = TU_LABEL("aimark-wav-0001"); /* 211 bytes: odd */
+static const aimark__label_write LABEL_B = TU_LABEL_OF(LABEL_BARE_EVEN); /* even */
 
 /* ---- helpers ---- */
 
-static int get_label(void *ctx, const aimark__label_write **out)
-{
-	*out = ctx;
-	return 0;
-}
-
-typedef struct parsed {
-	aimark_source *src;
-	aimark__meta meta;
-	aimark_findings *findings;
-	int rc;
-} parsed;
-
-static void parse_src(aimark_source *src, parsed *p)
-{
-	p->src = src;
-	assert_int_equal(aimark_findings_new(&p->findings), 0);
-	aimark__meta_init(&p->meta, p->findings);
-	p->rc = WAV->read(src, &p->meta);
-}
-
-static void parse(const void *d, size_t n, parsed *p)
-{
-	aimark_source *src;
-	assert_int_equal(aimark_source_new_memory(&src, d, n), 0);
-	parse_src(src, p);
-}
-
-static void parsed_free(parsed *p)
-{
-	aimark__meta_dispose(&p->meta);
-	aimark_findings_free(p->findings);
-	aimark_source_free(p->src);
-}
-
-/* Reads and writes with `label`; returns write's result (read must succeed). */
-static int mark_src(aimark_source *src, const aimark__label_write *label, aimark_buf *out)
-{
-	parsed p;
-	parse_src(src, &p);
-	if (p.rc != 0)
-		fail_msg("read failed: %s", aimark_error_last());
-	aimark_sink *sink;
-	assert_int_equal(aimark_sink_new_buffer(&sink, out), 0);
-	aimark__label_provider prov = { NULL, get_label, (void *)label };
-	int rc = WAV->write(src, &p.meta, &prov, sink);
-	aimark_sink_free(sink);
-	aimark__meta_dispose(&p.meta);
-	aimark_findings_free(p.findings);
-	return rc;
-}
-
-static void mark(const void *d, size_t n, const aimark__label_write *label, aimark_buf *out)
-{
-	aimark_source *src;
-	assert_int_equal(aimark_source_new_memory(&src, d, n), 0);
-	int rc = mark_src(src, label, out);
-	if (rc != 0)
-		fail_msg("write failed: %s", aimark_error_last());
-	aimark_source_free(src);
-}
-
-static int append(void *ctx, const void *data, size_t len) { return aimark__buf_append(ctx, data, len); }
-
-static void essence_of(parsed *p, aimark_buf *out)
-{
-	assert_int_equal(aimark__meta_hash_essence(p->src, &p->meta, append, out), 0);
-}
-
-/* The essence of `a` and `b` are the same bytes. */
-static void assert_same_essence(const void *a, size_t an, const void *b, size_t bn)
-{
-	parsed pa, pb;
-	parse(a, an, &pa);
-	parse(b, bn, &pb);
-	assert_int_equal(pa.rc, 0);
-	assert_int_equal(pb.rc, 0);
-	aimark_buf ea = AIMARK_BUF_INIT, eb = AIMARK_BUF_INIT;
-	essence_of(&pa, &ea);
-	essence_of(&pb, &eb);
-	assert_true(ea.size > 0);
-	assert_int_equal(ea.size, eb.size);
-	assert_memory_equal(ea.ptr, eb.ptr, ea.size);
-	aimark_buf_dispose(&ea);
-	aimark_buf_dispose(&eb);
-	parsed_free(&pa);
-	parsed_free(&pb);
-}
-
 static void assert_one_label(const void *d, size_t n, const aimark__label_write *label, size_t expect_carriers)
 {
-	parsed p;
-	parse(d, n, &p);
+	tu_parsed p;
+	tu_parse(WAV, d, n, &p);
 	assert_int_equal(p.rc, 0);
 	assert_int_equal(p.meta.n_carriers, expect_carriers);
 	for (size_t i = 0; i < p.meta.n_carriers; i++) {
 		assert_int_equal(p.meta.carriers[i].len, label->bare_len);
 		assert_memory_equal(p.meta.carriers[i].text, label->bare_json, label->bare_len);
 	}
-	parsed_free(&p);
+	tu_parsed_free(&p);
 }
 
 static void put_chunk(aimark_buf *b, const char *id, const void *data, size_t n)
@@ -177,38 +82,6 @@ static long find_chunk(const unsigned char *d, size_t n, const char *id, size_t 
 	return -1;
 }
 
-static int have_ffmpeg(void) { return system("command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1") == 0; }
-
-static char *run(const char *cmd)
-{
-	FILE *f = popen(cmd, "r");
-	assert_non_null(f);
-	size_t cap = 4096, n = 0;
-	char *s = malloc(cap);
-	size_t k;
-	while ((k = fread(s + n, 1, cap - n - 1, f)) > 0) {
-		n += k;
-		if (cap - n < 2)
-			s = realloc(s, cap *= 2);
-	}
-	s[n] = '\0';
-	pclose(f);
-	return s;
-}
-
-static void assert_ffmpeg_same_audio(const char *a, const char *b)
-{
-	char *ha = run(tu_path("ffmpeg -v error -i '%s' -map 0:a -c copy -f streamhash - 2>&1", a));
-	char *hb = run(tu_path("ffmpeg -v error -i '%s' -map 0:a -c copy -f streamhash - 2>&1", b));
-	assert_non_null(strstr(ha, "SHA256"));
-	assert_string_equal(ha, hb);
-	free(ha);
-	free(hb);
-	char *dec = run(tu_path("ffmpeg -v error -i '%s' -f null - 2>&1", b));
-	assert_string_equal(dec, "");
-	free(dec);
-}
-
 /* ---- tests ---- */
 
 static void test_probe(void **state)
@@ -228,8 +101,8 @@ static void test_essence_ranges(void **state)
 	(void)state;
 	size_t n;
 	unsigned char *in = tu_read_file(TU_DATA("wav/sine.wav"), &n);
-	parsed p;
-	parse(in, n, &p);
+	tu_parsed p;
+	tu_parse(WAV, in, n, &p);
 	assert_int_equal(p.rc, 0);
 	assert_int_equal(p.meta.n_carriers, 0);
 	assert_int_equal(aimark_findings_count(p.findings), 0);
@@ -239,7 +112,7 @@ static void test_essence_ranges(void **state)
 	assert_int_equal(p.meta.essence[0].length, 24);
 	assert_int_equal(p.meta.essence[1].offset, 44);
 	assert_int_equal(p.meta.essence[1].length, 16000);
-	parsed_free(&p);
+	tu_parsed_free(&p);
 	free(in);
 }
 
@@ -249,7 +122,7 @@ static void test_write_appends_chunk(void **state)
 	size_t n;
 	unsigned char *in = tu_read_file(TU_DATA("wav/sine.wav"), &n);
 	aimark_buf out = AIMARK_BUF_INIT;
-	mark(in, n, &LABEL_A, &out);
+	tu_mark(WAV, in, n, &LABEL_A, &out);
 	/* everything before is unchanged but the RIFF size; the chunk is appended */
 	assert_int_equal(LABEL_A.bare_len % 2, 1);
 	assert_int_equal(LABEL_B.bare_len % 2, 0);
@@ -260,16 +133,16 @@ static void test_write_appends_chunk(void **state)
 	assert_int_equal(aimark__le32(out.ptr + n + 4), LABEL_A.bare_len);
 	assert_memory_equal(out.ptr + n + 8, LABEL_A.bare_json, LABEL_A.bare_len);
 	assert_one_label(out.ptr, out.size, &LABEL_A, 1);
-	assert_same_essence(in, n, out.ptr, out.size);
+	tu_assert_same_essence(WAV, in, n, out.ptr, out.size, 1);
 
 	/* relabel: replaced in place, never a second chunk */
 	aimark_buf again = AIMARK_BUF_INIT;
-	mark(out.ptr, out.size, &LABEL_B, &again);
+	tu_mark(WAV, out.ptr, out.size, &LABEL_B, &again);
 	assert_int_equal(again.size, n + 8 + LABEL_B.bare_len);
 	assert_int_equal(aimark__le32(again.ptr + 4), again.size - 8);
 	assert_int_equal(find_chunk(again.ptr, again.size, "AIGC", 1), -1);
 	assert_one_label(again.ptr, again.size, &LABEL_B, 1);
-	assert_same_essence(in, n, again.ptr, again.size);
+	tu_assert_same_essence(WAV, in, n, again.ptr, again.size, 1);
 	aimark_buf_dispose(&out);
 	aimark_buf_dispose(&again);
 	free(in);
@@ -278,24 +151,16 @@ static void test_write_appends_chunk(void **state)
 static void test_ffmpeg_checks(void **state)
 {
 	(void)state;
-	if (!have_ffmpeg())
+	if (!tu_have_ffmpeg())
 		skip();
-	char *dir = tu_tempdir();
 	size_t n;
 	unsigned char *in = tu_read_file(TU_DATA("wav/sine-info.wav"), &n);
 	aimark_buf out = AIMARK_BUF_INIT;
-	mark(in, n, &LABEL_B, &out);
-	const char *path = tu_path("%s/out.wav", dir);
-	tu_write_file(path, out.ptr, out.size);
-	assert_ffmpeg_same_audio(TU_DATA("wav/sine-info.wav"), path);
-	/* the INFO list (INAM) is kept */
-	char *title = run(tu_path("ffprobe -v error -show_entries format_tags=title -of default=nw=1:nk=1 '%s'", path));
-	assert_string_equal(title, "Sine\n");
-	free(title);
+	tu_mark(WAV, in, n, &LABEL_B, &out);
+	/* the audio is unchanged and the INFO list (INAM) is kept */
+	tu_ffmpeg_check(&WAV_MEDIA, TU_DATA("wav/sine-info.wav"), out.ptr, out.size, NULL, 0, "TAG:title=Sine\n");
 	aimark_buf_dispose(&out);
 	free(in);
-	tu_rmtree(dir);
-	free(dir);
 }
 
 /* gtkit/aigc style: AIGC chunk plus LIST/INFO AIGC; both carry the label and both are rewritten. */
@@ -314,18 +179,18 @@ static void test_info_and_chunk(void **state)
 	put_chunk(&b, "AIGC", old, sizeof old - 1);
 	end_riff(&b);
 
-	parsed p;
-	parse(b.ptr, b.size, &p);
+	tu_parsed p;
+	tu_parse(WAV, b.ptr, b.size, &p);
 	assert_int_equal(p.rc, 0);
 	assert_int_equal(p.meta.n_carriers, 2);
 	assert_string_equal(p.meta.carriers[0].kind, "wav-info-aigc");
 	assert_string_equal(p.meta.carriers[0].text, old);
 	assert_string_equal(p.meta.carriers[1].kind, "wav-aigc-chunk");
 	assert_string_equal(p.meta.carriers[1].text, old);
-	parsed_free(&p);
+	tu_parsed_free(&p);
 
 	aimark_buf out = AIMARK_BUF_INIT;
-	mark(b.ptr, b.size, &LABEL_B, &out);
+	tu_mark(WAV, b.ptr, b.size, &LABEL_B, &out);
 	assert_one_label(out.ptr, out.size, &LABEL_B, 2);
 	assert_int_equal(aimark__le32(out.ptr + 4), out.size - 8);
 	assert_int_equal(find_chunk(out.ptr, out.size, "AIGC", 1), -1);
@@ -337,22 +202,9 @@ static void test_info_and_chunk(void **state)
 	assert_non_null(memmem(l, ln, "INAM\x05\0\0\0Tone", 12));
 	assert_non_null(memmem(l, ln, "ISFT\x06\0\0\0gtkit", 13));
 	assert_true((char *)memmem(l, ln, "INAM", 4) < (char *)memmem(l, ln, "AIGC", 4));
-	assert_same_essence(b.ptr, b.size, out.ptr, out.size);
+	tu_assert_same_essence(WAV, b.ptr, b.size, out.ptr, out.size, 1);
 
-	if (have_ffmpeg()) {
-		char *dir = tu_tempdir();
-		const char *path = tu_path("%s/info.wav", dir);
-		tu_write_file(path, out.ptr, out.size);
-		char *tag = run(tu_path("ffprobe -v error -show_entries format_tags=AIGC -of default=nw=1:nk=1 '%s'", path));
-		assert_int_equal(strlen(tag), LABEL_B.bare_len + 1);
-		assert_memory_equal(tag, LABEL_B.bare_json, LABEL_B.bare_len);
-		free(tag);
-		char *dec = run(tu_path("ffmpeg -v error -i '%s' -f null - 2>&1", path));
-		assert_string_equal(dec, "");
-		free(dec);
-		tu_rmtree(dir);
-		free(dir);
-	}
+	tu_ffmpeg_check(&WAV_MEDIA, NULL, out.ptr, out.size, LABEL_B.bare_json, LABEL_B.bare_len, NULL);
 	aimark_buf_dispose(&b);
 	aimark_buf_dispose(&info);
 	aimark_buf_dispose(&out);
@@ -379,21 +231,21 @@ static void test_id3_chunk_and_c2pa(void **state)
 	put_chunk(&b, "C2PA", "manifest", 8);
 	end_riff(&b);
 
-	parsed p;
-	parse(b.ptr, b.size, &p);
+	tu_parsed p;
+	tu_parse(WAV, b.ptr, b.size, &p);
 	assert_int_equal(p.rc, 0);
 	assert_int_equal(p.meta.n_carriers, 1);
 	assert_string_equal(p.meta.carriers[0].kind, "id3-txxx");
 	assert_string_equal(p.meta.carriers[0].text, old);
-	parsed_free(&p);
+	tu_parsed_free(&p);
 
 	aimark_buf out = AIMARK_BUF_INIT;
-	mark(b.ptr, b.size, &LABEL_A, &out);
+	tu_mark(WAV, b.ptr, b.size, &LABEL_A, &out);
 	assert_one_label(out.ptr, out.size, &LABEL_A, 2);
 	long aigc = find_chunk(out.ptr, out.size, "AIGC", 0), c2pa = find_chunk(out.ptr, out.size, "C2PA", 0);
 	assert_true(aigc > 0 && c2pa > aigc);
 	assert_int_equal((size_t)c2pa + 16, out.size);
-	assert_same_essence(b.ptr, b.size, out.ptr, out.size);
+	tu_assert_same_essence(WAV, b.ptr, b.size, out.ptr, out.size, 1);
 	aimark_buf_dispose(&b);
 	aimark_buf_dispose(&out);
 }
@@ -404,20 +256,13 @@ static void test_rf64_small(void **state)
 	size_t n;
 	unsigned char *in = tu_read_file(TU_DATA("wav/sine-rf64.wav"), &n);
 	aimark_buf out = AIMARK_BUF_INIT;
-	mark(in, n, &LABEL_B, &out);
+	tu_mark(WAV, in, n, &LABEL_B, &out);
 	assert_memory_equal(out.ptr, "RF64\xff\xff\xff\xffWAVEds64", 16);
 	uint64_t riff = aimark__le32(out.ptr + 20) | ((uint64_t)aimark__le32(out.ptr + 24) << 32);
 	assert_int_equal(riff, out.size - 8);
 	assert_one_label(out.ptr, out.size, &LABEL_B, 1);
-	assert_same_essence(in, n, out.ptr, out.size);
-	if (have_ffmpeg()) {
-		char *dir = tu_tempdir();
-		const char *path = tu_path("%s/rf64.wav", dir);
-		tu_write_file(path, out.ptr, out.size);
-		assert_ffmpeg_same_audio(TU_DATA("wav/sine-rf64.wav"), path);
-		tu_rmtree(dir);
-		free(dir);
-	}
+	tu_assert_same_essence(WAV, in, n, out.ptr, out.size, 1);
+	tu_ffmpeg_check(&WAV_MEDIA, TU_DATA("wav/sine-rf64.wav"), out.ptr, out.size, NULL, 0, NULL);
 	aimark_buf_dispose(&out);
 	free(in);
 }
@@ -475,7 +320,7 @@ static void test_rf64_over_4g(void **state)
 	memcpy(head + 48, "fmt \x10\0\0\0", 8);
 	memcpy(head + 56, FMT_PCM16_8K, 16);
 	memcpy(head + 72, "data\xff\xff\xff\xff", 8);
-	unsigned char tail[8 + sizeof LABEL_BARE("aimark-wav-0001")];
+	unsigned char tail[8 + sizeof TU_LABEL_BARE("aimark-wav-0001")];
 	memcpy(tail, "AIGC", 4);
 	aimark__put_le32(tail + 4, (uint32_t)LABEL_A.bare_len);
 	memcpy(tail + 8, LABEL_A.bare_json, LABEL_A.bare_len);
@@ -486,21 +331,21 @@ static void test_rf64_over_4g(void **state)
 	put_le64(head + 36, data / 2);
 	aimark__put_le32(head + 44, 0);
 
-	parsed p;
-	parse_src(vsource(&v), &p);
+	tu_parsed p;
+	tu_parse_source(WAV, vsource(&v), &p);
 	assert_int_equal(p.rc, 0);
 	assert_int_equal(p.meta.n_carriers, 1);
 	assert_int_equal(p.meta.carriers[0].offset, 80 + data);
 	assert_int_equal(p.meta.n_essence, 2);
 	assert_int_equal(p.meta.essence[1].offset, 80);
 	assert_int_equal(p.meta.essence[1].length, data);
-	parsed_free(&p);
+	tu_parsed_free(&p);
 
 	/* relabel: the ds64 RIFF size follows; the data chunk keeps its 64-bit size */
 	v.fail_middle = 1;
 	aimark_buf out = AIMARK_BUF_INIT;
 	aimark_source *src = vsource(&v);
-	assert_int_equal(mark_src(src, &LABEL_B, &out), AIMARK_EIO);
+	assert_int_equal(tu_mark_source(WAV, src, &LABEL_B, &out), AIMARK_EIO);
 	aimark_source_free(src);
 	assert_true(out.size >= 80);
 	assert_memory_equal(out.ptr, "RF64\xff\xff\xff\xffWAVEds64\x1c\0\0\0", 20);
@@ -531,7 +376,7 @@ static void test_riff_to_rf64(void **state)
 
 	aimark_buf out = AIMARK_BUF_INIT;
 	aimark_source *src = vsource(&v);
-	assert_int_equal(mark_src(src, &fits, &out), AIMARK_EIO); /* stops at the data copy */
+	assert_int_equal(tu_mark_source(WAV, src, &fits, &out), AIMARK_EIO); /* stops at the data copy */
 	aimark_source_free(src);
 	assert_memory_equal(out.ptr, "RIFF", 4);
 	assert_int_equal(aimark__le32(out.ptr + 4), 0xFFFFFFFEu);
@@ -539,7 +384,7 @@ static void test_riff_to_rf64(void **state)
 	aimark_buf_dispose(&out);
 
 	src = vsource(&v);
-	assert_int_equal(mark_src(src, &over, &out), AIMARK_EIO);
+	assert_int_equal(tu_mark_source(WAV, src, &over, &out), AIMARK_EIO);
 	aimark_source_free(src);
 	assert_true(out.size >= 12 + 36 + 24 + 8);
 	assert_memory_equal(out.ptr, "RF64\xff\xff\xff\xffWAVEds64\x1c\0\0\0", 20);
@@ -556,13 +401,7 @@ static void test_riff_to_rf64(void **state)
 
 static void expect_eformat(const void *d, size_t n, const char *needle)
 {
-	parsed p;
-	parse(d, n, &p);
-	assert_int_equal(p.rc, AIMARK_EFORMAT);
-	if (needle && !strstr(aimark_error_last(), needle))
-		fail_msg("message '%s' lacks '%s'", aimark_error_last(), needle);
-	assert_non_null(strstr(aimark_error_last(), "WAV"));
-	parsed_free(&p);
+	tu_expect_read_error(WAV, d, n, AIMARK_EFORMAT, "WAV", needle);
 }
 
 static void test_bad_input(void **state)
@@ -616,32 +455,32 @@ static void test_lenient_sizes(void **state)
 	memcpy(c, in, n);
 	aimark__put_le32(c + 4, 0xFFFFFFFFu);
 	aimark__put_le32(c + 40, 0xFFFFFFFFu);
-	parsed p;
-	parse(c, n, &p);
+	tu_parsed p;
+	tu_parse(WAV, c, n, &p);
 	assert_int_equal(p.rc, 0);
 	assert_true(aimark_findings_has(p.findings, "wav-data-size"));
 	assert_true(aimark_findings_has(p.findings, "wav-riff-size"));
 	assert_int_equal(p.meta.essence[1].length, 16000);
-	parsed_free(&p);
+	tu_parsed_free(&p);
 	aimark_buf out = AIMARK_BUF_INIT;
-	mark(c, n, &LABEL_A, &out);
+	tu_mark(WAV, c, n, &LABEL_A, &out);
 	assert_int_equal(aimark__le32(out.ptr + 4), out.size - 8);
 	assert_int_equal(aimark__le32(out.ptr + 40), 16000); /* fixed */
 	assert_one_label(out.ptr, out.size, &LABEL_A, 1);
-	assert_same_essence(in, n, out.ptr, out.size);
+	tu_assert_same_essence(WAV, in, n, out.ptr, out.size, 1);
 	aimark_buf_dispose(&out);
 
 	/* a RIFF size that ends after the fmt chunk: the data chunk after it still counts */
 	memcpy(c, in, n);
 	aimark__put_le32(c + 4, 28);
-	parse(c, n, &p);
+	tu_parse(WAV, c, n, &p);
 	assert_int_equal(p.rc, 0);
 	assert_true(aimark_findings_has(p.findings, "wav-riff-size"));
 	assert_int_equal(p.meta.essence[1].length, 16000);
-	parsed_free(&p);
-	mark(c, n, &LABEL_A, &out);
+	tu_parsed_free(&p);
+	tu_mark(WAV, c, n, &LABEL_A, &out);
 	assert_int_equal(aimark__le32(out.ptr + 4), out.size - 8);
-	assert_same_essence(in, n, out.ptr, out.size);
+	tu_assert_same_essence(WAV, in, n, out.ptr, out.size, 1);
 	aimark_buf_dispose(&out);
 
 	/* odd data chunk at the very end without its pad byte */
@@ -650,10 +489,10 @@ static void test_lenient_sizes(void **state)
 	put_samples(&b, 999);
 	b.size--; /* drop the pad */
 	end_riff(&b);
-	mark(b.ptr, b.size, &LABEL_A, &out);
+	tu_mark(WAV, b.ptr, b.size, &LABEL_A, &out);
 	assert_int_equal(out.size, b.size + 1 + 8 + LABEL_A.bare_len + 1);
 	assert_one_label(out.ptr, out.size, &LABEL_A, 1);
-	assert_same_essence(b.ptr, b.size, out.ptr, out.size);
+	tu_assert_same_essence(WAV, b.ptr, b.size, out.ptr, out.size, 1);
 	aimark_buf_dispose(&out);
 
 	/* fewer than 8 bytes of slack inside the RIFF stay at its end, after the new chunk */
@@ -662,7 +501,7 @@ static void test_lenient_sizes(void **state)
 	put_samples(&b, 100);
 	assert_int_equal(aimark__buf_append(&b, "\1\2\3\4", 4), 0);
 	end_riff(&b);
-	mark(b.ptr, b.size, &LABEL_A, &out);
+	tu_mark(WAV, b.ptr, b.size, &LABEL_A, &out);
 	assert_int_equal(out.size, b.size + 8 + LABEL_A.bare_len + 1);
 	assert_memory_equal(out.ptr + out.size - 4, "\1\2\3\4", 4);
 	assert_int_equal(aimark__le32(out.ptr + 4), out.size - 8);
@@ -676,7 +515,7 @@ static void test_lenient_sizes(void **state)
 	end_riff(&b);
 	unsigned char v1[128] = "TAG";
 	assert_int_equal(aimark__buf_append(&b, v1, sizeof v1), 0);
-	mark(b.ptr, b.size, &LABEL_A, &out);
+	tu_mark(WAV, b.ptr, b.size, &LABEL_A, &out);
 	assert_int_equal(aimark__le32(out.ptr + 4), out.size - 8 - 128);
 	assert_memory_equal(out.ptr + out.size - 128, v1, 128);
 	assert_one_label(out.ptr, out.size, &LABEL_A, 1);

@@ -13,15 +13,8 @@
 extern const aimark__format_ops aimark__format_webp;
 #define WEBP (&aimark__format_webp)
 
-#define PRODUCER "001191110102MACQD9K64010000"
-#define LABEL_BARE(id) \
-	"{\"Label\":\"1\",\"ContentProducer\":\"" PRODUCER "\",\"ProduceID\":\"" id "\",\"ReservedCode1\":\"\"," \
-	"\"ContentPropagator\":\"" PRODUCER "\",\"PropagateID\":\"" id "\",\"ReservedCode2\":\"\"}"
-#define LABEL_WRAPPED(id) "{\"AIGC\":" LABEL_BARE(id) "}"
-#define LW(id) { LABEL_BARE(id), sizeof LABEL_BARE(id) - 1, LABEL_WRAPPED(id), sizeof LABEL_WRAPPED(id) - 1 }
-
-static const aimark__label_write LABEL_A = LW("aimark-webp-0001");
-static const aimark__label_write LABEL_B = LW("aimark-webp-0002");
+static const aimark__label_write LABEL_A = TU_LABEL("aimark-webp-0001");
+static const aimark__label_write LABEL_B = TU_LABEL("aimark-webp-0002");
 
 /* The label layout of gb45438-examples.md section 5 (Tencent), with a short value. */
 #define TENCENT_STYLE_JSON \
@@ -37,32 +30,7 @@ static const aimark__label_write LABEL_B = LW("aimark-webp-0002");
 
 /* ---- byte helpers ---- */
 
-typedef struct blob {
-	unsigned char *p;
-	size_t n;
-} blob;
-
-static blob data_file(const char *name)
-{
-	blob b;
-	b.p = tu_read_file(tu_path("%s/webp/%s", AIMARK_TEST_DATA, name), &b.n);
-	return b;
-}
-
-static blob blob_splice(blob b, size_t at, const void *ins, size_t ins_len, size_t remove)
-{
-	blob r;
-	assert_true(at + remove <= b.n);
-	r.n = b.n - remove + ins_len;
-	r.p = malloc(r.n + 1);
-	assert_non_null(r.p);
-	memcpy(r.p, b.p, at);
-	if (ins_len)
-		memcpy(r.p + at, ins, ins_len);
-	memcpy(r.p + at + ins_len, b.p + at + remove, b.n - at - remove);
-	free(b.p);
-	return r;
-}
+typedef tu_blob blob;
 
 static void fix_riff(blob *b)
 {
@@ -78,7 +46,7 @@ static blob with_chunk(blob b, const char *cc, const void *data, size_t len)
 	memcpy(c, cc, 4);
 	aimark__put_le32(c + 4, (uint32_t)len);
 	memcpy(c + 8, data, len);
-	b = blob_splice(b, b.n, c, total, 0);
+	b = tu_blob_splice(b, b.n, c, total, 0);
 	free(c);
 	fix_riff(&b);
 	return b;
@@ -136,112 +104,6 @@ static size_t count_cc(const blob *b, const char *cc)
 
 /* ---- running the backend ---- */
 
-typedef struct parsed {
-	aimark_source *src;
-	aimark_findings *findings;
-	aimark__meta meta;
-	int rc;
-} parsed;
-
-static void parse(parsed *ps, const blob *b)
-{
-	assert_int_equal(aimark_source_new_memory(&ps->src, b->p, b->n), 0);
-	assert_int_equal(aimark_findings_new(&ps->findings), 0);
-	aimark__meta_init(&ps->meta, ps->findings);
-	ps->rc = WEBP->read(ps->src, &ps->meta);
-}
-
-static void parsed_free(parsed *ps)
-{
-	aimark__meta_dispose(&ps->meta);
-	aimark_findings_free(ps->findings);
-	aimark_source_free(ps->src);
-}
-
-static int provider_get(void *ctx, const aimark__label_write **out)
-{
-	*out = ctx;
-	return 0;
-}
-
-static int write_label(const blob *in, const aimark__label_write *label, blob *out)
-{
-	parsed ps;
-	parse(&ps, in);
-	assert_int_equal(ps.rc, 0);
-	aimark_buf buf = AIMARK_BUF_INIT;
-	aimark_sink *sink = NULL;
-	assert_int_equal(aimark_sink_new_buffer(&sink, &buf), 0);
-	aimark__label_provider prov = { NULL, provider_get, (void *)label };
-	int rc = WEBP->write(ps.src, &ps.meta, &prov, sink);
-	if (rc == 0)
-		assert_int_equal(aimark_sink_commit(sink), 0);
-	aimark_sink_free(sink);
-	parsed_free(&ps);
-	out->p = buf.ptr;
-	out->n = buf.size;
-	return rc;
-}
-
-static blob must_write(const blob *in, const aimark__label_write *label)
-{
-	blob out;
-	int rc = write_label(in, label, &out);
-	if (rc != 0)
-		fail_msg("write failed: %s", aimark_error_last());
-	return out;
-}
-
-static blob essence_of(const blob *b, const aimark__meta *meta)
-{
-	size_t total = 0;
-	for (size_t i = 0; i < meta->n_essence; i++)
-		total += (size_t)meta->essence[i].length;
-	blob e = { malloc(total + 1), total };
-	assert_non_null(e.p);
-	size_t at = 0;
-	for (size_t i = 0; i < meta->n_essence; i++) {
-		assert_true(meta->essence[i].offset + meta->essence[i].length <= b->n);
-		memcpy(e.p + at, b->p + meta->essence[i].offset, (size_t)meta->essence[i].length);
-		at += (size_t)meta->essence[i].length;
-	}
-	return e;
-}
-
-static void assert_same_essence(const blob *a, const blob *b)
-{
-	parsed pa, pb;
-	parse(&pa, a);
-	parse(&pb, b);
-	assert_int_equal(pa.rc, 0);
-	assert_int_equal(pb.rc, 0);
-	blob ea = essence_of(a, &pa.meta), eb = essence_of(b, &pb.meta);
-	assert_true(ea.n > 0);
-	assert_int_equal(ea.n, eb.n);
-	assert_memory_equal(ea.p, eb.p, ea.n);
-	free(ea.p);
-	free(eb.p);
-	parsed_free(&pa);
-	parsed_free(&pb);
-}
-
-static const aimark__carrier *carrier_of(const aimark__meta *meta, const char *kind)
-{
-	for (size_t i = 0; i < meta->n_carriers; i++)
-		if (strcmp(meta->carriers[i].kind, kind) == 0)
-			return &meta->carriers[i];
-	return NULL;
-}
-
-static void assert_carrier(const aimark__meta *meta, const char *kind, const char *text)
-{
-	const aimark__carrier *c = carrier_of(meta, kind);
-	if (c == NULL)
-		fail_msg("no %s carrier", kind);
-	assert_string_equal(c->text, text);
-	assert_int_equal(c->len, strlen(text));
-}
-
 /* After a write: the RIFF size is right, one XMP chunk holding `label`, the VP8X flag set. */
 static void assert_labelled(const blob *out, const aimark__label_write *label)
 {
@@ -251,56 +113,17 @@ static void assert_labelled(const blob *out, const aimark__label_write *label)
 	assert_true(out->p[20] & VP8X_XMP);
 	assert_int_equal(count_cc(out, "XMP "), 1);
 	assert_int_equal(count_cc(out, "VP8X"), 1);
-	parsed ps;
-	parse(&ps, out);
+	tu_parsed ps;
+	tu_parse(WEBP, out->p, out->n, &ps);
 	assert_int_equal(ps.rc, 0);
-	assert_carrier(&ps.meta, AIMARK__CARRIER_XMP, label->bare_json);
+	tu_assert_carrier(&ps.meta, AIMARK__CARRIER_XMP, label->bare_json);
 	assert_int_equal(aimark_findings_count_at_least(ps.findings, AIMARK_SEVERITY_WARNING), 0);
-	parsed_free(&ps);
+	tu_parsed_free(&ps);
 }
 
 static void assert_bad(const blob *b, const char *needle)
 {
-	parsed ps;
-	parse(&ps, b);
-	assert_int_equal(ps.rc, AIMARK_EFORMAT);
-	const char *msg = aimark_error_last();
-	if (strstr(msg, "WebP") == NULL || strstr(msg, needle) == NULL)
-		fail_msg("message \"%s\" lacks \"WebP\" or \"%s\"", msg, needle);
-	parsed_free(&ps);
-}
-
-static int have_tool(const char *name)
-{
-	char cmd[256];
-	snprintf(cmd, sizeof cmd, "command -v %s >/dev/null 2>&1", name);
-	return system(cmd) == 0;
-}
-
-static char *run(const char *cmd)
-{
-	FILE *p = popen(cmd, "r");
-	if (!p)
-		return NULL;
-	size_t cap = 4096, n = 0, got;
-	char *out = malloc(cap);
-	assert_non_null(out);
-	while ((got = fread(out + n, 1, cap - n - 1, p)) > 0) {
-		n += got;
-		if (cap - n < 2) {
-			cap *= 2;
-			out = realloc(out, cap);
-			assert_non_null(out);
-		}
-	}
-	out[n] = 0;
-	if (pclose(p) != 0) {
-		free(out);
-		return NULL;
-	}
-	while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r'))
-		out[--n] = 0;
-	return out;
+	tu_expect_read_error(WEBP, b->p, b->n, AIMARK_EFORMAT, "WebP", needle);
 }
 
 /* ---- tests ---- */
@@ -308,7 +131,7 @@ static char *run(const char *cmd)
 static void test_probe(void **state)
 {
 	(void)state;
-	blob b = data_file("vp8.webp");
+	blob b = tu_data_file("webp", "vp8.webp");
 	assert_true(WEBP->probe(b.p, b.n));
 	assert_true(WEBP->probe(b.p, 12));
 	assert_false(WEBP->probe(b.p, 11));
@@ -321,33 +144,33 @@ static void test_probe(void **state)
 static void test_read_simple(void **state)
 {
 	(void)state;
-	blob b = data_file("vp8.webp");
-	parsed ps;
-	parse(&ps, &b);
+	blob b = tu_data_file("webp", "vp8.webp");
+	tu_parsed ps;
+	tu_parse(WEBP, b.p, b.n, &ps);
 	assert_int_equal(ps.rc, 0);
 	assert_int_equal(ps.meta.n_carriers, 0);
 	assert_int_equal(aimark_findings_count(ps.findings), 0);
 	assert_int_equal(ps.meta.n_essence, 1);
 	assert_int_equal(ps.meta.essence[0].offset, 12);
 	assert_int_equal(ps.meta.essence[0].length, b.n - 12);
-	parsed_free(&ps);
+	tu_parsed_free(&ps);
 	free(b.p);
 
-	b = data_file("vp8-alpha.webp"); /* VP8X ALPH VP8: VP8X is not essence */
-	parse(&ps, &b);
+	b = tu_data_file("webp", "vp8-alpha.webp"); /* VP8X ALPH VP8: VP8X is not essence */
+	tu_parse(WEBP, b.p, b.n, &ps);
 	assert_int_equal(ps.rc, 0);
 	assert_int_equal(ps.meta.n_essence, 1);
 	assert_int_equal(ps.meta.essence[0].offset, 30);
 	assert_int_equal(ps.meta.essence[0].length, b.n - 30);
-	parsed_free(&ps);
+	tu_parsed_free(&ps);
 	free(b.p);
 }
 
 /* Simple file -> extended: VP8X with the canvas size and flags, image chunk untouched, XMP last. */
 static void simple_to_extended(const char *name, uint32_t w, uint32_t h, unsigned flags)
 {
-	blob in = data_file(name);
-	blob out = must_write(&in, &LABEL_A);
+	blob in = tu_data_file("webp", name);
+	blob out = tu_mark_blob(WEBP, &in, &LABEL_A);
 	assert_int_equal(aimark__le32(out.p + 4), out.n - 8);
 	assert_labelled(&out, &LABEL_A);
 	assert_int_equal(out.p[20], flags);
@@ -360,7 +183,7 @@ static void simple_to_extended(const char *name, uint32_t w, uint32_t h, unsigne
 	size_t n = list_chunks(&out, c, 8);
 	assert_int_equal(n, 3);
 	assert_string_equal(c[2].cc, "XMP ");
-	assert_same_essence(&in, &out);
+	tu_assert_same_essence(WEBP, in.p, in.n, out.p, out.n, 1);
 	free(out.p);
 	free(in.p);
 }
@@ -381,19 +204,19 @@ static void test_vp8l_to_extended(void **state)
 static void test_extended_append(void **state)
 {
 	(void)state;
-	blob in = data_file("vp8-alpha.webp");
-	blob out = must_write(&in, &LABEL_A);
+	blob in = tu_data_file("webp", "vp8-alpha.webp");
+	blob out = tu_mark_blob(WEBP, &in, &LABEL_A);
 	assert_labelled(&out, &LABEL_A);
 	assert_int_equal(out.p[20], in.p[20] | VP8X_XMP); /* alpha kept */
 	assert_memory_equal(out.p + 21, in.p + 21, 9);   /* canvas unchanged */
 	assert_memory_equal(out.p + 30, in.p + 30, in.n - 30);
 	assert_int_equal(aimark__le32(out.p + 4), out.n - 8);
-	assert_same_essence(&in, &out);
+	tu_assert_same_essence(WEBP, in.p, in.n, out.p, out.n, 1);
 	free(out.p);
 	free(in.p);
 
-	in = data_file("anim.webp");
-	out = must_write(&in, &LABEL_A);
+	in = tu_data_file("webp", "anim.webp");
+	out = tu_mark_blob(WEBP, &in, &LABEL_A);
 	assert_labelled(&out, &LABEL_A);
 	assert_int_equal(out.p[20], in.p[20] | VP8X_XMP);
 	assert_true(out.p[20] & VP8X_ANIM);
@@ -401,7 +224,7 @@ static void test_extended_append(void **state)
 	size_t n = list_chunks(&out, c, 8);
 	assert_int_equal(n, 5);
 	assert_string_equal(c[4].cc, "XMP ");
-	assert_same_essence(&in, &out);
+	tu_assert_same_essence(WEBP, in.p, in.n, out.p, out.n, 1);
 	free(out.p);
 	free(in.p);
 }
@@ -409,20 +232,20 @@ static void test_extended_append(void **state)
 static void test_other_xmp_kept(void **state)
 {
 	(void)state;
-	blob in = data_file("vp8x-xmp.webp"); /* VP8X ALPH VP8 XMP(dc:title) */
-	parsed ps;
-	parse(&ps, &in);
+	blob in = tu_data_file("webp", "vp8x-xmp.webp"); /* VP8X ALPH VP8 XMP(dc:title) */
+	tu_parsed ps;
+	tu_parse(WEBP, in.p, in.n, &ps);
 	assert_int_equal(ps.rc, 0);
 	assert_int_equal(ps.meta.n_carriers, 0);
-	parsed_free(&ps);
-	blob out = must_write(&in, &LABEL_A);
+	tu_parsed_free(&ps);
+	blob out = tu_mark_blob(WEBP, &in, &LABEL_A);
 	assert_labelled(&out, &LABEL_A);
 	assert_non_null(memmem(out.p, out.n, "Test Title Kept", 15));
 	chunk_info c[8];
 	size_t n = list_chunks(&out, c, 8);
 	assert_int_equal(n, 4);
 	assert_string_equal(c[3].cc, "XMP ");
-	assert_same_essence(&in, &out);
+	tu_assert_same_essence(WEBP, in.p, in.n, out.p, out.n, 1);
 	free(out.p);
 	free(in.p);
 }
@@ -430,17 +253,17 @@ static void test_other_xmp_kept(void **state)
 static void test_relabel_replaces(void **state)
 {
 	(void)state;
-	blob in = data_file("vp8l.webp");
-	blob a = must_write(&in, &LABEL_A);
-	blob b = must_write(&a, &LABEL_B);
+	blob in = tu_data_file("webp", "vp8l.webp");
+	blob a = tu_mark_blob(WEBP, &in, &LABEL_A);
+	blob b = tu_mark_blob(WEBP, &a, &LABEL_B);
 	assert_labelled(&b, &LABEL_B);
 	assert_null(memmem(b.p, b.n, "aimark-webp-0001", 16));
-	parsed ps;
-	parse(&ps, &b);
+	tu_parsed ps;
+	tu_parse(WEBP, b.p, b.n, &ps);
 	assert_int_equal(ps.meta.n_carriers, 1);
-	parsed_free(&ps);
-	assert_same_essence(&in, &b);
-	blob c = must_write(&b, &LABEL_B);
+	tu_parsed_free(&ps);
+	tu_assert_same_essence(WEBP, in.p, in.n, b.p, b.n, 1);
+	blob c = tu_mark_blob(WEBP, &b, &LABEL_B);
 	assert_int_equal(c.n, b.n);
 	assert_memory_equal(c.p, b.p, b.n);
 	free(a.p);
@@ -454,17 +277,17 @@ static void test_exif_label(void **state)
 	(void)state;
 	for (int prefix = 0; prefix < 2; prefix++) {
 		blob exif = exif_block(TENCENT_STYLE_JSON, prefix);
-		blob in = with_chunk(data_file("vp8-alpha.webp"), "EXIF", exif.p, exif.n);
+		blob in = with_chunk(tu_data_file("webp", "vp8-alpha.webp"), "EXIF", exif.p, exif.n);
 		in.p[20] |= VP8X_EXIF;
-		parsed ps;
-		parse(&ps, &in);
+		tu_parsed ps;
+		tu_parse(WEBP, in.p, in.n, &ps);
 		assert_int_equal(ps.rc, 0);
 		assert_int_equal(ps.meta.n_carriers, 1);
-		assert_carrier(&ps.meta, AIMARK__CARRIER_EXIF_USERCOMMENT, TENCENT_STYLE_JSON);
+		tu_assert_carrier(&ps.meta, AIMARK__CARRIER_EXIF_USERCOMMENT, TENCENT_STYLE_JSON);
 		assert_int_equal(aimark_findings_has(ps.findings, "webp-exif-prefix"), prefix);
-		parsed_free(&ps);
+		tu_parsed_free(&ps);
 
-		blob out = must_write(&in, &LABEL_B);
+		blob out = tu_mark_blob(WEBP, &in, &LABEL_B);
 		assert_labelled(&out, &LABEL_B);
 		assert_true(out.p[20] & VP8X_EXIF);
 		chunk_info c[8];
@@ -474,12 +297,12 @@ static void test_exif_label(void **state)
 		assert_string_equal(c[4].cc, "XMP ");
 		if (prefix)
 			assert_memory_equal(out.p + c[3].offset + 8, "Exif\0\0MM", 8);
-		parse(&ps, &out);
+		tu_parse(WEBP, out.p, out.n, &ps);
 		assert_int_equal(ps.rc, 0);
 		assert_int_equal(ps.meta.n_carriers, 2);
-		assert_carrier(&ps.meta, AIMARK__CARRIER_EXIF_USERCOMMENT, LABEL_B.wrapped_json);
-		parsed_free(&ps);
-		assert_same_essence(&in, &out);
+		tu_assert_carrier(&ps.meta, AIMARK__CARRIER_EXIF_USERCOMMENT, LABEL_B.wrapped_json);
+		tu_parsed_free(&ps);
+		tu_assert_same_essence(WEBP, in.p, in.n, out.p, out.n, 1);
 		free(exif.p);
 		free(out.p);
 		free(in.p);
@@ -487,13 +310,13 @@ static void test_exif_label(void **state)
 
 	/* a simple file with a stray EXIF chunk: both flags set on conversion */
 	blob exif = exif_block(TENCENT_STYLE_JSON, 0);
-	blob in = with_chunk(data_file("vp8.webp"), "EXIF", exif.p, exif.n);
-	blob out = must_write(&in, &LABEL_A);
+	blob in = with_chunk(tu_data_file("webp", "vp8.webp"), "EXIF", exif.p, exif.n);
+	blob out = tu_mark_blob(WEBP, &in, &LABEL_A);
 	assert_int_equal(out.p[20], VP8X_XMP | VP8X_EXIF);
-	parsed ps;
-	parse(&ps, &out);
-	assert_carrier(&ps.meta, AIMARK__CARRIER_EXIF_USERCOMMENT, LABEL_A.wrapped_json);
-	parsed_free(&ps);
+	tu_parsed ps;
+	tu_parse(WEBP, out.p, out.n, &ps);
+	tu_assert_carrier(&ps.meta, AIMARK__CARRIER_EXIF_USERCOMMENT, LABEL_A.wrapped_json);
+	tu_parsed_free(&ps);
 	free(exif.p);
 	free(out.p);
 	free(in.p);
@@ -502,17 +325,17 @@ static void test_exif_label(void **state)
 static void test_duplicate_xmp(void **state)
 {
 	(void)state;
-	blob in = data_file("vp8x-xmp.webp");
+	blob in = tu_data_file("webp", "vp8x-xmp.webp");
 	chunk_info c[8];
 	size_t n = list_chunks(&in, c, 8);
 	assert_string_equal(c[n - 1].cc, "XMP ");
 	in = with_chunk(in, "XMP ", in.p + c[n - 1].offset + 8, c[n - 1].size);
-	parsed ps;
-	parse(&ps, &in);
+	tu_parsed ps;
+	tu_parse(WEBP, in.p, in.n, &ps);
 	assert_int_equal(ps.rc, 0);
 	assert_true(aimark_findings_has(ps.findings, "webp-duplicate-xmp"));
-	parsed_free(&ps);
-	blob out = must_write(&in, &LABEL_A);
+	tu_parsed_free(&ps);
+	blob out = tu_mark_blob(WEBP, &in, &LABEL_A);
 	assert_labelled(&out, &LABEL_A);
 	free(out.p);
 	free(in.p);
@@ -521,14 +344,14 @@ static void test_duplicate_xmp(void **state)
 static void test_flag_mismatch(void **state)
 {
 	(void)state;
-	blob in = data_file("vp8x-xmp.webp");
+	blob in = tu_data_file("webp", "vp8x-xmp.webp");
 	in.p[20] &= (unsigned char)~VP8X_XMP;
-	parsed ps;
-	parse(&ps, &in);
+	tu_parsed ps;
+	tu_parse(WEBP, in.p, in.n, &ps);
 	assert_int_equal(ps.rc, 0);
 	assert_true(aimark_findings_has(ps.findings, "webp-vp8x-flags"));
-	parsed_free(&ps);
-	blob out = must_write(&in, &LABEL_A);
+	tu_parsed_free(&ps);
+	blob out = tu_mark_blob(WEBP, &in, &LABEL_A);
 	assert_labelled(&out, &LABEL_A);
 	free(out.p);
 	free(in.p);
@@ -538,21 +361,21 @@ static void test_riff_size(void **state)
 {
 	(void)state;
 	/* RIFF size shorter than the file: a finding; the extra bytes stay after the new RIFF data */
-	blob in = data_file("vp8.webp");
-	in = blob_splice(in, in.n, "TRAILING", 8, 0);
-	parsed ps;
-	parse(&ps, &in);
+	blob in = tu_data_file("webp", "vp8.webp");
+	in = tu_blob_splice(in, in.n, "TRAILING", 8, 0);
+	tu_parsed ps;
+	tu_parse(WEBP, in.p, in.n, &ps);
 	assert_int_equal(ps.rc, 0);
 	assert_true(aimark_findings_has(ps.findings, "webp-riff-size"));
-	parsed_free(&ps);
-	blob out = must_write(&in, &LABEL_A);
+	tu_parsed_free(&ps);
+	blob out = tu_mark_blob(WEBP, &in, &LABEL_A);
 	assert_int_equal(aimark__le32(out.p + 4), out.n - 8 - 8);
 	assert_memory_equal(out.p + out.n - 8, "TRAILING", 8);
 	free(out.p);
 	free(in.p);
 
 	/* RIFF size past the end of the file */
-	in = data_file("vp8.webp");
+	in = tu_data_file("webp", "vp8.webp");
 	aimark__put_le32(in.p + 4, (uint32_t)in.n);
 	assert_bad(&in, "passes the end of the file");
 	aimark__put_le32(in.p + 4, 2);
@@ -563,16 +386,16 @@ static void test_riff_size(void **state)
 static void test_missing_pad(void **state)
 {
 	(void)state;
-	blob in = data_file("vp8l-alpha.webp"); /* one VP8L chunk of odd size 115 */
+	blob in = tu_data_file("webp", "vp8l-alpha.webp"); /* one VP8L chunk of odd size 115 */
 	in.n -= 1;
 	fix_riff(&in);
-	parsed ps;
-	parse(&ps, &in);
+	tu_parsed ps;
+	tu_parse(WEBP, in.p, in.n, &ps);
 	assert_int_equal(ps.rc, 0);
 	assert_true(aimark_findings_has(ps.findings, "webp-missing-pad"));
-	parsed_free(&ps);
+	tu_parsed_free(&ps);
 	blob out;
-	assert_int_equal(write_label(&in, &LABEL_A, &out), AIMARK_EFORMAT);
+	assert_int_equal(tu_mark_blob_rc(WEBP, &in, &LABEL_A, &out), AIMARK_EFORMAT);
 	assert_non_null(strstr(aimark_error_last(), "pad"));
 	free(out.p);
 	free(in.p);
@@ -584,7 +407,7 @@ static void test_bad_input(void **state)
 	blob b = { (unsigned char *)"", 0 };
 	assert_bad(&b, "empty");
 
-	b = data_file("vp8.webp");
+	b = tu_data_file("webp", "vp8.webp");
 	memcpy(b.p, "RIFX", 4);
 	assert_bad(&b, "not a WebP");
 	memcpy(b.p, "RIFF", 4);
@@ -592,19 +415,19 @@ static void test_bad_input(void **state)
 	assert_bad(&b, "not a WebP");
 	free(b.p);
 
-	b = data_file("vp8.webp");
+	b = tu_data_file("webp", "vp8.webp");
 	b.n = 100; /* truncated: the RIFF size now lies */
 	assert_bad(&b, "passes the end");
 	b.n = 11;
 	assert_bad(&b, "not a WebP");
 	free(b.p);
 
-	b = data_file("vp8.webp");
+	b = tu_data_file("webp", "vp8.webp");
 	aimark__put_le32(b.p + 16, 5000); /* VP8 chunk size lies */
 	assert_bad(&b, "'VP8 ' at offset 12");
 	free(b.p);
 
-	b = data_file("vp8.webp");
+	b = tu_data_file("webp", "vp8.webp");
 	b.n = 12 + 5;
 	fix_riff(&b);
 	assert_bad(&b, "truncated chunk header");
@@ -613,21 +436,21 @@ static void test_bad_input(void **state)
 	assert_bad(&b, "no chunks");
 	free(b.p);
 
-	b = data_file("vp8.webp");
+	b = tu_data_file("webp", "vp8.webp");
 	memcpy(b.p + 12, "JUNK", 4);
 	assert_bad(&b, "expected VP8");
 	free(b.p);
 
-	b = data_file("vp8-alpha.webp");
+	b = tu_data_file("webp", "vp8-alpha.webp");
 	aimark__put_le32(b.p + 16, 4); /* VP8X too short */
 	assert_bad(&b, "VP8X");
 	free(b.p);
 
 	/* a simple file whose VP8 header is unreadable: read works, write cannot build VP8X */
-	b = data_file("vp8.webp");
+	b = tu_data_file("webp", "vp8.webp");
 	b.p[20 + 3] = 0; /* start code */
 	blob out;
-	assert_int_equal(write_label(&b, &LABEL_A, &out), AIMARK_EFORMAT);
+	assert_int_equal(tu_mark_blob_rc(WEBP, &b, &LABEL_A, &out), AIMARK_EFORMAT);
 	assert_non_null(strstr(aimark_error_last(), "WebP"));
 	free(out.p);
 	free(b.p);
@@ -637,53 +460,30 @@ static void test_bad_input(void **state)
 static void test_file_source(void **state)
 {
 	(void)state;
-	blob in = data_file("vp8l-alpha.webp");
-	blob want = must_write(&in, &LABEL_A);
-	aimark_source *src = NULL;
-	aimark_findings *findings = NULL;
-	aimark__meta meta;
-	assert_int_equal(aimark_source_new_file(&src, tu_path("%s/webp/vp8l-alpha.webp", AIMARK_TEST_DATA)), 0);
-	assert_int_equal(aimark_findings_new(&findings), 0);
-	aimark__meta_init(&meta, findings);
-	assert_int_equal(WEBP->read(src, &meta), 0);
-	aimark_buf buf = AIMARK_BUF_INIT;
-	aimark_sink *sink = NULL;
-	assert_int_equal(aimark_sink_new_buffer(&sink, &buf), 0);
-	aimark__label_provider prov = { NULL, provider_get, (void *)&LABEL_A };
-	assert_int_equal(WEBP->write(src, &meta, &prov, sink), 0);
-	assert_int_equal(aimark_sink_commit(sink), 0);
-	assert_int_equal(buf.size, want.n);
-	assert_memory_equal(buf.ptr, want.p, want.n);
-	aimark_sink_free(sink);
-	aimark_buf_dispose(&buf);
-	aimark__meta_dispose(&meta);
-	aimark_findings_free(findings);
-	aimark_source_free(src);
-	free(want.p);
-	free(in.p);
+	tu_assert_file_mark_same(WEBP, TU_DATA("webp/vp8l-alpha.webp"), &LABEL_A);
 }
 
 static void test_pixels_identical(void **state)
 {
 	(void)state;
-	if (!have_tool("dwebp"))
+	if (!tu_have_tool("dwebp"))
 		skip();
 	char *dir = tu_tempdir();
 	const char *names[] = { "vp8.webp", "vp8l.webp", "vp8l-alpha.webp", "vp8-alpha.webp", "vp8x-xmp.webp" };
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-		blob in = data_file(names[i]);
-		blob out = must_write(&in, &LABEL_A);
+		blob in = tu_data_file("webp", names[i]);
+		blob out = tu_mark_blob(WEBP, &in, &LABEL_A);
 		tu_write_file(tu_path("%s/in.webp", dir), in.p, in.n);
 		tu_write_file(tu_path("%s/out.webp", dir), out.p, out.n);
-		char *a = run(tu_path("dwebp -quiet '%s/in.webp' -pam -o '%s/in.pam' && md5sum < '%s/in.pam'", dir, dir, dir));
-		char *b = run(tu_path("dwebp -quiet '%s/out.webp' -pam -o '%s/out.pam' && md5sum < '%s/out.pam'", dir, dir, dir));
+		char *a = tu_run_ok("dwebp -quiet '%s/in.webp' -pam -o '%s/in.pam' && md5sum < '%s/in.pam'", dir, dir, dir);
+		char *b = tu_run_ok("dwebp -quiet '%s/out.webp' -pam -o '%s/out.pam' && md5sum < '%s/out.pam'", dir, dir, dir);
 		assert_non_null(a);
 		assert_non_null(b);
 		assert_string_equal(a, b);
 		free(a);
 		free(b);
-		if (have_tool("webpmux")) { /* the container is valid for libwebp's muxer */
-			char *info = run(tu_path("webpmux -info '%s/out.webp'", dir));
+		if (tu_have_tool("webpmux")) { /* the container is valid for libwebp's muxer */
+			char *info = tu_run_ok("webpmux -info '%s/out.webp'", dir);
 			assert_non_null(info);
 			assert_non_null(strstr(info, "XMP"));
 			free(info);
@@ -698,20 +498,14 @@ static void test_pixels_identical(void **state)
 static void test_exiftool_reads_back(void **state)
 {
 	(void)state;
-	if (!have_tool("exiftool"))
+	if (!tu_have_tool("exiftool"))
 		skip();
 	char *dir = tu_tempdir();
-	blob in = data_file("vp8.webp");
-	blob out = must_write(&in, &LABEL_A);
+	blob in = tu_data_file("webp", "vp8.webp");
+	blob out = tu_mark_blob(WEBP, &in, &LABEL_A);
 	tu_write_file(tu_path("%s/out.webp", dir), out.p, out.n);
-	char *xmp = run(tu_path("exiftool -s3 -XMP:all '%s/out.webp'", dir));
-	assert_non_null(xmp);
-	assert_string_equal(xmp, LABEL_A.bare_json);
-	char *warn = run(tu_path("exiftool -s3 -Warning -Error '%s/out.webp'", dir));
-	assert_non_null(warn);
-	assert_string_equal(warn, "");
-	free(xmp);
-	free(warn);
+	tu_assert_output(LABEL_A.bare_json, "exiftool -s3 -XMP:all '%s/out.webp'", dir);
+	tu_assert_output("", "exiftool -s3 -Warning -Error '%s/out.webp'", dir);
 	free(in.p);
 	free(out.p);
 	tu_rmtree(dir);
