@@ -41,6 +41,13 @@ WM_SET=small "$BIN" robust "$OUT/wm-image-robust-small.md" "${FILES[@]}" | tee "
 echo "== robustness at strength 2 (the stronger setting), JPEG 30 and WebP 50"
 WM_SET=all WM_STRENGTH=2 WM_ATTACKS="none,jpeg-30,webp-50" "$BIN" robust "$OUT/wm-image-robust-strong.md" "${FILES[@]}" \
   | tee "$OUT/wm-image-robust-strong.txt"
+# JPEG files: the luma-only detection path (what aimark-verify uses) against a full decode.
+JF_ATTACKS="none,jpeg-50,webp-50,resize-0.5,crop-50%-random,rotate-15,rotate-90,hflip,screenshot,canvas"
+for set in main small; do
+  echo "== JPEG files ($set set): luma-only path against full decode"
+  WM_SET=$set WM_DETECT=jpegfile WM_ATTACKS="$JF_ATTACKS" "$BIN" robust "$OUT/wm-image-jpegfile-$set.md" "${FILES[@]}" \
+    | tee "$OUT/wm-image-jpegfile-$set.txt"
+done
 # Unmarked images after attacks that change their statistics in different ways (compression,
 # black corners, a flat canvas); every call tries WM_KEYS keys, each a separate trial.
 FALSE_ATTACKS="none,jpeg-50,webp-50,crop-50%-random,rotate-5,screenshot,canvas"

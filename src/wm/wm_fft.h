@@ -1,6 +1,7 @@
 /*
- * A small radix-2 complex FFT (single precision) for the watermark
- * detectors: power-of-two lengths only. Data is interleaved re, im.
+ * A small complex FFT (single precision, radix 4 with one radix-2 pass for
+ * odd powers) for the watermark engines: power-of-two lengths only. Data is
+ * interleaved re, im.
  */
 #ifndef AIMARK_WM_FFT_H
 #define AIMARK_WM_FFT_H

@@ -38,6 +38,8 @@
 #define STAGE 16             /* rows staged between row and column transforms (even) */
 #define WHITEN_R 2           /* whitening subtracts the (2R+1)^2 local mean */
 
+_Static_assert((QT & (QT - 1)) == 0, "the folded tile side must be a power of two");
+
 typedef struct work {
 	uint32_t w, h;
 	float *px;              /* w*h */
@@ -315,36 +317,47 @@ static int autocorrelation(const work *wk, double unit, acf_map *acf)
 			c[0] = c[0] * c[0] + c[1] * c[1];
 		}
 	{
-		/* box over r (cyclic) into the imaginary parts, then over k (mirrored at the ends) */
+		/* box over r (cyclic) into the imaginary parts, then over k (mirrored at the ends); ny is a power of two */
 		const int R = 4;
+		const size_t my = ny - 1;
 		for (size_t k = 0; k < hx; k++) {
 			float *col = spec + k * ny * 2;
 			double acc = 0;
 			for (int j = -R; j <= R; j++)
-				acc += col[2 * (size_t)((j + (int)ny) % (int)ny)];
+				acc += col[2 * ((size_t)(j + (int)ny) & my)];
 			for (size_t r = 0; r < ny; r++) {
 				col[2 * r + 1] = (float)acc;
-				acc += col[2 * ((r + R + 1) % ny)] - col[2 * ((r + ny - R) % ny)];
+				acc += col[2 * ((r + R + 1) & my)] - col[2 * ((r + ny - R) & my)];
 			}
 		}
-		for (size_t r = 0; r < ny; r++) {
-			double acc = 0;
-			for (int j = -R; j <= R; j++) {
-				int kk = j < 0 ? -j : j;
-				acc += spec[((size_t)kk * ny + r) * 2 + 1];
-			}
-			for (size_t k = 0; k < hx; k++) {
-				float mean = (float)(acc / ((2 * R + 1) * (2 * R + 1)));
-				float *c = spec + (k * ny + r) * 2;
-				c[0] = c[0] / (mean + 1e-20f);
-				int add = (int)k + R + 1, sub = (int)k - R;
-				if (add >= (int)hx)
-					add = 2 * ((int)hx - 1) - add;
-				if (sub < 0)
-					sub = -sub;
-				acc += spec[((size_t)add * ny + r) * 2 + 1] - spec[((size_t)sub * ny + r) * 2 + 1];
+		/* the k direction column by column, one running sum per r, so that memory is read in order */
+		double *acc = aimark__malloc(ny * sizeof *acc);
+		if (acc == NULL) {
+			rc = aimark__error_set(AIMARK_ENOMEM, "out of memory");
+			goto done;
+		}
+		for (size_t r = 0; r < ny; r++)
+			acc[r] = 0;
+		for (int j = -R; j <= R; j++) {
+			const float *col = spec + (size_t)(j < 0 ? -j : j) * ny * 2;
+			for (size_t r = 0; r < ny; r++)
+				acc[r] += col[2 * r + 1];
+		}
+		for (size_t k = 0; k < hx; k++) {
+			int add = (int)k + R + 1, sub = (int)k - R;
+			if (add >= (int)hx)
+				add = 2 * ((int)hx - 1) - add;
+			if (sub < 0)
+				sub = -sub;
+			float *c = spec + k * ny * 2;
+			const float *ca = spec + (size_t)add * ny * 2, *cs = spec + (size_t)sub * ny * 2;
+			for (size_t r = 0; r < ny; r++) {
+				float mean = (float)(acc[r] / ((2 * R + 1) * (2 * R + 1)));
+				c[2 * r] = c[2 * r] / (mean + 1e-20f);
+				acc[r] += ca[2 * r + 1] - cs[2 * r + 1];
 			}
 		}
+		aimark__free(acc);
 	}
 	/* The JPEG grid of the input maps to frequencies m * scale / 8 cycles per working pixel: notch those lines. */
 	{
@@ -397,7 +410,7 @@ static int autocorrelation(const work *wk, double unit, acf_map *acf)
 		int in = nrows - i0 < STAGE ? nrows - i0 : STAGE;
 		for (size_t k = 0; k < hx; k++)
 			for (int i = 0; i < in; i++) {
-				size_t r = (size_t)((i0 + i - ly + (int)ny) % (int)ny);
+				size_t r = (size_t)(i0 + i - ly + (int)ny) & (ny - 1);
 				const float *c = spec + (k * ny + r) * 2;
 				stage[((size_t)i * hx + k) * 2] = c[0];
 				stage[((size_t)i * hx + k) * 2 + 1] = c[1];
@@ -804,42 +817,46 @@ typedef struct sync_hit {
 
 static float tile_at(const float *t, int x, int y)
 {
-	x %= QT;
-	y %= QT;
-	if (x < 0)
-		x += QT;
-	if (y < 0)
-		y += QT;
-	return t[y * QT + x];
+	return t[(y & (QT - 1)) * QT + (x & (QT - 1))]; /* QT is a power of two */
 }
 
 /*
  * Orientation spectra of the folded tile (key-independent): for each square
- * symmetry g, G_g(z) = F(g^-1(z)), transformed. Two real arrays share one
- * complex FFT and are separated by Hermitian symmetry. spec: 8 x QT*QT complex.
+ * symmetry g, G_g(z) = F(g^-1(z)), transformed. g^-1 is z -> A z + c with A a
+ * signed permutation and c made of 0 and QT - 1 = -1 (mod QT), so one
+ * transform of F gives all eight: G_g(k) = F(A k) exp(2 pi i (A k).c / QT).
+ * spec: 8 x QT*QT complex.
  */
 static void orientation_spectra(aimark__fft2d *ft, const float *F, float *spec, float *buf)
 {
 	const int N = QT * QT;
-	for (int g = 0; g < 8; g += 2) {
-		for (int zy = 0; zy < QT; zy++)
-			for (int zx = 0; zx < QT; zx++) {
-				double x0, y0, x1, y1;
-				orient_inv(g, zx, zy, &x0, &y0);
-				orient_inv(g + 1, zx, zy, &x1, &y1);
-				buf[2 * (zy * QT + zx)] = F[(int)y0 * QT + (int)x0];
-				buf[2 * (zy * QT + zx) + 1] = F[(int)y1 * QT + (int)x1];
-			}
-		aimark__fft2d_run(ft, buf, 0);
-		float *a = spec + (size_t)g * N * 2, *b = a + (size_t)N * 2;
+	for (int i = 0; i < N; i++) {
+		buf[2 * i] = F[i];
+		buf[2 * i + 1] = 0;
+	}
+	aimark__fft2d_run(ft, buf, 0);
+	float ph[2 * QT]; /* exp(2 pi i p / QT) */
+	for (int p = 0; p < QT; p++) {
+		ph[2 * p] = (float)cos(2 * M_PI * p / QT);
+		ph[2 * p + 1] = (float)sin(2 * M_PI * p / QT);
+	}
+	for (int g = 0; g < 8; g++) {
+		double c0x, c0y, ex, ey, fx, fy;
+		orient_inv(g, 0, 0, &c0x, &c0y);
+		orient_inv(g, 1, 0, &ex, &ey);
+		orient_inv(g, 0, 1, &fx, &fy);
+		const int axx = (int)(ex - c0x), ayx = (int)(ey - c0y), axy = (int)(fx - c0x), ayy = (int)(fy - c0y);
+		const int cx = c0x > 0 ? -1 : 0, cy = c0y > 0 ? -1 : 0; /* QT - 1 = -1 mod QT */
+		float *G = spec + (size_t)g * N * 2;
 		for (int ky = 0; ky < QT; ky++)
 			for (int kx = 0; kx < QT; kx++) {
-				int i = ky * QT + kx, j = ((QT - ky) % QT) * QT + (QT - kx) % QT;
-				float zr = buf[2 * i], zi = buf[2 * i + 1], cr = buf[2 * j], ci = -buf[2 * j + 1];
-				a[2 * i] = 0.5f * (zr + cr);
-				a[2 * i + 1] = 0.5f * (zi + ci);
-				b[2 * i] = 0.5f * (zi - ci);
-				b[2 * i + 1] = -0.5f * (zr - cr);
+				/* QT is a power of two: & (QT - 1) is the non-negative remainder */
+				int ux = (axx * kx + axy * ky) & (QT - 1), uy = (ayx * kx + ayy * ky) & (QT - 1);
+				int p = (ux * cx + uy * cy) & (QT - 1);
+				const float *s = buf + 2 * (uy * QT + ux);
+				float *o = G + 2 * (ky * QT + kx);
+				o[0] = s[0] * ph[2 * p] - s[1] * ph[2 * p + 1];
+				o[1] = s[0] * ph[2 * p + 1] + s[1] * ph[2 * p];
 			}
 	}
 }
@@ -982,6 +999,16 @@ static double normal_tail(double z)
 	return 0.5 * erfc(z / sqrt(2.0));
 }
 
+static void sync_buffers_free(aimark__fft2d *ft, float **tile, float **count, float **Gspec, float **buf, float **corr, float **tpl)
+{
+	aimark__fft2d_dispose(ft);
+	float **all[6] = { tile, count, Gspec, buf, corr, tpl };
+	for (int i = 0; i < 6; i++) {
+		aimark__free(*all[i]);
+		*all[i] = NULL;
+	}
+}
+
 int aimark__wm_image_detect_ex(const aimark__image *img, const aimark_wm_key *const *keys, size_t n_keys,
 			       aimark_wm_result *res, aimark__wm_detect_stats *stats)
 {
@@ -1007,20 +1034,10 @@ int aimark__wm_image_detect_ex(const aimark__image *img, const aimark_wm_key *co
 	aimark__fft2d ft;
 	memset(&ft, 0, sizeof ft);
 	acf_map acf = { 0, 0, 1.0, NULL };
-	float *tile = aimark__malloc(QT * QT * sizeof *tile);
-	float *count = aimark__malloc(QT * QT * sizeof *count);
-	float *Gspec = aimark__malloc((size_t)QT * QT * 2 * 8 * sizeof *Gspec);
-	float *buf = aimark__malloc((size_t)QT * QT * 4 * sizeof *buf);
-	float *corr = aimark__malloc((size_t)QT * QT * 8 * sizeof *corr);
-	float *tpl = aimark__malloc(QT * QT * sizeof *tpl);
-	int rc = 0;
-	if (!tile || !count || !Gspec || !buf || !corr || !tpl) {
-		rc = aimark__error_set(AIMARK_ENOMEM, "out of memory");
-		goto done;
-	}
-	rc = aimark__fft2d_init(&ft, QT, QT);
-	if (rc == 0)
-		rc = make_work(img, &wk);
+	/* The folding and synchronisation buffers (2 MB) are allocated only once a lattice search is done, and
+	   freed before the next one, so that they never add to the autocorrelation's spectrum in the peak. */
+	float *tile = NULL, *count = NULL, *Gspec = NULL, *buf = NULL, *corr = NULL, *tpl = NULL;
+	int rc = make_work(img, &wk);
 	if (rc == 0)
 		rc = whiten(&wk);
 	if (rc < 0)
@@ -1046,6 +1063,7 @@ int aimark__wm_image_detect_ex(const aimark__image *img, const aimark_wm_key *co
 			break; /* pass 0 synchronised: the payload is what failed, another lattice search will not help */
 		aimark__free(acf.z);
 		acf.z = NULL;
+		sync_buffers_free(&ft, &tile, &count, &Gspec, &buf, &corr, &tpl);
 		if (pass == 0) {
 			rc = decimate(&wk, &dec);
 			if (rc == 0)
@@ -1060,6 +1078,21 @@ int aimark__wm_image_detect_ex(const aimark__image *img, const aimark_wm_key *co
 		lattice lat[MAX_LATTICES];
 		int nl = find_lattices(&acf, lat, MAX_LATTICES);
 		st.lattices += nl;
+		if (nl > 0 && tile == NULL) {
+			tile = aimark__malloc(QT * QT * sizeof *tile);
+			count = aimark__malloc(QT * QT * sizeof *count);
+			Gspec = aimark__malloc((size_t)QT * QT * 2 * 8 * sizeof *Gspec);
+			buf = aimark__malloc((size_t)QT * QT * 4 * sizeof *buf);
+			corr = aimark__malloc((size_t)QT * QT * 8 * sizeof *corr);
+			tpl = aimark__malloc(QT * QT * sizeof *tpl);
+			if (!tile || !count || !Gspec || !buf || !corr || !tpl) {
+				rc = aimark__error_set(AIMARK_ENOMEM, "out of memory");
+				goto done;
+			}
+			rc = aimark__fft2d_init(&ft, QT, QT);
+			if (rc < 0)
+				goto done;
+		}
 		for (int li = 0; li < nl && !res->authenticated; li++) {
 			int seen = 0;
 			for (int t = 0; t < ntried && !seen; t++)
@@ -1116,16 +1149,10 @@ int aimark__wm_image_detect_ex(const aimark__image *img, const aimark_wm_key *co
 done:
 	if (stats)
 		*stats = st;
-	aimark__fft2d_dispose(&ft);
+	sync_buffers_free(&ft, &tile, &count, &Gspec, &buf, &corr, &tpl);
 	aimark__free(wk.px);
 	aimark__free(dec.px);
 	aimark__free(acf.z);
-	aimark__free(tile);
-	aimark__free(count);
-	aimark__free(Gspec);
-	aimark__free(corr);
-	aimark__free(buf);
-	aimark__free(tpl);
 	return rc;
 }
 

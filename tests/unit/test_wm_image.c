@@ -1,4 +1,5 @@
 /* Image watermark: embed -> (attack) -> detect on synthetic textured images, bad input, the JPEG coefficient path. */
+#include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +8,7 @@
 #include "aimark/watermark.h"
 #include "codec/image_codec.h"
 #include "core/internal.h"
+#include "wm/wm_fft.h"
 #include "wm/wm_image.h"
 
 static const unsigned char PAYLOAD[8] = { 0x5a, 0x17, 0xc3, 0x00, 0xff, 0x42, 0x99, 0x08 };
@@ -383,9 +385,205 @@ static void test_png_memory(void **state)
 	aimark_wm_key_free(k);
 }
 
+/* 16-bit PNGs stay 16-bit: only the watermark changes them, alpha is untouched, the mark is found. */
+static void test_png16(void **state)
+{
+	(void)state;
+	aimark_wm_key *k = make_key(11);
+	const aimark_wm_key *keys[1] = { k };
+	static const uint32_t chans[] = { 3, 1, 4 };
+	static const unsigned char types[5] = { 0, 0, 4, 2, 6 }; /* PNG colour type per channel count */
+	for (size_t i = 0; i < 3; i++) {
+		uint32_t ch = chans[i];
+		aimark__image img;
+		make_image(&img, 420, 300, ch, 16, 50 + (uint32_t)i);
+		/* use the low byte too, so that an 8-bit path would show */
+		for (size_t j = 0; j < img.stride * img.height / 2; j++)
+			((uint16_t *)(void *)img.pixels)[j] ^= (uint16_t)(j * 7919 % 97);
+		aimark__image_coding c;
+		memset(&c, 0, sizeof c);
+		strcpy(c.format, "png");
+		c.lossless = 1;
+		aimark_buf png = AIMARK_BUF_INIT, marked = AIMARK_BUF_INIT;
+		assert_int_equal(aimark__image_encode(&img, &c, NULL, 0, &png), 0);
+		assert_int_equal(aimark_wm_image_embed_memory(png.ptr, png.size, NULL, k, PAYLOAD, 0.0f, &marked), 0);
+		assert_memory_equal(marked.ptr + 12, "IHDR", 4);
+		assert_int_equal(marked.ptr[24], 16);
+		assert_int_equal(marked.ptr[25], types[ch]);
+		aimark__image back;
+		assert_int_equal(aimark__image_decode(marked.ptr, marked.size, "png", &back, NULL), 0);
+		assert_int_equal(back.bit_depth, 16);
+		assert_int_equal(back.channels, ch);
+		/* every colour sample moves by the same bounded amount per pixel; alpha not at all */
+		size_t changed = 0, n = (size_t)img.width * img.height;
+		double se = 0;
+		for (size_t px = 0; px < n; px++) {
+			const uint16_t *a = (const uint16_t *)(const void *)img.pixels + px * ch;
+			const uint16_t *b = (const uint16_t *)(const void *)back.pixels + px * ch;
+			if (ch == 4)
+				assert_int_equal(a[3], b[3]);
+			int d = (int)b[0] - (int)a[0];
+			assert_true(abs(d) <= 7 * 257);
+			se += (double)d * d / (257.0 * 257.0);
+			changed += d != 0;
+		}
+		assert_true(changed > n / 2);
+		assert_true(10 * log10(255.0 * 255.0 / (se / (double)n)) >= 42.0);
+		aimark_wm_result r;
+		assert_int_equal(aimark_wm_image_detect_memory(marked.ptr, marked.size, NULL, keys, 1, &r), 0);
+		assert_found(&r, 0);
+		assert_int_equal(aimark_wm_image_detect_memory(png.ptr, png.size, NULL, keys, 1, &r), 0);
+		assert_int_equal(r.detected, 0);
+		aimark__image_dispose(&back);
+		aimark__image_dispose(&img);
+		aimark_buf_dispose(&png);
+		aimark_buf_dispose(&marked);
+	}
+	aimark_wm_key_free(k);
+}
+
+/* The same through aimark_mark_memory (what aimark-mark --watermark does): the label and the mark, still 16-bit. */
+static void test_png16_pipeline(void **state)
+{
+	(void)state;
+	aimark_wm_key *k = make_key(12);
+	const aimark_wm_key *keys[1] = { k };
+	aimark__image img;
+	make_image(&img, 400, 320, 3, 16, 60);
+	aimark__image_coding c;
+	memset(&c, 0, sizeof c);
+	strcpy(c.format, "png");
+	aimark_buf png = AIMARK_BUF_INIT, marked = AIMARK_BUF_INIT;
+	assert_int_equal(aimark__image_encode(&img, &c, NULL, 0, &png), 0);
+	aimark_mark_options o = AIMARK_MARK_OPTIONS_INIT;
+	o.content_producer = "p16";
+	o.produce_id = "png16-id";
+	o.layers = AIMARK_LAYER_WATERMARK;
+	o.watermark_key = k;
+	assert_int_equal(aimark_mark_memory(png.ptr, png.size, &o, &marked, NULL), 0);
+	assert_int_equal(marked.ptr[24], 16);
+	assert_int_equal(marked.ptr[25], 2);
+	assert_true(contains(&marked, "png16-id", 8));
+	aimark_wm_result r;
+	assert_int_equal(aimark_wm_image_detect_memory(marked.ptr, marked.size, NULL, keys, 1, &r), 0);
+	assert_int_equal(r.detected, 1);
+	assert_int_equal(r.authenticated, 1);
+	aimark__image_dispose(&img);
+	aimark_buf_dispose(&png);
+	aimark_buf_dispose(&marked);
+	aimark_wm_key_free(k);
+}
+
+/* The FFT the detector (and the audio engine) runs on: every length against a direct DFT, both directions. */
+static void test_fft_matches_dft(void **state)
+{
+	(void)state;
+	for (size_t n = 2; n <= 1024; n *= 2) {
+		aimark__fft *f = NULL;
+		assert_int_equal(aimark__fft_new(&f, n), 0);
+		assert_int_equal(aimark__fft_size(f), n);
+		float *x = malloc(2 * n * sizeof *x), *y = malloc(2 * n * sizeof *y);
+		for (size_t i = 0; i < 2 * n; i++)
+			x[i] = (float)((hash2((int)i, (int)n, 5) & 0xffff) / 32768.0 - 1.0);
+		for (int inv = 0; inv <= 1; inv++) {
+			memcpy(y, x, 2 * n * sizeof *y);
+			aimark__fft_run(f, y, inv);
+			double worst = 0;
+			for (size_t k = 0; k < n; k++) {
+				double re = 0, im = 0;
+				for (size_t j = 0; j < n; j++) {
+					double a = (inv ? 2 : -2) * M_PI * (double)((j * k) % n) / (double)n;
+					re += x[2 * j] * cos(a) - x[2 * j + 1] * sin(a);
+					im += x[2 * j] * sin(a) + x[2 * j + 1] * cos(a);
+				}
+				worst = fmax(worst, fmax(fabs(re - y[2 * k]), fabs(im - y[2 * k + 1])));
+			}
+			if (worst > 1e-4 * sqrt((double)n) * log2((double)n) + 1e-5)
+				fail_msg("fft n=%zu inverse=%d: error %g", n, inv, worst);
+		}
+		free(x);
+		free(y);
+		aimark__fft_free(f);
+	}
+	aimark__fft *f = NULL;
+	assert_int_equal(aimark__fft_new(&f, 96), AIMARK_EINVAL);
+	assert_null(f);
+	assert_int_equal(aimark__fft_new(&f, 1), AIMARK_EINVAL);
+}
+
+/* aimark_verify reads a JPEG's watermark through the luma-only path: the same answer as the public detector gives. */
+static void test_verify_jpeg_same_as_detect(void **state)
+{
+	(void)state;
+	aimark_wm_key *k = make_key(13);
+	const aimark_wm_key *keys[1] = { k };
+	aimark_buf jpg = AIMARK_BUF_INIT, marked = AIMARK_BUF_INIT;
+	/* large enough (2.2 MP) for the luma path to decode at half scale */
+	aimark__image img;
+	make_image(&img, 1800, 1230, 3, 8, 31);
+	aimark__image_coding c;
+	memset(&c, 0, sizeof c);
+	strcpy(c.format, "jpeg");
+	c.quality = 85;
+	assert_int_equal(aimark__image_encode(&img, &c, NULL, 0, &jpg), 0);
+	aimark__image_dispose(&img);
+	aimark_mark_options o = AIMARK_MARK_OPTIONS_INIT;
+	o.content_producer = "pj";
+	o.produce_id = "jpeg-verify-id";
+	o.layers = AIMARK_LAYER_WATERMARK;
+	o.watermark_key = k;
+	assert_int_equal(aimark_mark_memory(jpg.ptr, jpg.size, &o, &marked, NULL), 0);
+	aimark_wm_result r;
+	assert_int_equal(aimark_wm_image_detect_memory(marked.ptr, marked.size, NULL, keys, 1, &r), 0);
+	assert_int_equal(r.authenticated, 1);
+	/* a full decode + the pixel detector gives a different score, so the comparison below tells the paths apart */
+	aimark__image full;
+	aimark_wm_result rp;
+	assert_int_equal(aimark__image_decode(marked.ptr, marked.size, "jpeg", &full, NULL), 0);
+	detect_one(&full, k, &rp);
+	assert_int_equal(rp.authenticated, 1);
+	if (!(fabs(rp.score - r.score) > 1e-3))
+		fail_msg("pixel path score %.6f, luma path %.6f: the test cannot tell them apart", rp.score, r.score);
+	aimark__image_dispose(&full);
+	static const unsigned int layer_sets[2] = { AIMARK_LAYER_WATERMARK, 0 }; /* watermark alone; every layer */
+	for (int i = 0; i < 2; i++) {
+		aimark_verify_options vo = AIMARK_VERIFY_OPTIONS_INIT;
+		vo.layers = layer_sets[i];
+		vo.watermark_keys = keys;
+		vo.n_watermark_keys = 1;
+		aimark_report *rep = NULL;
+		assert_int_equal(aimark_verify_memory(marked.ptr, marked.size, &vo, &rep), 0);
+		aimark_buf js = AIMARK_BUF_INIT;
+		assert_int_equal(aimark_report_to_json(rep, 0, &js), 0);
+		json_error_t err;
+		json_t *root = json_loads((const char *)js.ptr, 0, &err);
+		assert_non_null(root);
+		json_t *w = json_object_get(root, "watermark");
+		if (w == NULL)
+			w = json_object_get(json_object_get(root, "layers"), "watermark");
+		assert_non_null(w);
+		assert_true(json_is_true(json_object_get(w, "detected")));
+		assert_true(json_is_true(json_object_get(w, "matches_label")));
+		char hex[17];
+		for (int b = 0; b < 8; b++)
+			snprintf(hex + 2 * b, 3, "%02x", r.payload[b]);
+		assert_string_equal(json_string_value(json_object_get(w, "payload")), hex);
+		/* the same detector run on the same working image: the same score */
+		if (fabs(json_real_value(json_object_get(w, "score")) - r.score) >= 1e-4) /* the report rounds to 4 decimals */
+			fail_msg("layers %u: verify score %.17g, detector %.17g", layer_sets[i], json_real_value(json_object_get(w, "score")), r.score);
+		json_decref(root);
+		aimark_buf_dispose(&js);
+		aimark_report_free(rep);
+	}
+	aimark_buf_dispose(&jpg);
+	aimark_buf_dispose(&marked);
+	aimark_wm_key_free(k);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fft_matches_dft),
 		cmocka_unit_test(test_roundtrip_rgb),
 		cmocka_unit_test(test_keyed),
 		cmocka_unit_test(test_geometry),
@@ -393,6 +591,9 @@ int main(void)
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_jpeg_coefficients),
 		cmocka_unit_test(test_png_memory),
+		cmocka_unit_test(test_png16),
+		cmocka_unit_test(test_png16_pipeline),
+		cmocka_unit_test(test_verify_jpeg_same_as_detect),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
