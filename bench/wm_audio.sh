@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Audio watermark benchmark: marks real speech and music clips, attacks them
 # with ffmpeg and sox, and checks that the exact payload comes back from a
-# 10-second excerpt of every attacked file. Also measures quality (SNR,
-# segmental SNR, log-spectral distance), false alarms on unmarked audio,
-# speed and memory. Sources and licences: bench/AUDIO.md.
+# 10-second excerpt of every attacked file, plus 5 s excerpts, marked audio
+# between unmarked audio and the bundled samples of samples/audio. Also
+# measures quality (SNR, segmental SNR, log-spectral distance), false alarms
+# (random keys on unmarked excerpts and on excerpts marked under another key),
+# speed (CPU time) and memory. Sources and licences: bench/AUDIO.md.
 #
 #   bench/wm_audio.sh BUILD_DIR [OUT_DIR]
 # Environment: STRENGTH (default 1), FA_TRIALS (default 10000), CLIPS_PER_TRACK (default 2),
@@ -22,6 +24,7 @@ for t in ffmpeg sox "$BIN"; do command -v "$t" >/dev/null || { echo "wm_audio.sh
 [ -d "$SPEECH_DIR" ] || { echo "wm_audio.sh: install pocketsphinx-testdata (speech)" >&2; exit 2; }
 [ -d "$MUSIC_DIR" ] || { echo "wm_audio.sh: install pushover-data (music)" >&2; exit 2; }
 mkdir -p "$OUT/src" "$OUT/marked" "$OUT/tmp"
+: > "$OUT/bundled-quality.jsonl"
 Q="-v error -y"
 
 # ---- clips: 12 s each, 16-bit WAV at the source rate ----
@@ -113,6 +116,16 @@ for f in "$OUT"/marked/*.wav; do
   "$BIN" detect "$OUT/tmp/cat.wav" | sed "s|\"file\":\"[^\"]*\"|\"attack\":\"concat-3+10+3s\",\"clip\":\"$b\"|" >> "$OUT/attacks.jsonl"
 done
 
+echo "== bundled samples (samples/audio, 6.7-7.6 s): whole file right after marking, strength 1 and 1.5"
+for f in "$ROOT"/samples/audio/speech-zh.wav "$ROOT"/samples/audio/speech-en.flac "$ROOT"/samples/audio/music.mp3; do
+  b=$(basename "$f"); b=${b%.*}
+  ffmpeg $Q -i "$f" -c:a pcm_s16le "$OUT/tmp/bundled.wav"
+  for s in 1 1.5; do
+    "$BIN" embed "$OUT/tmp/bundled.wav" "$OUT/tmp/bundled-m.wav" "$s" | sed "s|\"file\":\"[^\"]*\"|\"clip\":\"$b\",\"strength\":$s|" >> "$OUT/bundled-quality.jsonl"
+    "$BIN" detect "$OUT/tmp/bundled-m.wav" | sed "s|\"file\":\"[^\"]*\"|\"attack\":\"bundled-s$s\",\"clip\":\"bundled-$b\"|" >> "$OUT/attacks.jsonl"
+  done
+done
+
 python3 - "$OUT" <<'PY'
 import json, sys, collections
 out = sys.argv[1]
@@ -135,11 +148,18 @@ print("| attack | exact payload, all | speech | music | median sync z |")
 print("|---|---|---|---|---|")
 for a, rs in by.items():
     ok = sum(r.get("exact", 0) for r in rs)
-    sp = [r for r in rs if r["clip"].startswith("speech")]
-    mu = [r for r in rs if r["clip"].startswith("music")]
+    sp = [r for r in rs if "speech" in r["clip"]]
+    mu = [r for r in rs if "music" in r["clip"]]
     zs = sorted(r.get("z", 0) for r in rs)
     print(f"| {a} | {ok}/{len(rs)} ({100.0*ok/len(rs):.0f}%) | {sum(r.get('exact',0) for r in sp)}/{len(sp)} | "
           f"{sum(r.get('exact',0) for r in mu)}/{len(mu)} | {zs[len(zs)//2]:.1f} |")
+import os
+bq = f"{out}/bundled-quality.jsonl"
+if os.path.exists(bq) and os.path.getsize(bq) > 0:
+    print("\n| bundled sample | strength | SNR dB | segmental SNR dB | LSD dB |")
+    print("|---|---|---|---|---|")
+    for r in (json.loads(l) for l in open(bq)):
+        print(f"| {r['clip']} | {r['strength']} | {r['snr_db']:.1f} | {r['segsnr_db']:.1f} | {r['lsd_db']:.2f} |")
 wrong = [r for r in rows if r.get("detected") and not r.get("exact")]
 print(f"\nwrong payloads reported as detected: {len(wrong)}")
 PY
@@ -163,4 +183,6 @@ fi
 if [ "$FA_TRIALS" -gt 0 ]; then
   echo "== false alarms: $FA_TRIALS random keys on 10 s excerpts of the unmarked clips"
   "$BIN" fa "$FA_TRIALS" 10 "$OUT"/src/*.wav | tee "$OUT/fa.json"
+  echo "== false alarms: $FA_TRIALS random keys on 5 s excerpts of the marked clips (marked under the bench key)"
+  "$BIN" fa "$FA_TRIALS" 5 "$OUT"/marked/*.wav | tee "$OUT/fa-marked-5s.json"
 fi

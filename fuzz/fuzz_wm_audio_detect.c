@@ -1,7 +1,9 @@
 /*
  * Fuzzes the audio watermark detector (and the embedder on the same
  * samples). Input: byte 0 picks the sample rate, byte 1 the channel count,
- * byte 2 the feed block size, byte 3 the strength; the rest are 16-bit
+ * byte 2 the feed block size (its low bit also gives the embedder a full
+ * channel layout, so that with 4+ channels the LFE one is skipped), byte 3
+ * the strength (above 4 is clamped by the hook); the rest are 16-bit
  * samples, repeated to about 2.5 s so that a window is analysed.
  */
 #include <stddef.h>
@@ -22,7 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	unsigned rate = rates[data[0] % 6], channels = data[1] % 10; /* 0 and 9 are invalid on purpose */
 	size_t block = (size_t)data[2] * 37 + 1;
-	float strength = (float)data[3] / 50.0f; /* 0..5.1: above 4 is refused */
+	float strength = (float)data[3] / 50.0f; /* 0..5.1: above 4 is clamped */
 	const uint8_t *pcm = data + 4;
 	size_t nsamp = (size - 4) / 2;
 	if (nsamp == 0)
@@ -54,7 +56,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort(); /* a detection must always meet the threshold */
 		aimark_wm_audio_detector_free(d);
 	}
-	(void)aimark__wm_audio_embed(s, frames, rate, channels, key, payload, strength);
+	uint64_t mask = (data[2] & 1) && ch <= 8 ? ((uint64_t)1 << ch) - 1 : 0;
+	(void)aimark__wm_audio_embed_layout(s, frames, rate, channels, mask, key, payload, strength);
 	aimark_wm_key_free(key);
 	free(s);
 	return 0;

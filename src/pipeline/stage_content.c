@@ -76,8 +76,9 @@ static int audio_stage(const unsigned char *data, size_t len, const char *format
 	int rc = (o->layers & AIMARK_LAYER_EXPLICIT) ? aimark__explicit_audio_apply_decoded(data, len, format, o, &pcm, &info)
 						     : aimark__audio_decode(data, len, format, &pcm, &info);
 	RETURN_IF_ERR(rc);
-	rc = aimark__wm_audio_embed(pcm.samples, pcm.frames, pcm.sample_rate, pcm.channels, o->watermark_key, payload,
-				    o->watermark_strength);
+	/* with the decoder's channel layout, so that an LFE channel stays unmarked */
+	rc = aimark__wm_audio_embed_layout(pcm.samples, pcm.frames, pcm.sample_rate, pcm.channels, info.channel_mask,
+					   o->watermark_key, payload, o->watermark_strength);
 	if (rc == 0)
 		rc = aimark__audio_encode(&pcm, &info, data, len, out);
 	aimark__audio_dispose(&pcm);

@@ -3,7 +3,8 @@
  *
  * The mark lives in a grid of cells: 80 ms time slots x 16 bands spaced
  * evenly in log-frequency from 700 Hz to 3.4 kHz. Each cell's energy is
- * scaled by +-EPS_DB (times the strength); the sign comes from a keyed
+ * scaled by +-EPS_DB (times the strength, more in weak bands and less in
+ * strong ones); the sign comes from a keyed
  * pattern. A block is 60 slots (4.8 s) x 16 bands = 960 cells: 240 keyed
  * synchronisation cells with keyed signs and 720 data cells carrying the 360
  * coded bits of wm_payload.h twice each (XOR a keyed mask). Blocks repeat
@@ -40,9 +41,17 @@
 #define AIMARK__WMA_CELLS (AIMARK__WMA_PERIOD * AIMARK__WMA_BANDS)
 #define AIMARK__WMA_SYNC_CELLS 240
 #define AIMARK__WMA_DATA_CELLS (AIMARK__WMA_CELLS - AIMARK__WMA_SYNC_CELLS)
-/* Cell energy change (dB, each way) at strength 1. */
-#define AIMARK__WMA_EPS_DB 3.5f
+/*
+ * Cell energy change (dB, each way) at strength 1 for a band at the frame's
+ * geometric-mean band power; weaker bands get up to 3x this, stronger ones
+ * down to 1/3 (wm_audio_embed.c, band_gains).
+ */
+#define AIMARK__WMA_EPS_DB 5.6f
+/* Per-frame target of the change's energy below the frame's at strength 1 (dB); the embedder's TARGET_POWER. */
+#define AIMARK__WMA_TARGET_SNR_DB 21.0
 #define AIMARK__WMA_MAX_STRENGTH 4.0f
+/* Speaker bit of the LFE channel (WAVE_FORMAT_EXTENSIBLE, same as FFmpeg's AV_CH_LOW_FREQUENCY). */
+#define AIMARK__WMA_SPEAKER_LFE 0x8u
 /* Detection threshold: the largest false-alarm probability accepted. */
 #define AIMARK__WMA_MAX_FALSE_ALARM 1e-9
 
@@ -65,6 +74,19 @@ int aimark__wma_band_of(double hz);
  */
 int aimark__wm_audio_embed(float *samples, size_t frames, unsigned rate, unsigned channels,
 			   const aimark_wm_key *key, const unsigned char payload[8], float strength);
+/*
+ * As aimark__wm_audio_embed, with the channel layout (WAVE_FORMAT_EXTENSIBLE
+ * speaker bits, as aimark__audio_info.channel_mask; 0 = unknown): the LFE
+ * channel is left unmarked. strength above AIMARK__WMA_MAX_STRENGTH (the
+ * pipeline accepts up to 8) is clamped to it; 0 means 1.
+ */
+int aimark__wm_audio_embed_layout(float *samples, size_t frames, unsigned rate, unsigned channels,
+				  uint64_t channel_mask, const aimark_wm_key *key, const unsigned char payload[8],
+				  float strength);
+/* aimark_wm_audio_embedder_new with a channel layout (see aimark__wm_audio_embed_layout; no clamping here). */
+int aimark__wm_audio_embedder_new_layout(aimark_wm_audio_embedder **out, const aimark_wm_key *key,
+					 const unsigned char payload[AIMARK_WM_PAYLOAD_BYTES], unsigned rate,
+					 unsigned channels, uint64_t channel_mask, float strength);
 /* Looks for a mark of any key; "not detected" is a result. Same errors. */
 int aimark__wm_audio_detect(const float *samples, size_t frames, unsigned rate, unsigned channels,
 			    const aimark_wm_key *const *keys, size_t n_keys, aimark_wm_result *res);

@@ -34,6 +34,7 @@
 #define MIN_WINDOW_SEC 2.0
 #define N_SCALES 11
 #define ACT_SPAN 3   /* slots each side for the activity estimate */
+#define NEIGH_SPAN 2 /* slots each side in the neighbour mean (weights 1/distance) */
 #define CLIP 2.5f    /* clip of normalised residuals */
 /* Power floor (relative to a full-scale sine's bin power of about (n/4)^2: far below any real signal). */
 #define LOG_FLOOR 1e-9f
@@ -75,6 +76,7 @@ struct aimark_wm_audio_detector {
 	double slot_frames;        /* frames per nominal slot */
 	/* scratch */
 	float *slotE;              /* max_slots x FINE */
+	double *cum;               /* (cap + 1) x FINE: prefix sums of the window's features */
 	float *A;                  /* max_slots x BANDS */
 	float *R;                  /* PERIOD x BANDS */
 	uint16_t *slotN;           /* frames per slot */
@@ -116,6 +118,7 @@ void aimark_wm_audio_detector_free(aimark_wm_audio_detector *d)
 	aimark__free(d->fine_w);
 	aimark__free(d->feat);
 	aimark__free(d->slotE);
+	aimark__free(d->cum);
 	aimark__free(d->A);
 	aimark__free(d->R);
 	aimark__free(d->slotN);
@@ -173,6 +176,7 @@ int aimark_wm_audio_detector_new(aimark_wm_audio_detector **out, const aimark_wm
 	d->fine_w = aimark__calloc(nb, sizeof *d->fine_w);
 	d->feat = aimark__calloc(d->cap * FINE, sizeof *d->feat);
 	d->slotE = aimark__calloc(d->max_slots * FINE, sizeof *d->slotE);
+	d->cum = aimark__calloc((d->cap + 1) * FINE, sizeof *d->cum);
 	d->A = aimark__calloc(d->max_slots * AIMARK__WMA_BANDS, sizeof *d->A);
 	d->R = aimark__calloc(AIMARK__WMA_CELLS, sizeof *d->R);
 	d->slotN = aimark__calloc(d->max_slots, sizeof *d->slotN);
@@ -180,7 +184,7 @@ int aimark_wm_audio_detector_new(aimark_wm_audio_detector **out, const aimark_wm
 	d->act = aimark__calloc(d->max_slots, sizeof *d->act);
 	int rc = 0;
 	if (!d->lay || !d->win || !d->buf || !d->mono || !d->pending || !d->stage || !d->fine_idx || !d->fine_w || !d->feat ||
-	    !d->slotE || !d->A || !d->R || !d->slotN || !d->Rw || !d->act)
+	    !d->slotE || !d->cum || !d->A || !d->R || !d->slotN || !d->Rw || !d->act)
 		rc = aimark__error_set(AIMARK_ENOMEM, "out of memory");
 	if (rc == 0)
 		rc = aimark__fft_new(&d->fft, n);
@@ -304,29 +308,60 @@ int aimark_wm_audio_detector_feed(aimark_wm_audio_detector *d, const float *samp
 
 /* ---- analysis ---- */
 
-/* Sums the window's frames into slots of `slot_len` frames starting at frame `phase`; returns the slot count. */
-static size_t bin_slots(aimark_wm_audio_detector *d, uint64_t first, size_t len, double slot_len, double phase)
+/* Prefix sums over the window's frames, so that each hypothesis sums a slot with one subtraction. */
+static void prefix_sums(aimark_wm_audio_detector *d, uint64_t first, size_t len)
+{
+	double *c = d->cum;
+	memset(c, 0, FINE * sizeof *c);
+	for (size_t t = 0; t < len; t++) {
+		const float *src = d->feat + ((first + t) % d->cap) * FINE;
+		double *prev = c + t * FINE, *next = prev + FINE;
+		for (int i = 0; i < FINE; i++)
+			next[i] = prev[i] + src[i];
+	}
+}
+
+/*
+ * Sums the window's frames into slots of `slot_len` frames starting at frame
+ * `phase` (frame t belongs to slot floor((t - phase) / slot_len)); needs
+ * prefix_sums() of the same window. Returns the slot count.
+ */
+static size_t bin_slots(aimark_wm_audio_detector *d, size_t len, double slot_len, double phase)
 {
 	size_t nslots = phase < (double)len ? (size_t)(((double)len - phase) / slot_len) : 0;
 	if (nslots > d->max_slots)
 		nslots = d->max_slots;
-	memset(d->slotE, 0, nslots * FINE * sizeof *d->slotE);
-	memset(d->slotN, 0, nslots * sizeof *d->slotN);
 	if (nslots == 0)
 		return 0;
 	double inv = 1.0 / slot_len;
-	for (size_t t = 0; t < len; t++) {
+	size_t j = 0, start = 0;
+	int open = 0;
+	for (size_t t = 0; t <= len && j < nslots; t++) {
 		double x = ((double)t - phase) * inv;
-		if (x < 0)
-			continue;
-		size_t j = (size_t)x;
-		if (j >= nslots)
-			break;
-		const float *src = d->feat + ((first + t) % d->cap) * FINE;
-		float *dst = d->slotE + j * FINE;
-		for (int i = 0; i < FINE; i++)
-			dst[i] += src[i];
-		d->slotN[j]++;
+		size_t slot = t < len && x >= 0 ? (size_t)x : (size_t)-1;
+		if (open && slot != j) {
+			/* slot j is frames [start, t) */
+			const double *a = d->cum + start * FINE, *b = d->cum + t * FINE;
+			float *dst = d->slotE + j * FINE;
+			for (int i = 0; i < FINE; i++)
+				dst[i] = (float)(b[i] - a[i]);
+			d->slotN[j] = (uint16_t)(t - start);
+			open = 0;
+			j++;
+		}
+		while (!open && t < len && x >= 0 && j < nslots && slot > j) { /* a slot without frames */
+			memset(d->slotE + j * FINE, 0, FINE * sizeof *d->slotE);
+			d->slotN[j] = 0;
+			j++;
+		}
+		if (!open && t < len && x >= 0 && slot == j) {
+			start = t;
+			open = 1;
+		}
+	}
+	for (; j < nslots; j++) {
+		memset(d->slotE + j * FINE, 0, FINE * sizeof *d->slotE);
+		d->slotN[j] = 0;
 	}
 	return nslots;
 }
@@ -357,7 +392,9 @@ static void whiten_fold(aimark_wm_audio_detector *d, size_t nslots, int shift)
 	}
 	memset(d->R, 0, AIMARK__WMA_CELLS * sizeof *d->R);
 	/*
-	 * r = A[j] - mean of the live neighbours A[j-1], A[j+1]. Each slot's r is
+	 * r = A[j] - weighted mean of the live neighbours A[j-2..j+2] (weight
+	 * 1/distance: four neighbours average out more of their own marks and
+	 * cell noise than two, at little cost in envelope tracking). Each slot's r is
 	 * divided by the mean |r| of the slots around it (host activity: steady
 	 * passages count more than transients and pauses), then clipped.
 	 */
@@ -371,16 +408,26 @@ static void whiten_fold(aimark_wm_audio_detector *d, size_t nslots, int shift)
 			memset(rj, 0, B * sizeof *rj);
 			continue;
 		}
-		const float *p = j > 0 && A[(j - 1) * B] == A[(j - 1) * B] ? A + (j - 1) * B : NULL;
-		const float *q = j + 1 < nslots && A[(j + 1) * B] == A[(j + 1) * B] ? A + (j + 1) * B : NULL;
-		if (!p && !q) {
+		float nbm[AIMARK__WMA_BANDS] = { 0 };
+		float wsum = 0;
+		for (int o = -NEIGH_SPAN; o <= NEIGH_SPAN; o++) {
+			if (o == 0 || (o < 0 && (size_t)(-o) > j) || j + o >= nslots)
+				continue;
+			const float *p = A + (j + o) * B;
+			if (p[0] != p[0])
+				continue;
+			float w = 1.0f / (float)(o < 0 ? -o : o);
+			for (int b = 0; b < B; b++)
+				nbm[b] += w * p[b];
+			wsum += w;
+		}
+		if (wsum == 0) {
 			memset(rj, 0, B * sizeof *rj);
 			continue;
 		}
 		float s = 0;
 		for (int b = 0; b < B; b++) {
-			float nb = p && q ? 0.5f * (p[b] + q[b]) : (p ? p[b] : q[b]);
-			rj[b] = a[b] - nb;
+			rj[b] = a[b] - nbm[b] / wsum;
 			s += fabsf(rj[b]);
 		}
 		act[j] = s / B;
@@ -437,9 +484,9 @@ static double correlate(const aimark_wm_audio_detector *d, size_t k, int *best_o
 	return best;
 }
 
-static double eval_hyp(aimark_wm_audio_detector *d, uint64_t first, size_t len, size_t k, hyp *h)
+static double eval_hyp(aimark_wm_audio_detector *d, size_t len, size_t k, hyp *h)
 {
-	size_t ns = bin_slots(d, first, len, d->slot_frames * h->scale, h->phase);
+	size_t ns = bin_slots(d, len, d->slot_frames * h->scale, h->phase);
 	if (ns < 2) {
 		memset(d->R, 0, AIMARK__WMA_CELLS * sizeof *d->R);
 		return 0;
@@ -532,6 +579,7 @@ static int analyse(aimark_wm_audio_detector *d)
 		return 0;
 	uint64_t first = d->frames - len;
 	d->st.windows++;
+	prefix_sums(d, first, len);
 	hyp top[TOP];
 	for (int i = 0; i < TOP; i++)
 		top[i].z = -DBL_MAX;
@@ -539,7 +587,7 @@ static int analyse(aimark_wm_audio_detector *d)
 		double slot_len = d->slot_frames * TIME_SCALES[si];
 		for (int ph = 0; ph < PHASES; ph++) {
 			double phase = slot_len * ph / PHASES;
-			size_t ns = bin_slots(d, first, len, slot_len, phase);
+			size_t ns = bin_slots(d, len, slot_len, phase);
 			if (ns < 2)
 				continue;
 			for (int sh = -MARGIN; sh <= MARGIN; sh++) {
@@ -565,12 +613,12 @@ static int analyse(aimark_wm_audio_detector *d)
 				hyp h = top[t];
 				h.scale = top[t].scale * (1.0 + 0.0025 * a);
 				h.phase = top[t].phase + b * slot_len / (2 * PHASES);
-				h.z = eval_hyp(d, first, len, (size_t)h.key, &h);
+				h.z = eval_hyp(d, len, (size_t)h.key, &h);
 				if (h.z > best.z)
 					best = h;
 			}
 		}
-		best.z = eval_hyp(d, first, len, (size_t)best.key, &best);
+		best.z = eval_hyp(d, len, (size_t)best.key, &best);
 		if (best.z > d->st.best_sync_z)
 			d->st.best_sync_z = best.z;
 		RETURN_IF_ERR(decode_hyp(d, &best));

@@ -5,6 +5,7 @@
 
 #include "testutil.h"
 #include "aimark/watermark_audio.h"
+#include "codec/audio_codec.h"
 #include "wm/wm_audio.h"
 
 static const unsigned char PAYLOAD[8] = { 0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef };
@@ -288,6 +289,122 @@ static void test_stereo_downmix(void **state)
 	free(s);
 }
 
+/* A 5 s excerpt (just over one 4.8 s block) at an offset that is not a slot boundary. */
+static void test_short_excerpt(void **state)
+{
+	(void)state;
+	unsigned rate = 16000;
+	size_t frames = 12 * rate, ex = 5 * rate, off = 2 * rate + 1234;
+	float *s = make_signal(frames, rate, 1, 31);
+	aimark_wm_key *k = key_from(6);
+	assert_int_equal(aimark__wm_audio_embed(s, frames, rate, 1, k, PAYLOAD, 1.0f), 0);
+	aimark_wm_result res;
+	detect1(s + off, ex, rate, 1, k, &res);
+	assert_int_equal(res.detected, 1);
+	assert_memory_equal(res.payload, PAYLOAD, 8);
+	/* 2 s is below the detector's minimum window: nothing, and no wrong payload */
+	detect1(s + off, 2 * rate - 1, rate, 1, k, &res);
+	assert_int_equal(res.detected, 0);
+	aimark_wm_key_free(k);
+	free(s);
+}
+
+/* Through aimark_mark_memory: the decoder's layout reaches the engine, so a 5.1 WAV keeps its LFE samples. */
+static void test_pipeline_keeps_lfe(void **state)
+{
+	(void)state;
+	if (!tu_have_ffmpeg())
+		skip();
+	size_t n = 0;
+	unsigned char *wav = (unsigned char *)tu_run_bytes(&n, "ffmpeg -v error -f lavfi -i sine=f=440:d=12:r=48000 "
+							  "-af \"pan=5.1|c0=c0|c1=0.8*c0|c2=0.6*c0|c3=0.5*c0|c4=0.4*c0|c5=0.3*c0\" "
+							  "-c:a pcm_s16le -f wav -");
+	assert_non_null(wav);
+	aimark_wm_key *k = NULL;
+	assert_int_equal(aimark_wm_key_generate(&k), 0);
+	aimark_mark_options o = AIMARK_MARK_OPTIONS_INIT;
+	o.content_producer = "AimarkUnitTest";
+	o.layers = AIMARK_LAYER_WATERMARK;
+	o.watermark_key = k;
+	aimark_buf out = AIMARK_BUF_INIT;
+	assert_int_equal(aimark_mark_memory(wav, n, &o, &out, NULL), 0);
+	aimark__audio a, b;
+	aimark__audio_info ia, ib;
+	assert_int_equal(aimark__audio_decode(wav, n, "wav", &a, &ia), 0);
+	assert_int_equal(aimark__audio_decode(out.ptr, out.size, "wav", &b, &ib), 0);
+	assert_int_equal(ia.channels, 6);
+	assert_int_equal(ib.channel_mask, ia.channel_mask);
+	assert_int_equal(a.frames, b.frames);
+	double d_lfe = 0, d_fl = 0;
+	for (size_t i = 0; i < a.frames; i++) {
+		d_lfe += fabs(a.samples[i * 6 + 3] - b.samples[i * 6 + 3]);
+		d_fl += fabs(a.samples[i * 6] - b.samples[i * 6]);
+	}
+	assert_true(d_lfe == 0);
+	assert_true(d_fl > 0); /* the other channels carry the mark */
+	aimark__audio_dispose(&a);
+	aimark__audio_dispose(&b);
+	aimark_buf_dispose(&out);
+	aimark_wm_key_free(k);
+	free(wav);
+}
+
+/* 5.1 (FL FR FC LFE BL BR): with the layout known the LFE channel is passed through unchanged. */
+static void test_lfe_untouched(void **state)
+{
+	(void)state;
+	unsigned rate = 48000, ch = 6;
+	size_t frames = 11 * rate;
+	float *s = make_signal(frames, rate, ch, 41);
+	float *orig = malloc(frames * ch * sizeof *orig);
+	memcpy(orig, s, frames * ch * sizeof *orig);
+	aimark_wm_key *k = key_from(7);
+	uint64_t mask_51 = 0x1 | 0x2 | 0x4 | 0x8 | 0x10 | 0x20;
+	assert_int_equal(aimark__wm_audio_embed_layout(s, frames, rate, ch, mask_51, k, PAYLOAD, 1.0f), 0);
+	double d_lfe = 0, d_fc = 0;
+	for (size_t i = 0; i < frames; i++) {
+		d_lfe += fabs(s[i * ch + 3] - orig[i * ch + 3]);
+		d_fc += fabs(s[i * ch + 2] - orig[i * ch + 2]);
+	}
+	assert_true(d_lfe == 0);
+	assert_true(d_fc > 0);
+	/* the downmix of the marked channels still carries the mark */
+	aimark_wm_result res;
+	detect1(s, frames, rate, ch, k, &res);
+	assert_int_equal(res.detected, 1);
+	assert_memory_equal(res.payload, PAYLOAD, 8);
+	/* without a layout every channel is marked, the fourth too */
+	memcpy(s, orig, frames * ch * sizeof *orig);
+	assert_int_equal(aimark__wm_audio_embed_layout(s, frames, rate, ch, 0, k, PAYLOAD, 1.0f), 0);
+	d_lfe = 0;
+	for (size_t i = 0; i < frames; i++)
+		d_lfe += fabs(s[i * ch + 3] - orig[i * ch + 3]);
+	assert_true(d_lfe > 0);
+	aimark_wm_key_free(k);
+	free(orig);
+	free(s);
+}
+
+/* The pipeline hook clamps the strength to the audio maximum; the public embedder refuses beyond it. */
+static void test_strength_clamp(void **state)
+{
+	(void)state;
+	unsigned rate = 8000;
+	size_t frames = 2 * rate;
+	float *a = make_signal(frames, rate, 1, 51), *b = make_signal(frames, rate, 1, 51);
+	aimark_wm_key *k = key_from(8);
+	assert_int_equal(aimark__wm_audio_embed(a, frames, rate, 1, k, PAYLOAD, 8.0f), 0);
+	assert_int_equal(aimark__wm_audio_embed(b, frames, rate, 1, k, PAYLOAD, AIMARK__WMA_MAX_STRENGTH), 0);
+	assert_memory_equal(a, b, frames * sizeof *a);
+	assert_int_equal(aimark__wm_audio_embed(a, frames, rate, 1, k, PAYLOAD, -1.0f), AIMARK_EINVAL);
+	aimark_wm_audio_embedder *e = NULL;
+	assert_int_equal(aimark_wm_audio_embedder_new(&e, k, PAYLOAD, rate, 1, 8.0f), AIMARK_EINVAL);
+	assert_null(e);
+	aimark_wm_key_free(k);
+	free(a);
+	free(b);
+}
+
 static void test_bad_arguments(void **state)
 {
 	(void)state;
@@ -369,6 +486,10 @@ int main(void)
 		cmocka_unit_test(test_attacks_in_memory),
 		cmocka_unit_test(test_stereo_downmix),
 		cmocka_unit_test(test_bad_arguments),
+		cmocka_unit_test(test_short_excerpt),
+		cmocka_unit_test(test_lfe_untouched),
+		cmocka_unit_test(test_pipeline_keeps_lfe),
+		cmocka_unit_test(test_strength_clamp),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
