@@ -19,9 +19,12 @@
  *    distribution, each round won by the candidate whose keyed bit g_l is 1.
  *    The library computes the tournament winner's distribution in closed form
  *    (so one random number picks the token), which equals the model's
- *    distribution on average over keys. Detection sums the g bits of every
- *    scored token over all layers; without the watermark the sum is
- *    Binomial(scored * layers, 1/2) and the p-value is its exact upper tail.
+ *    distribution on average over keys. Detection counts, for every scored
+ *    token, how many of its `layers` g bits are 1 (c), and by default sums
+ *    the hinge score max(0, c - (layers/2 + 1)): the p-value is the exact
+ *    upper tail of that sum of independent per-token scores (each one's law
+ *    follows from Binomial(layers, 1/2)). AIMARK_TEXTWM_SCORE_SUM sums c
+ *    itself, whose law is Binomial(scored * layers, 1/2).
  *
  * A step whose context (the previous `context` ids) already occurred earlier
  * in the ids is left unmarked when generating, and such tokens are skipped
@@ -51,6 +54,11 @@ extern "C" {
 #define AIMARK_TEXTWM_GREENLIST 1
 #define AIMARK_TEXTWM_TOURNAMENT 2
 
+/** How the tournament's detector scores tokens (docs/text.md compares them). */
+#define AIMARK_TEXTWM_SCORE_DEFAULT 0 /* the hinge score (version-1 configurations: the sum score) */
+#define AIMARK_TEXTWM_SCORE_SUM 1     /* every g bit counts 1 (the only score of config version 1) */
+#define AIMARK_TEXTWM_SCORE_HINGE 2   /* per token max(0, c - (layers/2 + 1)), c = its g bits equal to 1 */
+
 /** Limits. */
 #define AIMARK_TEXTWM_MAX_CONTEXT 8
 #define AIMARK_TEXTWM_MAX_LAYERS 64
@@ -65,17 +73,27 @@ extern "C" {
 typedef struct aimark_textwm_config {
 	unsigned int version;     /* AIMARK_TEXTWM_CONFIG_VERSION */
 	int method;               /* AIMARK_TEXTWM_TOURNAMENT (the default) or AIMARK_TEXTWM_GREENLIST */
-	unsigned int context;     /* previous tokens that seed the key stream, 1..8; default 1 */
+	unsigned int context;     /* previous tokens that seed the key stream, 1..8; default 2 for the tournament, 1 for the green list
+	                             (version-1 configurations: 1) */
 	double gamma;             /* green list: share of the vocabulary that is green, (0, 1); default 0.25 */
 	double delta;             /* green list: bias added to green logits, (0, 20]; default 2.0 */
 	unsigned int layers;      /* tournament: rounds, 1..64; default 30 */
 	double max_false_alarm;   /* detection threshold on the p-value, (0, 1); default 1e-9 */
+	/* version 2: */
+	int score;                /* tournament detection: AIMARK_TEXTWM_SCORE_HINGE (default) or _SUM; not used when embedding */
 } aimark_textwm_config;
 
-#define AIMARK_TEXTWM_CONFIG_VERSION 1
-#define AIMARK_TEXTWM_CONFIG_INIT { AIMARK_TEXTWM_CONFIG_VERSION, AIMARK_TEXTWM_DEFAULT, 0, 0.0, 0.0, 0, 0.0 }
+/*
+ * Version 2 added `score` and changed the tournament's defaults to context 2
+ * and the hinge score (docs/text.md: they measured better). A version-1 structure
+ * (without `score`) is still accepted everywhere and keeps the version-1
+ * defaults, context 1 and the sum score, so text marked and detected
+ * through it stays compatible.
+ */
+#define AIMARK_TEXTWM_CONFIG_VERSION 2
+#define AIMARK_TEXTWM_CONFIG_INIT { AIMARK_TEXTWM_CONFIG_VERSION, AIMARK_TEXTWM_DEFAULT, 0, 0.0, 0.0, 0, 0.0, AIMARK_TEXTWM_SCORE_DEFAULT }
 
-/** Initialises `cfg` to the defaults. Returns 0 or AIMARK_EINVAL (NULL, version mismatch). */
+/** Initialises `cfg` (version 1 or 2; fields of that version only) to the defaults. Returns 0 or AIMARK_EINVAL (NULL, unknown version). */
 AIMARK_API AIMARK_NODISCARD int aimark_textwm_config_init(aimark_textwm_config *cfg, unsigned int version);
 
 /** What the per-token calls receive in `values`. */
@@ -143,11 +161,13 @@ typedef struct aimark_textwm_result {
 	int detected;            /* 1 when p_value <= the config's max_false_alarm */
 	size_t tokens;           /* ids given */
 	size_t tokens_scored;    /* tokens scored: those whose context is new (repeated n-grams skipped) */
-	uint64_t hits;           /* green tokens, or g bits equal to 1 summed over layers */
-	uint64_t trials;         /* Bernoulli trials under no watermark: tokens_scored (x layers for tournament) */
-	double hit_rate_null;    /* chance of a hit without the watermark: gamma as quantised, or 0.5 */
-	double score;            /* z-score: (hits - trials * rate) / sqrt(trials * rate * (1 - rate)); 0 when nothing scored */
-	double p_value;          /* exact binomial upper tail P(X >= hits) under no watermark; 1 when nothing scored */
+	uint64_t hits;           /* green tokens; tournament: g bits equal to 1 summed over layers (SUM) or the summed hinge scores (HINGE) */
+	uint64_t trials;         /* green list and SUM: Bernoulli trials under no watermark, tokens_scored (x layers for SUM); HINGE: tokens_scored */
+	double hit_rate_null;    /* mean of one trial's score without the watermark: gamma as quantised, 0.5 (SUM), the hinge score's mean (HINGE) */
+	double score;            /* z-score: (hits - trials * mean) / (sqrt(trials) * sd of one trial's score); 0 when nothing scored */
+	double p_value;          /* P(X >= hits) under no watermark: exact binomial tail (green list, SUM); HINGE: exact, or a Chernoff
+	                            upper bound (never smaller than the exact value) when scored tokens x hits is too large to sum exactly;
+	                            1 when nothing scored */
 	double log10_p_value;    /* log10 of p_value, finite where p_value underflows to 0 */
 } aimark_textwm_result;
 

@@ -66,7 +66,7 @@ static int32_t draw(const float *logits)
 
 int main(int argc, char **argv)
 {
-	aimark_textwm_config cfg = AIMARK_TEXTWM_CONFIG_INIT; /* the tournament, 30 layers, context 1 */
+	aimark_textwm_config cfg = AIMARK_TEXTWM_CONFIG_INIT; /* the tournament, 30 layers, context 2, hinge score */
 	if (argc > 1 && strcmp(argv[1], "green") == 0)
 		cfg.method = AIMARK_TEXTWM_GREENLIST;
 

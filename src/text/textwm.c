@@ -4,6 +4,7 @@
  * sampling by inversion).
  */
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "aimark/textwm.h"
@@ -22,11 +23,17 @@ struct aimark_textwm {
 	size_t cap;
 };
 
+/* Bytes of a version-1 configuration: every field before `score`. */
+#define CONFIG_V1_SIZE offsetof(aimark_textwm_config, score)
+
 int aimark_textwm_config_init(aimark_textwm_config *cfg, unsigned int version)
 {
-	RETURN_IF(cfg == NULL || version != AIMARK_TEXTWM_CONFIG_VERSION, AIMARK_EINVAL,
+	RETURN_IF(cfg == NULL || version < 1 || version > AIMARK_TEXTWM_CONFIG_VERSION, AIMARK_EINVAL,
 		  "text watermark: unsupported config version %u", version);
-	*cfg = (aimark_textwm_config)AIMARK_TEXTWM_CONFIG_INIT;
+	aimark_textwm_config c = AIMARK_TEXTWM_CONFIG_INIT;
+	c.version = version;
+	/* a version-1 caller's structure ends before `score` */
+	memcpy(cfg, &c, version == 1 ? CONFIG_V1_SIZE : sizeof c);
 	return 0;
 }
 
@@ -34,16 +41,25 @@ int aimark__textwm_resolve(const aimark_textwm_config *in, aimark_textwm_config 
 {
 	aimark_textwm_config c = AIMARK_TEXTWM_CONFIG_INIT;
 	if (in) {
-		RETURN_IF(in->version != AIMARK_TEXTWM_CONFIG_VERSION, AIMARK_EINVAL,
+		RETURN_IF(in->version < 1 || in->version > AIMARK_TEXTWM_CONFIG_VERSION, AIMARK_EINVAL,
 			  "text watermark: unsupported config version %u", in->version);
-		c = *in;
+		if (in->version == 1) {
+			/* a version-1 structure keeps the version-1 defaults */
+			memcpy(&c, in, CONFIG_V1_SIZE);
+			c.score = AIMARK_TEXTWM_SCORE_SUM;
+			if (c.context == 0)
+				c.context = AIMARK__TEXTWM_V1_DEFAULT_CONTEXT;
+		} else {
+			c = *in;
+		}
+		c.version = AIMARK_TEXTWM_CONFIG_VERSION;
 	}
 	if (c.method == AIMARK_TEXTWM_DEFAULT)
 		c.method = AIMARK_TEXTWM_TOURNAMENT;
 	RETURN_IF(c.method != AIMARK_TEXTWM_GREENLIST && c.method != AIMARK_TEXTWM_TOURNAMENT, AIMARK_EINVAL,
 		  "text watermark: unknown method %d", c.method);
 	if (c.context == 0)
-		c.context = AIMARK__TEXTWM_DEFAULT_CONTEXT;
+		c.context = c.method == AIMARK_TEXTWM_TOURNAMENT ? AIMARK__TEXTWM_DEFAULT_CONTEXT : AIMARK__TEXTWM_V1_DEFAULT_CONTEXT;
 	if (c.gamma == 0.0)
 		c.gamma = AIMARK__TEXTWM_DEFAULT_GAMMA;
 	if (c.delta == 0.0)
@@ -52,6 +68,10 @@ int aimark__textwm_resolve(const aimark_textwm_config *in, aimark_textwm_config 
 		c.layers = AIMARK__TEXTWM_DEFAULT_LAYERS;
 	if (c.max_false_alarm == 0.0)
 		c.max_false_alarm = AIMARK__TEXTWM_DEFAULT_FALSE_ALARM;
+	if (c.score == AIMARK_TEXTWM_SCORE_DEFAULT)
+		c.score = AIMARK_TEXTWM_SCORE_HINGE;
+	RETURN_IF(c.score != AIMARK_TEXTWM_SCORE_SUM && c.score != AIMARK_TEXTWM_SCORE_HINGE, AIMARK_EINVAL,
+		  "text watermark: unknown score %d", c.score);
 	RETURN_IF(c.context > AIMARK_TEXTWM_MAX_CONTEXT, AIMARK_EINVAL, "text watermark: context %u is not in 1..%d",
 		  c.context, AIMARK_TEXTWM_MAX_CONTEXT);
 	RETURN_IF(!(c.gamma > 0.0 && c.gamma < 1.0), AIMARK_EINVAL, "text watermark: gamma %g is not in (0, 1)", c.gamma);

@@ -7,7 +7,9 @@
 #include "aimark/textwm.h"
 #include "text/text_prf.h"
 
-#define AIMARK__TEXTWM_DEFAULT_CONTEXT 1u
+/* default context: the tournament's changed to 2 with configuration version 2 (docs/text.md); the green list's stays 1 */
+#define AIMARK__TEXTWM_DEFAULT_CONTEXT 2u
+#define AIMARK__TEXTWM_V1_DEFAULT_CONTEXT 1u
 #define AIMARK__TEXTWM_DEFAULT_GAMMA 0.25
 #define AIMARK__TEXTWM_DEFAULT_DELTA 2.0
 #define AIMARK__TEXTWM_DEFAULT_LAYERS 30u
@@ -25,6 +27,17 @@ typedef struct aimark__textwm_params {
 int aimark__textwm_resolve(const aimark_textwm_config *in, aimark_textwm_config *out);
 /* Derives the keyed parameters of a resolved configuration. */
 int aimark__textwm_params_init(aimark__textwm_params *p, const aimark_wm_key *key, const aimark_textwm_config *cfg);
+
+/*
+ * The hinge score of a token whose g bits hold c ones: max(0, c - offset),
+ * offset layers/2 + 1 (layers/2 below 3 layers, so that a score can be
+ * positive at all). It counts only clearly-above-half tokens, which is
+ * where the tournament's evidence concentrates (docs/text.md).
+ */
+static inline unsigned aimark__textwm_hinge_offset(unsigned layers)
+{
+	return layers < 3 ? layers / 2 : layers / 2 + 1;
+}
 
 static inline int aimark__textwm_green(const aimark__textwm_params *p, uint64_t bits)
 {

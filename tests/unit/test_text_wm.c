@@ -1,6 +1,6 @@
 /*
  * The generation-time text watermark (include/aimark/textwm.h): the PRF, the
- * exact binomial tail, the per-token calls, and detection on text sampled
+ * exact binomial and hinge-score tails, the per-token calls, and detection on text sampled
  * from a trigram model of the public-domain corpus in tests/data/text-corpus.
  */
 #include <math.h>
@@ -12,6 +12,7 @@
 #include "aimark/watermark.h"
 #include "text/text_binomial.h"
 #include "text/text_prf.h"
+#include "text/textwm_internal.h"
 
 #include "../../bench/textwm_ngram.h"
 
@@ -65,6 +66,104 @@ static void test_binomial_tail(void **state)
 	assert_true(aimark__text_binom_log_sf(10, 0, 0.5) == 0.0);
 }
 
+/* The tail of a sum of i.i.d. small scores: exact against a full convolution, the Chernoff bound never below it. */
+static void test_iid_tail(void **state)
+{
+	(void)state;
+	const double pmf[5] = { 0.5, 0.2, 0.15, 0.1, 0.05 };
+	enum { W = 4, MAXN = 60, SUP = MAXN * W + 1 };
+	static double d[SUP], e[SUP];
+	for (unsigned n = 1; n <= MAXN; n += 7) {
+		memset(d, 0, sizeof d);
+		d[0] = 1.0;
+		for (unsigned t = 0; t < n; t++) {
+			memset(e, 0, sizeof e);
+			for (unsigned i = 0; i + W < SUP; i++)
+				for (unsigned k = 0; k <= W; k++)
+					e[i + k] += d[i] * pmf[k];
+			memcpy(d, e, sizeof d);
+		}
+		for (uint64_t sv = 0; sv <= (uint64_t)n * W + 1; sv++) {
+			double tail = 0.0;
+			for (unsigned i = (unsigned)sv; i < SUP; i++)
+				tail += d[i];
+			double exact = exp(aimark__text_iid_log_sf(pmf, W, n, sv, UINT64_C(1) << 40));
+			double bound = exp(aimark__text_iid_log_sf(pmf, W, n, sv, 0));
+			if (fabs(exact - tail) > 1e-12 * tail)
+				fail_msg("n %u, P(S >= %u): %.17g, expected %.17g", n, (unsigned)sv, exact, tail);
+			if (bound < tail * (1 - 1e-12))
+				fail_msg("n %u, s %u: Chernoff bound %.17g below the exact %.17g", n, (unsigned)sv, bound, tail);
+		}
+	}
+	/* far below the smallest double, still finite: P(S >= n w) = pmf[w]^n */
+	double l = aimark__text_iid_log_sf(pmf, W, 2000, 2000 * W, UINT64_C(1) << 40);
+	assert_true(fabs(l - 2000 * log(pmf[W])) < 1e-6 * fabs(l));
+	assert_true(aimark__text_iid_log_sf(pmf, W, 10, 0, 1000) == 0.0);
+	assert_true(aimark__text_iid_log_sf(pmf, W, 10, 41, 1000) == -INFINITY);
+}
+
+/*
+ * The hinge score and its p-value on arbitrary ids, recomputed here from
+ * the key stream and a direct convolution of the per-token law.
+ */
+static void test_hinge_score(void **state)
+{
+	(void)state;
+	aimark_wm_key *key = make_key(9);
+	enum { N = 120, L = 30 };
+	int32_t ids[N];
+	for (int i = 0; i < N; i++)
+		ids[i] = 1000 + i; /* every context new */
+	aimark__text_prf prf;
+	assert_int_equal(aimark__text_prf_init(&prf, key, "tournament"), 0);
+	unsigned off = aimark__textwm_hinge_offset(L);
+	assert_int_equal(off, 16);
+	uint64_t hits = 0, ones = 0;
+	for (int t = 1; t < N; t++) {
+		uint64_t bits = aimark__text_prf_token(aimark__text_prf_seed(&prf, ids + t - 1, 1), ids[t]);
+		unsigned c = (unsigned)__builtin_popcountll(bits & ((UINT64_C(1) << L) - 1));
+		ones += c;
+		hits += c > off ? c - off : 0;
+	}
+	aimark__text_prf_wipe(&prf);
+	/* the per-token law from Binomial(30, 1/2), convolved N - 1 times */
+	double pt[L + 1] = { 0 }, c = 1.0;
+	for (unsigned k = 0; k <= L; k++) {
+		pt[k > off ? k - off : 0] += c / 1073741824.0;
+		c = c * (L - k) / (k + 1);
+	}
+	static double d[(N - 1) * (L - 16) + 1], e[(N - 1) * (L - 16) + 1];
+	unsigned w = L - off, sup = (N - 1) * w + 1;
+	memset(d, 0, sizeof d);
+	d[0] = 1.0;
+	for (int t = 1; t < N; t++) {
+		memset(e, 0, sizeof e);
+		for (unsigned i = 0; i < sup; i++)
+			for (unsigned k = 0; k <= w && i + k < sup; k++)
+				e[i + k] += d[i] * pt[k];
+		memcpy(d, e, sizeof d);
+	}
+	double tail = 0.0;
+	for (unsigned i = (unsigned)hits; i < sup; i++)
+		tail += d[i];
+	aimark_textwm_result r;
+	aimark_textwm_config hinge = AIMARK_TEXTWM_CONFIG_INIT;
+	hinge.context = 1;
+	assert_int_equal(aimark_textwm_detect(key, ids, N, &hinge, &r), 0);
+	assert_int_equal(r.tokens_scored, N - 1);
+	assert_int_equal(r.trials, N - 1);
+	assert_int_equal(r.hits, hits);
+	assert_true(fabs(r.p_value - tail) <= 1e-9 * tail);
+	/* the sum score of the same ids */
+	aimark_textwm_config sum = hinge;
+	sum.score = AIMARK_TEXTWM_SCORE_SUM;
+	assert_int_equal(aimark_textwm_detect(key, ids, N, &sum, &r), 0);
+	assert_int_equal(r.hits, ones);
+	assert_int_equal(r.trials, (N - 1) * L);
+	assert_true(fabs(r.p_value - exp(aimark__text_binom_log_sf((N - 1) * L, ones, 0.5))) <= 1e-12);
+	aimark_wm_key_free(key);
+}
+
 static void test_config(void **state)
 {
 	(void)state;
@@ -74,7 +173,8 @@ static void test_config(void **state)
 	const aimark_textwm_config *c = aimark_textwm_get_config(ctx);
 	assert_int_equal(c->method, AIMARK_TEXTWM_TOURNAMENT);
 	assert_int_equal(c->layers, 30);
-	assert_int_equal(c->context, 1);
+	assert_int_equal(c->context, 2);
+	assert_int_equal(c->score, AIMARK_TEXTWM_SCORE_HINGE);
 	assert_true(c->max_false_alarm == 1e-9);
 	aimark_textwm_free(ctx);
 
@@ -94,8 +194,43 @@ static void test_config(void **state)
 	bad.version = 99;
 	assert_int_equal(aimark_textwm_new(&ctx, key, &bad), AIMARK_EINVAL);
 	assert_int_equal(aimark_textwm_new(&ctx, NULL, NULL), AIMARK_EINVAL);
-	assert_int_equal(aimark_textwm_config_init(&bad, 2), AIMARK_EINVAL);
+	bad = (aimark_textwm_config)AIMARK_TEXTWM_CONFIG_INIT;
+	bad.score = 9;
+	assert_int_equal(aimark_textwm_new(&ctx, key, &bad), AIMARK_EINVAL);
+	assert_int_equal(aimark_textwm_config_init(&bad, 3), AIMARK_EINVAL);
+	assert_int_equal(aimark_textwm_config_init(&bad, 0), AIMARK_EINVAL);
 	assert_int_equal(aimark_textwm_config_init(&bad, AIMARK_TEXTWM_CONFIG_VERSION), 0);
+	assert_int_equal(bad.score, AIMARK_TEXTWM_SCORE_DEFAULT);
+	assert_int_equal(aimark_textwm_new(&ctx, key, &bad), 0);
+	assert_int_equal(aimark_textwm_get_config(ctx)->score, AIMARK_TEXTWM_SCORE_HINGE);
+	aimark_textwm_free(ctx);
+	bad.score = AIMARK_TEXTWM_SCORE_SUM;
+	assert_int_equal(aimark_textwm_new(&ctx, key, &bad), 0);
+	assert_int_equal(aimark_textwm_get_config(ctx)->score, AIMARK_TEXTWM_SCORE_SUM);
+	aimark_textwm_free(ctx);
+	/* the green list keeps one token of context by default */
+	bad = (aimark_textwm_config)AIMARK_TEXTWM_CONFIG_INIT;
+	bad.method = AIMARK_TEXTWM_GREENLIST;
+	assert_int_equal(aimark_textwm_new(&ctx, key, &bad), 0);
+	assert_int_equal(aimark_textwm_get_config(ctx)->context, 1);
+	aimark_textwm_free(ctx);
+	/* a version-1 caller: the structure ends before `score`, and detection keeps the version-1 (sum) score */
+	aimark_textwm_config v1;
+	memset(&v1, 0x5a, sizeof v1);
+	int sentinel = v1.score;
+	assert_int_equal(aimark_textwm_config_init(&v1, 1), 0);
+	assert_int_equal(v1.version, 1);
+	assert_int_equal(v1.score, sentinel);
+	assert_int_equal(aimark_textwm_new(&ctx, key, &v1), 0);
+	assert_int_equal(aimark_textwm_get_config(ctx)->score, AIMARK_TEXTWM_SCORE_SUM);
+	assert_int_equal(aimark_textwm_get_config(ctx)->context, 1);
+	aimark_textwm_free(ctx);
+	int32_t ids[50];
+	for (int i = 0; i < 50; i++)
+		ids[i] = 7 * i;
+	aimark_textwm_result r;
+	assert_int_equal(aimark_textwm_detect(key, ids, 50, &v1, &r), 0);
+	assert_int_equal(r.trials, 49 * 30);
 	aimark_wm_key_free(key);
 }
 
@@ -105,6 +240,7 @@ static void test_greenlist_process(void **state)
 	aimark_wm_key *key = make_key(2);
 	aimark_textwm_config cfg = AIMARK_TEXTWM_CONFIG_INIT;
 	cfg.method = AIMARK_TEXTWM_GREENLIST;
+	cfg.context = 1; /* the repeated-context case below is written for one token of context */
 	aimark_textwm *ctx = NULL;
 	assert_int_equal(aimark_textwm_new(&ctx, key, &cfg), 0);
 	enum { V = 20000 };
@@ -256,6 +392,13 @@ static void test_repeats_skipped(void **state)
 	aimark_textwm_result r;
 	assert_int_equal(aimark_textwm_detect(key, ids, 400, NULL, &r), 0);
 	assert_int_equal(r.tokens, 400);
+	assert_int_equal(r.tokens_scored, 4);
+	assert_int_equal(r.trials, 4); /* the hinge score: one trial per token */
+	assert_true(r.p_value > 1e-3);
+	aimark_textwm_config sum = AIMARK_TEXTWM_CONFIG_INIT;
+	sum.score = AIMARK_TEXTWM_SCORE_SUM;
+	sum.context = 1;
+	assert_int_equal(aimark_textwm_detect(key, ids, 400, &sum, &r), 0);
 	assert_int_equal(r.tokens_scored, 4);
 	assert_int_equal(r.trials, 4 * 30);
 	assert_true(r.p_value > 1e-3);
@@ -413,6 +556,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_siphash_vectors),
 		cmocka_unit_test(test_binomial_tail),
+		cmocka_unit_test(test_iid_tail),
+		cmocka_unit_test(test_hinge_score),
 		cmocka_unit_test(test_config),
 		cmocka_unit_test(test_greenlist_process),
 		cmocka_unit_test(test_tournament_unbiased),
