@@ -1,9 +1,10 @@
 /*
  * HTML: the label is <meta name="AIGC" content="{json, entity-escaped}">.
  *
- * A lenient tokenizer, not a full HTML parser: it walks tags, skips
- * comments, declarations and the raw text of script/style/textarea/title/xmp,
- * and reads attributes in any quote style with entity decoding. Writing
+ * The document is read through format/html_lex.c, the tokenizer the text
+ * layers use too (tags, comments, declarations, raw text of
+ * script/style/textarea/title/xmp, attributes in any quote style, character
+ * references), so both agree on which bytes the carrier is. Writing
  * replaces the first AIGC meta element (removing any others) or inserts one
  * right after <head>, else after <html>, else after the doctype, else at
  * the start (after a BOM). No <head> element is created: its tags are
@@ -16,12 +17,12 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "core/findings_internal.h"
 #include "core/internal.h"
 #include "core/io_internal.h"
 #include "format/format.h"
+#include "format/html_lex.h"
 
 #define HTML_MAX_FILE (UINT64_C(256) << 20)
 #define CARRIER_HTML "html-meta"
@@ -56,185 +57,21 @@ static int ci_prefix(const unsigned char *p, size_t n, const char *s)
 	return 1;
 }
 
-static int ci_eq(const unsigned char *p, size_t n, const char *s)
+static int on_meta(html_doc *doc, const aimark__html_token *t, aimark_findings *findings)
 {
-	return n == strlen(s) && ci_prefix(p, n, s);
-}
-
-static int put_utf8(aimark_buf *out, unsigned long cp)
-{
-	unsigned char b[4];
-	size_t n;
-	if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp < 0xE000))
-		cp = 0xFFFD;
-	if (cp < 0x80) {
-		b[0] = (unsigned char)cp;
-		n = 1;
-	} else if (cp < 0x800) {
-		b[0] = (unsigned char)(0xC0 | (cp >> 6));
-		b[1] = (unsigned char)(0x80 | (cp & 0x3F));
-		n = 2;
-	} else if (cp < 0x10000) {
-		b[0] = (unsigned char)(0xE0 | (cp >> 12));
-		b[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-		b[2] = (unsigned char)(0x80 | (cp & 0x3F));
-		n = 3;
-	} else {
-		b[0] = (unsigned char)(0xF0 | (cp >> 18));
-		b[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
-		b[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-		b[3] = (unsigned char)(0x80 | (cp & 0x3F));
-		n = 4;
-	}
-	return aimark__buf_append(out, b, n);
-}
-
-/* Decodes character references: numeric ones and the few named ones JSON needs. */
-static int decode_entities(const unsigned char *p, size_t n, aimark_buf *out)
-{
-	static const struct { const char *name; char c; } named[] = {
-		{ "quot", '"' }, { "amp", '&' }, { "lt", '<' }, { "gt", '>' }, { "apos", '\'' },
-	};
-	size_t i = 0;
-	while (i < n) {
-		if (p[i] != '&') {
-			size_t j = i;
-			while (j < n && p[j] != '&')
-				j++;
-			RETURN_IF_ERR(aimark__buf_append(out, p + i, j - i));
-			i = j;
-			continue;
-		}
-		if (i + 2 < n && p[i + 1] == '#') {
-			size_t j = i + 2;
-			int hex = j < n && (p[j] == 'x' || p[j] == 'X');
-			j += hex;
-			unsigned long v = 0;
-			size_t digits = 0;
-			while (j < n && digits < 8) {
-				int d = p[j] >= '0' && p[j] <= '9' ? p[j] - '0'
-					: hex && lower(p[j]) >= 'a' && lower(p[j]) <= 'f' ? lower(p[j]) - 'a' + 10 : -1;
-				if (d < 0)
-					break;
-				v = v * (hex ? 16 : 10) + (unsigned long)d;
-				j++;
-				digits++;
-			}
-			if (digits > 0) {
-				if (j < n && p[j] == ';')
-					j++;
-				RETURN_IF_ERR(put_utf8(out, v));
-				i = j;
-				continue;
-			}
-		}
-		int done = 0;
-		for (size_t k = 0; k < sizeof named / sizeof named[0] && !done; k++) {
-			size_t l = strlen(named[k].name);
-			if (i + 1 + l <= n && memcmp(p + i + 1, named[k].name, l) == 0) {
-				RETURN_IF_ERR(aimark__buf_append(out, &named[k].c, 1));
-				i += 1 + l + (i + 1 + l < n && p[i + 1 + l] == ';');
-				done = 1;
-			}
-		}
-		if (!done) {
-			RETURN_IF_ERR(aimark__buf_append(out, "&", 1));
-			i++;
-		}
-	}
-	return 0;
-}
-
-typedef struct attr {
-	const unsigned char *name, *val;
-	size_t name_len, val_len;
-	int has_val;
-} attr;
-
-/*
- * Parses the attributes of a tag starting after its name; returns the offset
- * after '>', or n when the input ends first (then *closed is 0).
- */
-static size_t parse_attrs(const unsigned char *p, size_t n, size_t i, attr *attrs, size_t cap, size_t *count, int *closed)
-{
-	*count = 0;
-	*closed = 0;
-	for (;;) {
-		while (i < n && (is_space(p[i]) || p[i] == '/'))
-			i++;
-		if (i >= n)
-			return n;
-		if (p[i] == '>') {
-			*closed = 1;
-			return i + 1;
-		}
-		size_t ns = i;
-		while (i < n && !is_space(p[i]) && p[i] != '=' && p[i] != '>' && !(p[i] == '/' && i > ns))
-			i++;
-		attr a = { p + ns, NULL, i - ns, 0, 0 };
-		size_t k = i;
-		while (k < n && is_space(p[k]))
-			k++;
-		if (k < n && p[k] == '=') {
-			k++;
-			while (k < n && is_space(p[k]))
-				k++;
-			if (k < n && (p[k] == '"' || p[k] == '\'')) {
-				unsigned char q = p[k++];
-				size_t vs = k;
-				while (k < n && p[k] != q)
-					k++;
-				a.val = p + vs;
-				a.val_len = k - vs;
-				i = k < n ? k + 1 : n;
-			} else {
-				size_t vs = k;
-				while (k < n && !is_space(p[k]) && p[k] != '>')
-					k++;
-				a.val = p + vs;
-				a.val_len = k - vs;
-				i = k;
-			}
-			a.has_val = 1;
-		}
-		if (*count < cap)
-			attrs[(*count)++] = a;
-	}
-}
-
-static const attr *find_attr(const attr *a, size_t n, const char *name)
-{
-	for (size_t i = 0; i < n; i++)
-		if (ci_eq(a[i].name, a[i].name_len, name))
-			return &a[i];
-	return NULL;
-}
-
-static size_t find_ci(const unsigned char *p, size_t n, size_t from, const char *s)
-{
-	size_t l = strlen(s);
-	for (size_t i = from; i + l <= n; i++)
-		if (lower(p[i]) == s[0] && ci_prefix(p + i, n - i, s))
-			return i;
-	return n;
-}
-
-static int on_meta(html_doc *doc, size_t begin, size_t end, const attr *a, size_t na, aimark_findings *findings)
-{
-	const attr *name = find_attr(a, na, "name"), *content = find_attr(a, na, "content");
-	if (name == NULL || content == NULL || !name->has_val)
+	aimark__html_attr name, content;
+	if (!aimark__html_is_aigc_meta(doc->d, doc->n, t, &name, &content))
 		return 0;
-	size_t s = 0, e = name->val_len;
-	while (s < e && is_space(name->val[s]))
+	const unsigned char *nv = doc->d + name.val;
+	size_t s = 0, e = name.val_len;
+	while (s < e && is_space(nv[s]))
 		s++;
-	while (e > s && is_space(name->val[e - 1]))
+	while (e > s && is_space(nv[e - 1]))
 		e--;
-	if (!ci_eq(name->val + s, e - s, "aigc"))
-		return 0;
-	if ((e - s != 4 || memcmp(name->val + s, "AIGC", 4) != 0) && doc->n_metas == 0)
+	if ((e - s != 4 || memcmp(nv + s, "AIGC", 4) != 0) && doc->n_metas == 0)
 		RETURN_IF_ERR(aimark__findings_add(findings, AIMARK_SEVERITY_INFO, "html-meta-name",
 						   "HTML: the meta element is named \"%.*s\", not \"AIGC\"", (int)(e - s),
-						   (const char *)name->val + s));
+						   (const char *)nv + s));
 	if (doc->n_metas == doc->cap_metas) {
 		size_t cap = doc->cap_metas ? doc->cap_metas * 2 : 4;
 		meta_el *m = aimark__realloc(doc->metas, cap * sizeof *m);
@@ -242,80 +79,37 @@ static int on_meta(html_doc *doc, size_t begin, size_t end, const attr *a, size_
 		doc->metas = m;
 		doc->cap_metas = cap;
 	}
-	doc->metas[doc->n_metas++] = (meta_el){ begin, end };
+	doc->metas[doc->n_metas++] = (meta_el){ t->begin, t->end };
 	if (doc->n_metas == 1) {
-		RETURN_IF(content->val_len > AIMARK__MAX_METADATA_BLOCK, AIMARK_ELIMIT,
-			  "HTML: the AIGC meta content at offset %zu exceeds %u bytes", begin, AIMARK__MAX_METADATA_BLOCK);
-		RETURN_IF_ERR(decode_entities(content->val, content->val_len, &doc->first_content));
+		RETURN_IF(content.val_len > AIMARK__MAX_METADATA_BLOCK, AIMARK_ELIMIT,
+			  "HTML: the AIGC meta content at offset %zu exceeds %u bytes", t->begin, AIMARK__MAX_METADATA_BLOCK);
+		RETURN_IF_ERR(aimark__html_decode_refs(doc->d + content.val, content.val_len, &doc->first_content));
 	} else if (doc->n_metas == 2)
 		RETURN_IF_ERR(aimark__findings_add(findings, AIMARK_SEVERITY_WARNING, "duplicate-label",
-						   "HTML: more than one AIGC meta element (second at offset %zu)", begin));
+						   "HTML: more than one AIGC meta element (second at offset %zu)", t->begin));
 	return 0;
 }
 
+/* Finds the AIGC meta elements and the insertion points (format/html_lex.c does the tokenizing). */
 static int scan(html_doc *doc, aimark_findings *findings)
 {
-	const unsigned char *p = doc->d;
-	size_t n = doc->n, i = doc->bom;
-	attr attrs[32];
-	while (i < n) {
-		const unsigned char *lt = memchr(p + i, '<', n - i);
-		if (lt == NULL)
-			break;
-		i = (size_t)(lt - p);
-		size_t begin = i;
-		if (ci_prefix(p + i, n - i, "<!--")) {
-			size_t e = find_ci(p, n, i + 4, "-->");
-			i = e < n ? e + 3 : n;
+	aimark__html_lex lx;
+	aimark__html_token t;
+	aimark__html_lex_init(&lx, doc->d, doc->n, doc->bom);
+	while (aimark__html_lex_next(&lx, &t)) {
+		/* an insertion point must follow a complete tag or doctype, never an unterminated one */
+		if (t.type == AIMARK__HTML_DOCTYPE && doc->after_doctype == 0 && !t.unterminated)
+			doc->after_doctype = t.end;
+		if (t.type != AIMARK__HTML_START)
 			continue;
-		}
-		if (i + 1 < n && (p[i + 1] == '!' || p[i + 1] == '?')) {
-			const unsigned char *gt = memchr(p + i, '>', n - i);
-			size_t e = gt ? (size_t)(gt - p) + 1 : n;
-			if (ci_prefix(p + i, n - i, "<!doctype") && doc->after_doctype == 0 && gt)
-				doc->after_doctype = e;
-			i = e;
-			continue;
-		}
-		/* end tags are tokenized like start tags (quoted attribute values may hold '>'), as the text layer does */
-		int end_tag = i + 1 < n && p[i + 1] == '/';
-		size_t ns = i + 1 + (size_t)end_tag, ne = ns;
-		while (ne < n && ((p[ne] | 0x20) >= 'a' && (p[ne] | 0x20) <= 'z' ? 1 : (ne > ns && ((p[ne] >= '0' && p[ne] <= '9') || p[ne] == '-' || p[ne] == ':'))))
-			ne++;
-		if (ne == ns) {
-			i++;
-			continue;
-		}
-		size_t na = 0;
-		int closed;
-		size_t end = parse_attrs(p, n, ne, attrs, sizeof attrs / sizeof attrs[0], &na, &closed);
-		const unsigned char *tn = p + ns;
-		size_t tl = ne - ns;
-		if (end_tag) {
-			i = end;
-			continue;
-		}
-		/* an insertion point must follow a complete tag, never an unterminated one */
-		if (ci_eq(tn, tl, "html") && doc->after_html == 0 && closed)
-			doc->after_html = end;
-		else if (ci_eq(tn, tl, "head") && doc->after_head == 0 && closed)
-			doc->after_head = end;
-		else if (ci_eq(tn, tl, "meta"))
-			RETURN_IF_ERR(on_meta(doc, begin, end, attrs, na, findings));
-		else if (ci_eq(tn, tl, "script") || ci_eq(tn, tl, "style") || ci_eq(tn, tl, "textarea") ||
-			 ci_eq(tn, tl, "title") || ci_eq(tn, tl, "xmp")) {
-			char close[16];
-			close[0] = '<';
-			close[1] = '/';
-			for (size_t k = 0; k < tl; k++)
-				close[2 + k] = (char)lower(tn[k]);
-			close[2 + tl] = 0;
-			/* the raw text ends at the closing tag's first '>' */
-			size_t c = find_ci(p, n, end, close);
-			const unsigned char *gt = c < n ? memchr(p + c, '>', n - c) : NULL;
-			end = gt ? (size_t)(gt - p) + 1 : n;
-		}
-		i = end;
+		if (aimark__html_tag_is(doc->d, &t, "html")) {
+			if (doc->after_html == 0 && !t.unterminated)
+				doc->after_html = t.end;
+		} else if (aimark__html_tag_is(doc->d, &t, "head")) {
+			if (doc->after_head == 0 && !t.unterminated)
+				doc->after_head = t.end;
+		} else
+			RETURN_IF_ERR(on_meta(doc, &t, findings));
 	}
 	return 0;
 }

@@ -1,14 +1,18 @@
 /*
- * A lenient HTML tokenizer for the text layers: text, tags (with the few
- * attributes that matter here), comments and declarations, and the raw text
- * of script/style/textarea/title, walked once with a callback. Unterminated
- * constructs run to the end of the input; nothing is ever rejected.
+ * HTML structure for the text layers, built on the tokens of
+ * format/html_lex.c, the tokenizer the label carrier (format/html_meta.c)
+ * reads too: both must agree on every tag, comment, quoted attribute and
+ * raw-text boundary, or a freshly marked file would verify as tampered.
+ * The tokens are regrouped here into what the text layers walk: text,
+ * tags, comments/declarations, and raw-text elements as one token (open
+ * tag through close tag). Unterminated constructs run to the end of the
+ * input; nothing is ever rejected.
  */
 #include <string.h>
 
 #include "core/internal.h"
+#include "format/html_lex.h"
 #include "text/text_html.h"
-#include "text/text_unicode.h"
 
 enum { TOK_TEXT, TOK_TAG, TOK_OTHER, TOK_RAW };
 
@@ -20,41 +24,15 @@ typedef struct html_tok {
 	size_t name_len;
 	int end_tag, self_close;
 	int label_attr;              /* has data-aigc-label */
-	int aigc_meta;               /* <meta name="AIGC"> */
+	int aigc_meta;               /* the GB 45438 carrier (aimark__html_is_aigc_meta) */
 	int unterminated;            /* the input ends inside the token */
 } html_tok;
 
 typedef int (*html_cb)(void *ctx, const html_tok *t);
 
-static int lower(int c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
-
 static int is_space(unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
 
-static int ci_eq(const unsigned char *p, size_t n, const char *s)
-{
-	size_t l = strlen(s);
-	if (n != l)
-		return 0;
-	for (size_t i = 0; i < l; i++)
-		if (lower(p[i]) != s[i])
-			return 0;
-	return 1;
-}
-
-static size_t find_ci(const unsigned char *p, size_t n, size_t from, const char *s)
-{
-	size_t l = strlen(s);
-	for (size_t i = from; i + l <= n; i++) {
-		if (lower(p[i]) != s[0])
-			continue;
-		size_t k = 1;
-		while (k < l && lower(p[i + k]) == s[k])
-			k++;
-		if (k == l)
-			return i;
-	}
-	return n;
-}
+static int ci_eq(const unsigned char *p, size_t n, const char *s) { return aimark__html_ci_eq(p, n, s); }
 
 static int name_in(const html_tok *t, const char *const *names)
 {
@@ -64,134 +42,73 @@ static int name_in(const html_tok *t, const char *const *names)
 	return 0;
 }
 
-/* Parses attributes from `i` to the tag's '>' (quote-aware); returns the offset after it. */
-static size_t parse_attrs(const unsigned char *p, size_t n, size_t i, html_tok *t)
-{
-	int meta = ci_eq(t->name, t->name_len, "meta");
-	for (;;) {
-		while (i < n && (is_space(p[i]) || p[i] == '/')) {
-			if (p[i] == '/' && i + 1 < n && p[i + 1] == '>')
-				t->self_close = 1;
-			i++;
-		}
-		if (i >= n) {
-			t->unterminated = 1;
-			return n;
-		}
-		if (p[i] == '>')
-			return i + 1;
-		size_t ns = i;
-		while (i < n && !is_space(p[i]) && p[i] != '=' && p[i] != '>' && !(p[i] == '/' && i > ns))
-			i++;
-		size_t ne = i;
-		size_t vs = 0, ve = 0;
-		size_t k = i;
-		while (k < n && is_space(p[k]))
-			k++;
-		if (k < n && p[k] == '=') {
-			k++;
-			while (k < n && is_space(p[k]))
-				k++;
-			if (k < n && (p[k] == '"' || p[k] == '\'')) {
-				unsigned char q = p[k++];
-				vs = k;
-				while (k < n && p[k] != q)
-					k++;
-				ve = k;
-				i = k < n ? k + 1 : n;
-			} else {
-				vs = k;
-				while (k < n && !is_space(p[k]) && p[k] != '>')
-					k++;
-				ve = k;
-				i = k;
-			}
-		}
-		if (ci_eq(p + ns, ne - ns, "data-aigc-label"))
-			t->label_attr = 1;
-		if (meta && ci_eq(p + ns, ne - ns, "name")) {
-			while (vs < ve && is_space(p[vs]))
-				vs++;
-			while (ve > vs && is_space(p[ve - 1]))
-				ve--;
-			if (ci_eq(p + vs, ve - vs, "aigc"))
-				t->aigc_meta = 1;
-		}
-	}
-}
-
 static int html_walk(const unsigned char *p, size_t n, size_t from, html_cb cb, void *ctx)
 {
-	static const char *const raw[] = { "script", "style", "textarea", "title", "xmp", NULL };
-	size_t i = from;
-	while (i < n) {
+	aimark__html_lex lx;
+	aimark__html_token x;
+	aimark__html_lex_init(&lx, p, n, from);
+	while (aimark__html_lex_next(&lx, &x)) {
 		html_tok t;
 		memset(&t, 0, sizeof t);
-		const unsigned char *lt = memchr(p + i, '<', n - i);
-		size_t at = lt ? (size_t)(lt - p) : n;
-		if (at > i) {
+		t.begin = x.begin;
+		t.end = x.end;
+		t.unterminated = x.unterminated;
+		switch (x.type) {
+		case AIMARK__HTML_TEXT:
 			t.type = TOK_TEXT;
-			t.begin = i;
-			t.end = at;
-			RETURN_IF_ERR(cb(ctx, &t));
-			i = at;
-			continue;
-		}
-		t.begin = i;
-		if (n - i >= 4 && memcmp(p + i, "<!--", 4) == 0) {
-			size_t e = find_ci(p, n, i + 4, "-->");
-			t.type = TOK_OTHER;
-			t.end = e < n ? e + 3 : n;
-			t.unterminated = e >= n;
-		} else if (i + 1 < n && (p[i + 1] == '!' || p[i + 1] == '?')) {
-			const unsigned char *gt = memchr(p + i, '>', n - i);
-			t.type = TOK_OTHER;
-			t.end = gt ? (size_t)(gt - p) + 1 : n;
-			t.unterminated = gt == NULL;
-		} else {
-			size_t ns = i + 1;
-			if (ns < n && p[ns] == '/') {
-				t.end_tag = 1;
-				ns++;
-			}
-			size_t ne = ns;
-			while (ne < n && (((p[ne] | 0x20) >= 'a' && (p[ne] | 0x20) <= 'z') ||
-					  (ne > ns && ((p[ne] >= '0' && p[ne] <= '9') || p[ne] == '-' || p[ne] == ':'))))
-				ne++;
-			if (ne == ns) {
-				/* a '<' that opens no tag is text */
-				t.type = TOK_TEXT;
-				t.end = i + 1;
-				RETURN_IF_ERR(cb(ctx, &t));
-				i++;
-				continue;
-			}
+			break;
+		case AIMARK__HTML_START:
+		case AIMARK__HTML_END:
 			t.type = TOK_TAG;
-			t.name = p + ns;
-			t.name_len = ne - ns;
-			t.end = parse_attrs(p, n, ne, &t);
-			if (!t.end_tag && name_in(&t, raw)) {
-				char close[16] = "</";
-				for (size_t k = 0; k < t.name_len && k < 10; k++)
-					close[2 + k] = (char)lower(t.name[k]);
-				size_t c = find_ci(p, n, t.end, close);
+			t.name = p + x.name;
+			t.name_len = x.name_len;
+			t.end_tag = x.type == AIMARK__HTML_END;
+			t.self_close = x.self_close;
+			t.label_attr = aimark__html_attr_find(p, n, &x, "data-aigc-label", NULL);
+			t.aigc_meta = aimark__html_is_aigc_meta(p, n, &x, NULL, NULL);
+			if (x.type == AIMARK__HTML_START && x.raw) {
+				/* the lexer follows a raw element's start tag with its raw text, then (if any) its end tag */
+				aimark__html_token r, c;
+				if (!aimark__html_lex_next(&lx, &r) || r.type != AIMARK__HTML_RAW) {
+					r.begin = r.end = n; /* not reached: the lexer always reports the raw text */
+					r.unterminated = 1;
+				}
 				t.type = TOK_RAW;
-				t.inner_begin = t.end;
-				t.inner_end = c;
-				if (c < n) {
-					const unsigned char *gt = memchr(p + c, '>', n - c);
-					t.end = gt ? (size_t)(gt - p) + 1 : n;
-					t.unterminated = gt == NULL;
-				} else {
-					t.end = n;
-					t.unterminated = 1;
+				t.inner_begin = r.begin;
+				t.inner_end = r.end;
+				t.end = r.end;
+				t.unterminated |= r.unterminated;
+				if (!r.unterminated && aimark__html_lex_next(&lx, &c)) {
+					t.end = c.end;
+					t.unterminated = c.unterminated;
 				}
 			}
+			break;
+		default:
+			t.type = TOK_OTHER;
+			break;
 		}
 		RETURN_IF_ERR(cb(ctx, &t));
-		i = t.end > i ? t.end : i + 1;
 	}
 	return 0;
+}
+
+/* Where the element whose start tag is t ends: after the first end tag of its name, else at n. */
+static size_t element_end(const unsigned char *p, size_t n, const html_tok *t)
+{
+	aimark__html_lex lx;
+	aimark__html_token x;
+	aimark__html_lex_init(&lx, p, n, t->end);
+	while (aimark__html_lex_next(&lx, &x)) {
+		if (x.type != AIMARK__HTML_END || x.name_len != t->name_len)
+			continue;
+		size_t k = 0;
+		while (k < x.name_len && (p[x.name + k] | 0x20) == (t->name[k] | 0x20))
+			k++;
+		if (k == x.name_len)
+			return x.end;
+	}
+	return n;
 }
 
 /* ---- structure ---- */
@@ -251,16 +168,8 @@ static int parse_cb(void *vctx, const html_tok *t)
 		c->html_close = t->begin;
 	}
 	if (t->label_attr && !t->end_tag && t->type == TOK_TAG && !t->self_close && t->begin >= c->label_until) {
-		/* the element runs to the first close tag of its name */
-		char close[16] = "</";
-		size_t k = 0;
-		for (; k < t->name_len && k < 10; k++)
-			close[2 + k] = (char)lower(t->name[k]);
-		size_t e = find_ci(doc->d, doc->n, t->end, close);
-		if (e < doc->n) {
-			const unsigned char *gt = memchr(doc->d + e, '>', doc->n - e);
-			e = gt ? (size_t)(gt - doc->d) + 1 : doc->n;
-		}
+		/* the element runs to the first end tag of its name */
+		size_t e = element_end(doc->d, doc->n, t);
 		c->label_until = e;
 		RETURN_IF_ERR(aimark__span_add(&doc->labels, t->begin, e));
 	}
@@ -329,62 +238,6 @@ static const char *const blocks[] = { "p", "div", "br", "li", "ul", "ol", "h1", 
 				      "hr", "dd", "dt", "dl", "figure", "figcaption", "main", "nav", "aside", "form",
 				      "address", "details", "summary", "body", NULL };
 
-static int append_decoded(aimark_buf *out, const unsigned char *p, size_t n)
-{
-	static const struct { const char *name; uint32_t cp; } named[] = {
-		{ "amp", '&' }, { "lt", '<' }, { "gt", '>' }, { "quot", '"' }, { "apos", '\'' }, { "nbsp", 0xA0 },
-	};
-	for (size_t i = 0; i < n;) {
-		if (p[i] != '&') {
-			size_t j = i;
-			while (j < n && p[j] != '&')
-				j++;
-			RETURN_IF_ERR(aimark__buf_append(out, p + i, j - i));
-			i = j;
-			continue;
-		}
-		size_t j = i + 1;
-		uint32_t cp = 0;
-		int ok = 0;
-		if (j < n && p[j] == '#') {
-			int hex = j + 1 < n && (p[j + 1] == 'x' || p[j + 1] == 'X');
-			j += 1 + hex;
-			size_t digits = 0;
-			while (j < n && digits < 8) {
-				int d = p[j] >= '0' && p[j] <= '9' ? p[j] - '0'
-					: hex && lower(p[j]) >= 'a' && lower(p[j]) <= 'f' ? lower(p[j]) - 'a' + 10 : -1;
-				if (d < 0)
-					break;
-				cp = cp * (hex ? 16u : 10u) + (uint32_t)d;
-				j++;
-				digits++;
-			}
-			ok = digits > 0;
-			if (ok && (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp < 0xE000)))
-				cp = AIMARK__UNI_REPLACEMENT;
-		} else {
-			for (size_t k = 0; k < sizeof named / sizeof named[0] && !ok; k++) {
-				size_t l = strlen(named[k].name);
-				if (j + l <= n && memcmp(p + j, named[k].name, l) == 0) {
-					cp = named[k].cp;
-					j += l;
-					ok = 1;
-				}
-			}
-		}
-		if (!ok) {
-			RETURN_IF_ERR(aimark__buf_append(out, "&", 1));
-			i++;
-			continue;
-		}
-		if (j < n && p[j] == ';')
-			j++;
-		RETURN_IF_ERR(aimark__utf8_append(out, cp));
-		i = j;
-	}
-	return 0;
-}
-
 static int visible_cb(void *vctx, const html_tok *t)
 {
 	visible_ctx *c = vctx;
@@ -396,13 +249,13 @@ static int visible_cb(void *vctx, const html_tok *t)
 			size_t b = t->begin < doc->body_begin ? doc->body_begin : t->begin;
 			size_t e = t->end > doc->body_end ? doc->body_end : t->end;
 			if (e > b)
-				RETURN_IF_ERR(append_decoded(c->out, doc->d + b, e - b));
+				RETURN_IF_ERR(aimark__html_decode_refs(doc->d + b, e - b, c->out));
 		}
 		return 0;
 	}
 	if (t->type == TOK_RAW) {
 		if (c->hidden == 0 && (ci_eq(t->name, t->name_len, "textarea")))
-			RETURN_IF_ERR(append_decoded(c->out, doc->d + t->inner_begin, t->inner_end - t->inner_begin));
+			RETURN_IF_ERR(aimark__html_decode_refs(doc->d + t->inner_begin, t->inner_end - t->inner_begin, c->out));
 		return 0;
 	}
 	if (t->type != TOK_TAG)

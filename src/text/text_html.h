@@ -1,4 +1,4 @@
-/* HTML structure for the text layers: a lenient tokenizer (not a full HTML parser). */
+/* HTML structure for the text layers, built on the shared tokenizer format/html_lex.h (not a full HTML parser). */
 #ifndef AIMARK_TEXT_HTML_H
 #define AIMARK_TEXT_HTML_H
 

@@ -228,6 +228,64 @@ static void test_unterminated_lead_refused(void **state)
 	}
 }
 
+/*
+ * The carrier is what format/html_lex.c calls one, the same test the text
+ * layers apply: the first `name` attribute, however many attributes come
+ * before it, a `content` attribute, and references decoded as in text.
+ */
+static void test_carrier_rules(void **state)
+{
+	aimark_buf doc = AIMARK_BUF_INIT;
+	assert_int_equal(aimark__buf_append_str(&doc, "<html><meta"), 0);
+	for (int i = 0; i < 40; i++)
+		assert_int_equal(aimark__buf_printf(&doc, " data-%d", i), 0);
+	assert_int_equal(aimark__buf_append_str(&doc, " name=AIGC content=\"{&quot;a&quot;:&quot;x&nbsp;y&#x4E2D;&quot;}\">t"), 0);
+	aimark__meta meta;
+	assert_int_equal(tu_read_mem(HTML, doc.ptr, doc.size, &meta, NULL), 0);
+	tu_assert_carrier(&meta, "html-meta", "{\"a\":\"x\xC2\xA0y\xE4\xB8\xAD\"}");
+	aimark__meta_dispose(&meta);
+	aimark_buf out = AIMARK_BUF_INIT;
+	assert_int_equal(tu_write_mem(HTML, doc.ptr, doc.size, &LABEL_B, &out), 0);
+	tu_assert_label(HTML, out.ptr, out.size, "html-meta", LABEL_B.bare_json);
+	assert_null(strstr((char *)out.ptr, "data-39"));
+	aimark_buf_dispose(&out);
+	aimark_buf_dispose(&doc);
+
+	/* without content, or with another name first, it is not the carrier: it stays, and one is added */
+	static const char *const not_carrier[] = { "<html><meta name=\"AIGC\">t", "<html><meta name=x name=AIGC content=1>t",
+						   "<html><meta name=AIGC/ content=1>t" };
+	for (size_t i = 0; i < sizeof not_carrier / sizeof not_carrier[0]; i++) {
+		assert_int_equal(tu_read_mem(HTML, not_carrier[i], strlen(not_carrier[i]), &meta, NULL), 0);
+		assert_int_equal(meta.n_carriers, 0);
+		assert_int_equal(meta.n_essence, 1);
+		aimark__meta_dispose(&meta);
+		assert_int_equal(tu_write_mem(HTML, not_carrier[i], strlen(not_carrier[i]), &LABEL_B, &out), 0);
+		assert_non_null(strstr((char *)out.ptr, not_carrier[i] + 6));
+		tu_assert_label(HTML, out.ptr, out.size, "html-meta", LABEL_B.bare_json);
+		tu_assert_same_essence(HTML, not_carrier[i], strlen(not_carrier[i]), out.ptr, out.size, 0);
+		aimark_buf_dispose(&out);
+	}
+}
+
+/* Quotes, comments, CDATA and raw text hide look-alike carriers; uppercase markup is still markup. */
+static void test_hidden_lookalikes(void **state)
+{
+	static const char doc[] = "<!DOCTYPE html><HTML><HEAD><TITLE><meta name=AIGC content=1></TITLE>"
+				  "<SCRIPT>x = '</scr' + 'ipt><meta name=AIGC content=2>'</SCRIPT>"
+				  "<!-- <meta name=AIGC content=3> --><![CDATA[ <meta name=AIGC content=4 ]]>"
+				  "<p title='<meta name=AIGC content=5>'></HEAD><BODY>t</BODY></HTML>";
+	aimark__meta meta;
+	assert_int_equal(tu_read_mem(HTML, doc, sizeof doc - 1, &meta, NULL), 0);
+	assert_int_equal(meta.n_carriers, 0);
+	aimark__meta_dispose(&meta);
+	aimark_buf out = AIMARK_BUF_INIT;
+	assert_int_equal(tu_write_mem(HTML, doc, sizeof doc - 1, &LABEL_B, &out), 0);
+	assert_non_null(strstr((char *)out.ptr, "<HEAD><meta name=\"AIGC\" content=\"{"));
+	tu_assert_label(HTML, out.ptr, out.size, "html-meta", LABEL_B.bare_json);
+	tu_assert_same_essence(HTML, doc, sizeof doc - 1, out.ptr, out.size, 0);
+	aimark_buf_dispose(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -240,6 +298,8 @@ int main(void)
 		cmocka_unit_test(test_end_tags_and_xmp),
 		cmocka_unit_test(test_unterminated_lead_refused),
 		cmocka_unit_test(test_removal_changes_parse_refused),
+		cmocka_unit_test(test_carrier_rules),
+		cmocka_unit_test(test_hidden_lookalikes),
 	};
 	return cmocka_run_group_tests_name("html_meta", tests, NULL, NULL);
 }
