@@ -138,6 +138,8 @@ static int mp4_embed(const unsigned char *data, size_t len, const unsigned char 
 	mbox b;
 	RETURN_IF_ERR(box_at(data, 0, len, &b));
 	RETURN_IF(b.type != AIMARK__4CC("ftyp"), AIMARK_EFORMAT, "MP4: the file does not start with 'ftyp'");
+	/* the manifest goes after ftyp: a size-0 ftyp ("to the end of the file") would swallow it */
+	RETURN_IF(aimark__be32(data) == 0, AIMARK_EFORMAT, "MP4: the ftyp box has size 0 (extends to the end of the file)");
 	size_t insert = b.size;
 	/* the new box */
 	static const char purpose[] = "manifest";

@@ -196,8 +196,6 @@ unsigned char *aimark__c2pa_out_own_at(aimark__c2pa_out *o, uint64_t pos, size_t
 /* A source reading the output (borrows `o`). */
 int aimark__c2pa_out_source(const aimark__c2pa_out *o, aimark_source **src);
 int aimark__c2pa_out_write(const aimark__c2pa_out *o, aimark_sink *sink);
-/* Appends the whole output to `out`. */
-int aimark__c2pa_out_flatten(const aimark__c2pa_out *o, aimark_buf *out);
 
 /* ---- per-format carriers ---- */
 typedef struct aimark__c2pa_format {

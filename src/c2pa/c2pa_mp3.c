@@ -78,12 +78,16 @@ static int walk_frames(const unsigned char *t, size_t n, int (*fn)(void *, const
 {
 	unsigned ver = t[3], flags = t[5];
 	size_t pos = 10, end = n;
-	if (flags & 0x10)
-		end -= 10; /* footer */
+	if (ver == 4 && (flags & 0x10)) { /* a footer (ID3v2.4 only, as read_tag_header counts it) */
+		RETURN_IF(n < 20, AIMARK_EFORMAT, "MP3: ID3 tag of %zu bytes is too short for its footer", n);
+		end -= 10;
+	}
 	if (flags & 0x40) {
 		RETURN_IF(end - pos < 4, AIMARK_EFORMAT, "MP3: truncated ID3 extended header");
 		size_t ext = ver == 4 ? syncsafe(t + pos) : aimark__be32(t + pos) + 4;
 		RETURN_IF(ext > end - pos, AIMARK_EFORMAT, "MP3: ID3 extended header of %zu bytes passes the tag", ext);
+		/* at least its size and flags: a shorter one would make the frames after it unreadable once rewritten */
+		RETURN_IF(ext < (ver == 4 ? 6u : 10u), AIMARK_EFORMAT, "MP3: ID3 extended header of %zu bytes is too short", ext);
 		pos += ext;
 	}
 	while (end - pos >= 10 && t[pos] != 0) {
@@ -221,7 +225,7 @@ static int mp3_embed(const unsigned char *data, size_t len, const unsigned char 
 	unsigned char *tag_hdr = aimark__c2pa_out_own_at(out, tag_start, 10); /* `hdr` was copied */
 	RETURN_IF(tag_hdr == NULL, AIMARK_EFORMAT, "MP3: the ID3 header is not where it was written");
 	put_syncsafe(tag_hdr + 6, (uint32_t)(tag_len - 10));
-	if (has && (data[5] & 0x10)) {
+	if (has && ver == 4 && (data[5] & 0x10)) {
 		unsigned char foot[10];
 		memcpy(foot, tag_hdr, 10);
 		memcpy(foot, "3DI", 3);

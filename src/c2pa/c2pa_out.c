@@ -141,12 +141,3 @@ int aimark__c2pa_out_write(const aimark__c2pa_out *o, aimark_sink *sink)
 		RETURN_IF_ERR(aimark_sink_write(sink, piece_bytes(o, &o->piece[i]), o->piece[i].len));
 	return 0;
 }
-
-int aimark__c2pa_out_flatten(const aimark__c2pa_out *o, aimark_buf *out)
-{
-	RETURN_IF(o->size > SIZE_MAX - out->size, AIMARK_ELIMIT, "C2PA: output too large");
-	RETURN_IF_ERR(aimark__buf_reserve(out, (size_t)o->size));
-	for (size_t i = 0; i < o->n; i++)
-		RETURN_IF_ERR(aimark__buf_append(out, piece_bytes(o, &o->piece[i]), o->piece[i].len));
-	return 0;
-}

@@ -63,7 +63,6 @@ static int riff_embed(const unsigned char *data, size_t len, const unsigned char
 	}
 	RETURN_IF(memcmp(form, "WEBP", 4) == 0 && !vp8x, AIMARK_EUNSUPPORTED,
 		  "WebP: C2PA needs the extended format (a VP8X chunk)");
-	RETURN_IF_ERR(aimark__c2pa_out_append(out, data + pos, end - pos)); /* a stray tail shorter than a chunk header */
 	if (out->size & 1)
 		RETURN_IF_ERR(aimark__c2pa_out_append(out, "", 1));
 	unsigned char h[8];
@@ -75,6 +74,8 @@ static int riff_embed(const unsigned char *data, size_t len, const unsigned char
 	*excl_len = 8 + (uint64_t)store_len; /* the reference's manifest location: header and data, not the pad byte */
 	if (store_len & 1)
 		RETURN_IF_ERR(aimark__c2pa_out_append(out, "", 1));
+	/* a stray tail shorter than a chunk header stays, after the manifest, where readers skip it */
+	RETURN_IF_ERR(aimark__c2pa_out_append(out, data + pos, end - pos));
 	RETURN_IF(out->size - 8 > UINT32_MAX, AIMARK_ELIMIT, "RIFF: file larger than 4 GiB");
 	unsigned char *riff_size = aimark__c2pa_out_own_at(out, 4, 4);
 	RETURN_IF(riff_size == NULL, AIMARK_EFORMAT, "RIFF: the header is not where it was written");

@@ -16,6 +16,7 @@
 #include "c2pa/c2pa_internal.h"
 #include "c2pa/c2pa_stage.h"
 #include "core/internal.h"
+#include "core/io_internal.h"
 #include "crypto/x509_c2pa.h"
 
 typedef struct embed_plan {
@@ -244,16 +245,14 @@ int aimark__c2pa_embed(const char *format, const unsigned char *data, size_t len
 		       const aimark_label *label, aimark_buf *out)
 {
 	RETURN_IF(out == NULL, AIMARK_EINVAL, "C2PA: NULL argument");
-	aimark_buf store = AIMARK_BUF_INIT;
-	aimark__c2pa_out pieces;
+	aimark_sink *sink = NULL;
 	size_t before = out->size;
-	int rc = embed_pieces(format, data, len, signer, label, &store, &pieces);
-	if (rc == 0)
-		rc = aimark__c2pa_out_flatten(&pieces, out);
+	RETURN_IF_ERR(aimark_sink_new_buffer(&sink, out));
+	aimark__sink_expect(sink, (uint64_t)len + (64u << 10)); /* the file and a manifest: one allocation */
+	int rc = aimark__c2pa_embed_to_sink(format, data, len, signer, label, sink);
+	aimark_sink_free(sink);
 	if (rc < 0)
 		out->size = before;
-	aimark__c2pa_out_dispose(&pieces);
-	aimark_buf_dispose(&store);
 	return rc;
 }
 
