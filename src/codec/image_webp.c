@@ -34,6 +34,38 @@ static int copy_chunk(WebPMux *dst, WebPMux *src, const char *fourcc)
 	return 0;
 }
 
+/*
+ * Lossless through the advanced API with `exact` set: the simple
+ * WebPEncodeLossless* calls rewrite the colour of fully transparent pixels
+ * to compress better, and a lossless file must come back as it was.
+ */
+static size_t encode_lossless_exact(const aimark__image *img, uint8_t **mem)
+{
+	WebPConfig config;
+	WebPPicture pic;
+	WebPMemoryWriter writer;
+	if (!WebPConfigInit(&config) || !WebPPictureInit(&pic))
+		return 0;
+	config.lossless = 1;
+	config.exact = 1;
+	pic.use_argb = 1;
+	pic.width = (int)img->width;
+	pic.height = (int)img->height;
+	WebPMemoryWriterInit(&writer);
+	pic.writer = WebPMemoryWrite;
+	pic.custom_ptr = &writer;
+	int ok = img->channels == 4 ? WebPPictureImportRGBA(&pic, img->pixels, (int)img->stride)
+				    : WebPPictureImportRGB(&pic, img->pixels, (int)img->stride);
+	ok = ok && WebPEncode(&config, &pic);
+	WebPPictureFree(&pic);
+	if (!ok) {
+		WebPMemoryWriterClear(&writer);
+		return 0;
+	}
+	*mem = writer.mem;
+	return writer.size;
+}
+
 int aimark__webp_encode(const aimark__image *img, const aimark__image_coding *coding, const unsigned char *original,
 			size_t original_len, aimark_buf *out)
 {
@@ -41,8 +73,7 @@ int aimark__webp_encode(const aimark__image *img, const aimark__image_coding *co
 	uint8_t *mem = NULL;
 	size_t n;
 	if (coding->lossless)
-		n = img->channels == 4 ? WebPEncodeLosslessRGBA(img->pixels, (int)img->width, (int)img->height, (int)img->stride, &mem)
-				       : WebPEncodeLosslessRGB(img->pixels, (int)img->width, (int)img->height, (int)img->stride, &mem);
+		n = encode_lossless_exact(img, &mem);
 	else
 		n = img->channels == 4 ? WebPEncodeRGBA(img->pixels, (int)img->width, (int)img->height, (int)img->stride, (float)coding->quality, &mem)
 				       : WebPEncodeRGB(img->pixels, (int)img->width, (int)img->height, (int)img->stride, (float)coding->quality, &mem);
