@@ -110,8 +110,10 @@ cbor_item_t *aimark__c2pa_aigc_cbor(const aimark_label *label)
 		const char *v = label ? aimark_label_get(label, (aimark_label_field)f) : NULL;
 		ok = aimark__cbor_put(fields, aimark_label_field_name((aimark_label_field)f), aimark__cbor_str(v ? v : "")) == 0;
 	}
-	ok = ok && aimark__cbor_put(root, "AIGC", fields) == 0;
-	fields = NULL;
+	if (ok) { /* the put takes `fields` either way */
+		ok = aimark__cbor_put(root, "AIGC", fields) == 0;
+		fields = NULL;
+	}
 	if (fields)
 		cbor_decref(&fields);
 	if (!ok && root)

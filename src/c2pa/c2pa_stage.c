@@ -251,8 +251,10 @@ int aimark__c2pa_embed(const char *format, const unsigned char *data, size_t len
 	aimark__sink_expect(sink, (uint64_t)len + (64u << 10)); /* the file and a manifest: one allocation */
 	int rc = aimark__c2pa_embed_to_sink(format, data, len, signer, label, sink);
 	aimark_sink_free(sink);
-	if (rc < 0)
+	if (rc < 0 && out->ptr) { /* nothing half-written stays */
 		out->size = before;
+		out->ptr[before] = '\0';
+	}
 	return rc;
 }
 

@@ -309,10 +309,12 @@ int aimark__x509_chain_trusted(const unsigned char *const *certs, const size_t *
 			rc = 1; /* untrusted, not an error */
 			break;
 		}
-		if (i == 0)
+		if (i == 0) {
 			leaf = x;
-		else
-			sk_X509_push(untrusted, x);
+		} else if (!sk_X509_push(untrusted, x)) {
+			X509_free(x);
+			rc = aimark__error_set(AIMARK_ENOMEM, "out of memory");
+		}
 	}
 	int trusted = 0;
 	if (rc == 0) {

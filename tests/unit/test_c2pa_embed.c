@@ -1,4 +1,5 @@
 /* Signing and embedding C2PA manifests: round trips per format, tampering, re-signing, signer loading. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -293,6 +294,77 @@ static void test_signer_loading(void **st)
 	aimark_c2pa_signer_free(NULL);
 }
 
+/* An ID3 tag that announces an extended header but ends before its size field (exact-size heap copies for ASan). */
+static void test_mp3_short_extended_header(void **st)
+{
+	(void)st;
+	static const unsigned char tags[][10] = {
+		{ 'I', 'D', '3', 3, 0, 0x40, 0, 0, 0, 0 }, /* v2.3: 4-byte size */
+		{ 'I', 'D', '3', 4, 0, 0x40, 0, 0, 0, 0 }, /* v2.4: syncsafe size */
+	};
+	for (size_t t = 0; t < 2; t++) {
+		for (size_t extra = 0; extra < 4; extra++) { /* the tag size covers 0..3 bytes of the extended header */
+			size_t n = 10 + extra;
+			unsigned char *d = calloc(1, n);
+			assert_non_null(d);
+			memcpy(d, tags[t], 10);
+			d[9] = (unsigned char)extra;
+			aimark_buf out = AIMARK_BUF_INIT;
+			assert_int_equal(aimark__c2pa_embed("mp3", d, n, signer, NULL, &out), AIMARK_EFORMAT);
+			assert_non_null(strstr(aimark_error_last(), "extended header"));
+			assert_int_equal(out.size, 0);
+			aimark_buf_dispose(&out);
+			free(d);
+		}
+	}
+}
+
+/* Signing and validating concurrently with one signer and one trust bundle: each thread's files must come out Trusted. */
+typedef struct sign_job {
+	const char *path, *format;
+	const char *anchors;
+	int failures;
+} sign_job;
+
+static void *sign_worker(void *arg)
+{
+	sign_job *j = arg;
+	size_t n;
+	unsigned char *d = tu_read_file(j->path, &n);
+	for (int round = 0; round < 4; round++) {
+		aimark_buf out = AIMARK_BUF_INIT;
+		aimark_source *src = NULL;
+		json_t *r = NULL;
+		if (aimark__c2pa_embed(j->format, d, n, signer, NULL, &out) != 0 || aimark_source_new_memory(&src, out.ptr, out.size) != 0 ||
+		    aimark__c2pa_verify(src, j->format, j->anchors, &r) != 0 || r == NULL ||
+		    strcmp(json_string_value(json_object_get(r, "state")), "Trusted") != 0)
+			j->failures++;
+		json_decref(r);
+		aimark_source_free(src);
+		aimark_buf_dispose(&out);
+	}
+	free(d);
+	return NULL;
+}
+
+static void test_concurrent_signing(void **st)
+{
+	(void)st;
+	char *anchors = strdup(root_pem());
+	assert_non_null(anchors);
+	sign_job jobs[] = { { TU_DATA("jpeg/plain.jpg"), "jpeg", anchors, 0 }, { TU_DATA("png/rgb.png"), "png", anchors, 0 },
+			    { TU_DATA("wav/sine.wav"), "wav", anchors, 0 }, { TU_DATA("mp4/faststart.mp4"), "mp4", anchors, 0 } };
+	enum { N = sizeof jobs / sizeof jobs[0] };
+	pthread_t th[N];
+	for (size_t i = 0; i < N; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, sign_worker, &jobs[i]), 0);
+	for (size_t i = 0; i < N; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(jobs[i].failures, 0);
+	}
+	free(anchors);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -308,7 +380,9 @@ int main(void)
 		cmocka_unit_test(test_jpeg_multi_segment),
 		cmocka_unit_test(test_aigc_against_label),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_mp3_short_extended_header),
 		cmocka_unit_test(test_signer_loading),
+		cmocka_unit_test(test_concurrent_signing),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

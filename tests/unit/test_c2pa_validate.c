@@ -1,4 +1,5 @@
 /* C2PA validation against the reference's verdicts on its own test files, and hostile stores. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -260,6 +261,128 @@ static void test_cose_bad(void **st)
 	aimark__cose_dispose(&c);
 }
 
+/*
+ * Validation runs concurrently on different files with one trust bundle
+ * (the parsed-certificate and trust-anchor caches are shared), while one
+ * thread switches between two bundle paths so the anchor cache is replaced
+ * under the others. Every result must equal the single-threaded one.
+ */
+#define CONC_THREADS 4
+#define CONC_ROUNDS 6
+
+static const struct {
+	const char *file, *format;
+} conc_files[] = { { FIX("C.jpg"), "jpeg" }, { FIX("CA.jpg"), "jpeg" }, { FIX("CACA.jpg"), "jpeg" },
+		   { FIX("XCA.jpg"), "jpeg" }, { FIX("E-sig-CA.jpg"), "jpeg" }, { FIX("video1.mp4"), "mp4" } };
+#define CONC_FILES (sizeof conc_files / sizeof conc_files[0])
+
+typedef struct conc_job {
+	int index;
+	const char *anchors[2];   /* the bundle, and a copy of it at another path */
+	char expect[CONC_FILES][16];
+	int failures;
+} conc_job;
+
+static int conc_state(const char *file, const char *format, const char *anchors, char out[16])
+{
+	aimark_source *src = NULL;
+	json_t *r = NULL;
+	if (aimark_source_new_file(&src, file) != 0)
+		return -1;
+	int rc = aimark__c2pa_verify(src, format, anchors, &r);
+	aimark_source_free(src);
+	const char *s = r ? json_string_value(json_object_get(r, "state")) : NULL;
+	snprintf(out, 16, "%s", s ? s : "(none)");
+	json_decref(r);
+	return rc;
+}
+
+static void *conc_worker(void *arg)
+{
+	conc_job *j = arg;
+	for (int round = 0; round < CONC_ROUNDS; round++) {
+		for (size_t k = 0; k < CONC_FILES; k++) {
+			size_t f = (k + (size_t)j->index) % CONC_FILES; /* threads start on different files */
+			/* thread 0 alternates the bundle path: the cached store is replaced while others use it */
+			const char *anchors = j->index == 0 ? j->anchors[(round + k) & 1] : j->anchors[0];
+			char got[16];
+			if (conc_state(conc_files[f].file, conc_files[f].format, anchors, got) != 0 || strcmp(got, j->expect[f]) != 0)
+				j->failures++;
+		}
+	}
+	return NULL;
+}
+
+static void test_concurrent_validation(void **st)
+{
+	(void)st;
+	char *dir = tu_tempdir();
+	size_t n;
+	unsigned char *pem = tu_read_file(ANCHORS, &n);
+	const char *copy = tu_path("%s/anchors-copy.pem", dir);
+	tu_write_file(copy, pem, n);
+	free(pem);
+	char *copy_path = strdup(copy);
+	assert_non_null(copy_path);
+
+	conc_job jobs[CONC_THREADS];
+	memset(jobs, 0, sizeof jobs);
+	for (size_t f = 0; f < CONC_FILES; f++) {
+		assert_int_equal(conc_state(conc_files[f].file, conc_files[f].format, ANCHORS, jobs[0].expect[f]), 0);
+		char again[16];
+		assert_int_equal(conc_state(conc_files[f].file, conc_files[f].format, copy_path, again), 0);
+		assert_string_equal(again, jobs[0].expect[f]);
+	}
+	assert_string_equal(jobs[0].expect[0], "Trusted"); /* C.jpg: the anchors are really used */
+	pthread_t th[CONC_THREADS];
+	for (int i = 0; i < CONC_THREADS; i++) {
+		jobs[i].index = i;
+		jobs[i].anchors[0] = ANCHORS;
+		jobs[i].anchors[1] = copy_path;
+		memcpy(jobs[i].expect, jobs[0].expect, sizeof jobs[0].expect);
+		assert_int_equal(pthread_create(&th[i], NULL, conc_worker, &jobs[i]), 0);
+	}
+	for (int i = 0; i < CONC_THREADS; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(jobs[i].failures, 0);
+	}
+	free(copy_path);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+/* The cached trust bundle follows the file: rewritten with other anchors, it no longer trusts the old signer. */
+static void test_anchor_cache_follows_the_file(void **st)
+{
+	(void)st;
+	char *dir = tu_tempdir();
+	char *path = strdup(tu_path("%s/anchors.pem", dir));
+	assert_non_null(path);
+	size_t n;
+	unsigned char *pem = tu_read_file(ANCHORS, &n);
+	tu_write_file(path, pem, n);
+	json_t *r = verify_file(FIX("C.jpg"), "jpeg", path);
+	assert_string_equal(state(r), "Trusted");
+	json_decref(r);
+	/* another root in place of the bundle */
+	unsigned char *other = tu_read_file(FIX("certs_ed25519.pub"), &n);
+	tu_write_file(path, other, n);
+	r = verify_file(FIX("C.jpg"), "jpeg", path);
+	assert_string_equal(state(r), "Valid");
+	json_decref(r);
+	/* and back */
+	pem = (free(pem), tu_read_file(ANCHORS, &n));
+	tu_write_file(path, pem, n);
+	r = verify_file(FIX("C.jpg"), "jpeg", path);
+	assert_string_equal(state(r), "Trusted");
+	json_decref(r);
+	free(pem);
+	free(other);
+	free(path);
+	tu_rmtree(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -275,6 +398,8 @@ int main(void)
 		cmocka_unit_test(test_jumbf_bad_boxes),
 		cmocka_unit_test(test_cbor_scan_limits),
 		cmocka_unit_test(test_cose_bad),
+		cmocka_unit_test(test_concurrent_validation),
+		cmocka_unit_test(test_anchor_cache_follows_the_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

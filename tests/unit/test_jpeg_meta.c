@@ -8,6 +8,7 @@
 #include "testutil.h"
 
 #include "core/internal.h"
+#include "core/io_internal.h"
 #include "format/format.h"
 
 extern const aimark__format_ops aimark__format_jpeg;
@@ -698,6 +699,80 @@ static void test_write_misuse(void **state)
 	free(b.p);
 }
 
+/*
+ * Writing from a file source reads only the head of the file (up to the
+ * last label segment) and copies the rest from the source: the output must
+ * equal the one written from memory, and a file that changed size since
+ * read() is refused.
+ */
+static void test_write_file_source(void **state)
+{
+	(void)state;
+	static const char *const names[] = { "plain.jpg", "baidu-exif.jpg", "xmp-creator.jpg" };
+	char *dir = tu_tempdir();
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		blob b = tu_data_file("jpeg", names[i]);
+		aimark_buf want = relabel(b.p, b.n, &LABEL_A);
+		/* the same file with a label-bearing COM segment just before SOS: the head must reach it */
+		blob late = tu_data_file("jpeg", names[i]);
+		size_t sos = 2;
+		while (late.p[sos] == 0xFF && late.p[sos + 1] != 0xDA)
+			sos += 2 + ((size_t)late.p[sos + 2] << 8 | late.p[sos + 3]);
+		assert_true(sos > 100);
+		static const char com[] = "AIGC{\"Label\":\"1\",\"ContentProducer\":\"x\"}";
+		blob cs = segment(0xFE, com, sizeof com - 1);
+		late = tu_blob_splice(late, sos, cs.p, cs.n, 0);
+		free(cs.p);
+		aimark_buf want_late = relabel(late.p, late.n, &LABEL_A);
+		/* the COM segment is a label carrier: relabelling rewrote it (the old JSON is gone) */
+		assert_null(memmem(want_late.ptr, want_late.size, com + 4, sizeof com - 5));
+		const blob *inputs[2] = { &b, &late };
+		const aimark_buf *wants[2] = { &want, &want_late };
+		for (int k = 0; k < 2; k++) {
+			const char *path = tu_path("%s/in-%zu-%d.jpg", dir, i, k);
+			tu_write_file(path, inputs[k]->p, inputs[k]->n);
+			aimark_source *src = NULL;
+			assert_int_equal(aimark_source_new_file(&src, path), 0);
+			assert_null(aimark__source_memory(src));
+			aimark__meta meta;
+			aimark__meta_init(&meta, NULL);
+			assert_int_equal(JPEG->read(src, &meta), 0);
+			provider_ctx ctx = { &LABEL_A, 0 };
+			aimark__label_provider prov = { NULL, provider_get, &ctx };
+			aimark_buf got = AIMARK_BUF_INIT;
+			aimark_sink *sink = NULL;
+			assert_int_equal(aimark_sink_new_buffer(&sink, &got), 0);
+			assert_int_equal(JPEG->write(src, &meta, &prov, sink), 0);
+			aimark_sink_free(sink);
+			assert_int_equal(got.size, wants[k]->size);
+			assert_memory_equal(got.ptr, wants[k]->ptr, got.size);
+			aimark_buf_dispose(&got);
+			aimark_source_free(src);
+			/* shortened after read(): refused, nothing read past the end */
+			assert_int_equal(aimark_source_new_file(&src, path), 0);
+			aimark__meta_dispose(&meta);
+			aimark__meta_init(&meta, NULL);
+			assert_int_equal(JPEG->read(src, &meta), 0);
+			aimark_source_free(src);
+			tu_write_file(path, inputs[k]->p, inputs[k]->n / 2);
+			assert_int_equal(aimark_source_new_file(&src, path), 0);
+			assert_int_equal(aimark_sink_new_buffer(&sink, &got), 0);
+			assert_int_equal(JPEG->write(src, &meta, &prov, sink), AIMARK_EINVAL);
+			assert_int_equal(aimark_sink_written(sink), 0);
+			aimark_sink_free(sink);
+			aimark_buf_dispose(&got);
+			aimark_source_free(src);
+			aimark__meta_dispose(&meta);
+		}
+		aimark_buf_dispose(&want);
+		aimark_buf_dispose(&want_late);
+		free(b.p);
+		free(late.p);
+	}
+	tu_rmtree(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -719,6 +794,7 @@ int main(void)
 		cmocka_unit_test(test_synthetic_streams),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_write_misuse),
+		cmocka_unit_test(test_write_file_source),
 	};
 	return cmocka_run_group_tests_name("jpeg_meta", tests, NULL, NULL);
 }
