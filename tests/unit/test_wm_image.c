@@ -385,6 +385,17 @@ static void test_png_memory(void **state)
 	aimark_wm_key_free(k);
 }
 
+/* A 16-bit PNG of `ch` channels in `png`; the image stays in `img`. */
+static void make_png16(aimark__image *img, uint32_t w, uint32_t h, uint32_t ch, uint32_t seed, aimark_buf *png)
+{
+	make_image(img, w, h, ch, 16, seed);
+	aimark__image_coding c;
+	memset(&c, 0, sizeof c);
+	strcpy(c.format, "png");
+	c.lossless = 1;
+	assert_int_equal(aimark__image_encode(img, &c, NULL, 0, png), 0);
+}
+
 /* 16-bit PNGs stay 16-bit: only the watermark changes them, alpha is untouched, the mark is found. */
 static void test_png16(void **state)
 {
@@ -396,6 +407,7 @@ static void test_png16(void **state)
 	for (size_t i = 0; i < 3; i++) {
 		uint32_t ch = chans[i];
 		aimark__image img;
+		aimark_buf png = AIMARK_BUF_INIT, marked = AIMARK_BUF_INIT;
 		make_image(&img, 420, 300, ch, 16, 50 + (uint32_t)i);
 		/* use the low byte too, so that an 8-bit path would show */
 		for (size_t j = 0; j < img.stride * img.height / 2; j++)
@@ -404,7 +416,6 @@ static void test_png16(void **state)
 		memset(&c, 0, sizeof c);
 		strcpy(c.format, "png");
 		c.lossless = 1;
-		aimark_buf png = AIMARK_BUF_INIT, marked = AIMARK_BUF_INIT;
 		assert_int_equal(aimark__image_encode(&img, &c, NULL, 0, &png), 0);
 		assert_int_equal(aimark_wm_image_embed_memory(png.ptr, png.size, NULL, k, PAYLOAD, 0.0f, &marked), 0);
 		assert_memory_equal(marked.ptr + 12, "IHDR", 4);
@@ -449,12 +460,8 @@ static void test_png16_pipeline(void **state)
 	aimark_wm_key *k = make_key(12);
 	const aimark_wm_key *keys[1] = { k };
 	aimark__image img;
-	make_image(&img, 400, 320, 3, 16, 60);
-	aimark__image_coding c;
-	memset(&c, 0, sizeof c);
-	strcpy(c.format, "png");
 	aimark_buf png = AIMARK_BUF_INIT, marked = AIMARK_BUF_INIT;
-	assert_int_equal(aimark__image_encode(&img, &c, NULL, 0, &png), 0);
+	make_png16(&img, 400, 320, 3, 60, &png);
 	aimark_mark_options o = AIMARK_MARK_OPTIONS_INIT;
 	o.content_producer = "p16";
 	o.produce_id = "png16-id";
