@@ -32,6 +32,12 @@ typedef struct aimark__image_coding {
 /* Allocates pixels for the given geometry (zeroed). */
 int aimark__image_alloc(aimark__image *img, uint32_t width, uint32_t height, uint32_t channels, uint32_t bit_depth);
 void aimark__image_dispose(aimark__image *img);
+/*
+ * AIMARK_ELIMIT (message names `format`) when a header claims more pixels
+ * than `file_len` bytes of that format can plausibly code; 0 otherwise.
+ * Codecs call it before allocating for a decode.
+ */
+int aimark__image_check_claim(uint32_t width, uint32_t height, size_t file_len, const char *format);
 
 /*
  * Decodes `data` (format "jpeg", "png" or "webp") into `img` and describes

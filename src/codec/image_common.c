@@ -27,6 +27,29 @@ int aimark__image_alloc(aimark__image *img, uint32_t width, uint32_t height, uin
 	return 0;
 }
 
+/*
+ * A compressed image cannot code arbitrarily many pixels per byte, so a small
+ * file whose header claims a huge image is refused before anything is
+ * allocated: it would cost gigabytes to decode grey filler. Baseline JPEG
+ * needs at least a bit per 8x8 block and component (at most 512 pixels per
+ * byte); arithmetic-coded JPEG and lossless WebP of flat images go further,
+ * hence the generous 4096 pixels per byte, and any image up to 16 MP passes.
+ */
+#define PLAUSIBLE_PIXELS_PER_BYTE 4096u
+#define ALWAYS_PLAUSIBLE_PIXELS (UINT64_C(1) << 24)
+
+int aimark__image_check_claim(uint32_t width, uint32_t height, size_t file_len, const char *format)
+{
+	uint64_t pixels = (uint64_t)width * height;
+	uint64_t allowed = (uint64_t)file_len * PLAUSIBLE_PIXELS_PER_BYTE;
+	if (pixels <= ALWAYS_PLAUSIBLE_PIXELS || pixels <= allowed)
+		return 0;
+	return aimark__error_set(AIMARK_ELIMIT,
+				 "%s: the header claims %ux%u pixels, more than %zu bytes can hold (at most %u pixels per byte "
+				 "beyond 16 MP); refused before decoding",
+				 format, width, height, file_len, PLAUSIBLE_PIXELS_PER_BYTE);
+}
+
 void aimark__image_dispose(aimark__image *img)
 {
 	if (img == NULL)

@@ -78,6 +78,10 @@ int aimark__jpeg_decode(const unsigned char *data, size_t len, aimark__image *im
 	jpeg_create_decompress(&cinfo);
 	jpeg_mem_src(&cinfo, data, (unsigned long)len);
 	jpeg_read_header(&cinfo, TRUE);
+	if (aimark__image_check_claim(cinfo.image_width, cinfo.image_height, len, "JPEG") < 0) {
+		jpeg_destroy_decompress(&cinfo);
+		return AIMARK_ELIMIT;
+	}
 	if (cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK) {
 		jpeg_destroy_decompress(&cinfo);
 		return aimark__error_set(AIMARK_EUNSUPPORTED, "JPEG: CMYK images are not supported for pixel layers");

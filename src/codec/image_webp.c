@@ -12,6 +12,7 @@ int aimark__webp_decode(const unsigned char *data, size_t len, aimark__image *im
 	WebPBitstreamFeatures f;
 	RETURN_IF(WebPGetFeatures(data, len, &f) != VP8_STATUS_OK, AIMARK_EFORMAT, "WebP: not a decodable WebP bitstream");
 	RETURN_IF(f.has_animation, AIMARK_EUNSUPPORTED, "WebP: animated images are not supported for pixel layers");
+	RETURN_IF_ERR(aimark__image_check_claim((uint32_t)f.width, (uint32_t)f.height, len, "WebP"));
 	uint32_t channels = f.has_alpha ? 4 : 3;
 	RETURN_IF_ERR(aimark__image_alloc(img, (uint32_t)f.width, (uint32_t)f.height, channels, 8));
 	uint8_t *ok = f.has_alpha ? WebPDecodeRGBAInto(data, len, img->pixels, img->stride * img->height, (int)img->stride)

@@ -136,6 +136,7 @@ static int embed_coefficients(coef_job *j, const unsigned char *jpeg, size_t len
 	RETURN_IF(W < AIMARK__WM_MIN_SIDE || H < AIMARK__WM_MIN_SIDE, AIMARK_ELIMIT, "watermark: image %ux%u is smaller than %dx%d",
 		  W, H, AIMARK__WM_MIN_SIDE, AIMARK__WM_MIN_SIDE);
 	RETURN_IF((uint64_t)W * H > (UINT64_C(1) << 28), AIMARK_ELIMIT, "JPEG: %ux%u exceeds the 2^28-pixel limit", W, H);
+	RETURN_IF_ERR(aimark__image_check_claim(W, H, len, "JPEG"));
 	jpeg_component_info *y = &in->comp_info[0];
 	RETURN_IF(y->h_samp_factor != in->max_h_samp_factor || y->v_samp_factor != in->max_v_samp_factor, AIMARK_EUNSUPPORTED,
 		  "JPEG: subsampled luminance");
@@ -394,6 +395,7 @@ static int decode_luma(luma_job *j, const unsigned char *jpeg, size_t len, doubl
 	jpeg_read_header(&j->in, TRUE);
 	RETURN_IF((uint64_t)j->in.image_width * j->in.image_height > (UINT64_C(1) << 28), AIMARK_ELIMIT,
 		  "JPEG: %ux%u exceeds the 2^28-pixel limit", j->in.image_width, j->in.image_height);
+	RETURN_IF_ERR(aimark__image_check_claim(j->in.image_width, j->in.image_height, len, "JPEG"));
 	RETURN_IF(j->in.jpeg_color_space == JCS_CMYK || j->in.jpeg_color_space == JCS_YCCK, AIMARK_EUNSUPPORTED,
 		  "JPEG: CMYK images are not supported");
 	if (j->in.jpeg_color_space == JCS_YCbCr || j->in.jpeg_color_space == JCS_GRAYSCALE)

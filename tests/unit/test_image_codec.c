@@ -407,9 +407,54 @@ static void test_png16_allocation_failures(void **state)
 	free(m.p);
 }
 
+/* A tiny file whose header claims a huge image is refused before anything is allocated. */
+static void put16(unsigned char *p, unsigned v) { p[0] = (unsigned char)(v >> 8); p[1] = (unsigned char)v; }
+
+static void test_implausible_claims_refused(void **state)
+{
+	(void)state;
+	/* the bound itself: up to 16 MP always, beyond that 4096 pixels per byte */
+	assert_int_equal(aimark__image_check_claim(4096, 4096, 10, "JPEG"), 0);
+	assert_int_equal(aimark__image_check_claim(5000, 4000, 5000, "JPEG"), 0);
+	assert_int_equal(aimark__image_check_claim(5000, 4000, 4000, "JPEG"), AIMARK_ELIMIT);
+	assert_non_null(strstr(aimark_error_last(), "5000x4000"));
+
+	/* a 236-byte baseline JPEG claiming 30000x8000 grey pixels */
+	unsigned char j[400];
+	size_t n = 0;
+	static const unsigned char soi[] = { 0xFF, 0xD8 };
+	memcpy(j + n, soi, 2), n += 2;
+	j[n++] = 0xFF, j[n++] = 0xDB, put16(j + n, 67), n += 2, j[n++] = 0;
+	memset(j + n, 1, 64), n += 64;
+	j[n++] = 0xFF, j[n++] = 0xC0, put16(j + n, 11), n += 2, j[n++] = 8;
+	put16(j + n, 8000), n += 2, put16(j + n, 30000), n += 2;
+	j[n++] = 1, j[n++] = 1, j[n++] = 0x11, j[n++] = 0;
+	j[n++] = 0xFF, j[n++] = 0xC4, put16(j + n, 2 + 2 * 18), n += 2;
+	for (int cls = 0; cls < 2; cls++) { /* one code of length 1 for symbol 0, DC then AC */
+		j[n++] = (unsigned char)(cls << 4), j[n++] = 1;
+		memset(j + n, 0, 15), n += 15;
+		j[n++] = 0;
+	}
+	j[n++] = 0xFF, j[n++] = 0xDA, put16(j + n, 8), n += 2;
+	j[n++] = 1, j[n++] = 1, j[n++] = 0, j[n++] = 0, j[n++] = 63, j[n++] = 0;
+	memset(j + n, 0, 100), n += 100;
+	j[n++] = 0xFF, j[n++] = 0xD9;
+	aimark__image img;
+	assert_int_equal(aimark__image_decode(j, n, "jpeg", &img, NULL), AIMARK_ELIMIT);
+	assert_non_null(strstr(aimark_error_last(), "30000x8000"));
+
+	/* a 30-byte lossless WebP claiming 16384x16384 */
+	unsigned char w[30] = { 'R', 'I', 'F', 'F', 22, 0, 0, 0, 'W', 'E', 'B', 'P', 'V', 'P', '8', 'L', 10, 0, 0, 0, 0x2f };
+	uint32_t bits = 16383u | (16383u << 14); /* width-1, height-1; no alpha, version 0 */
+	w[21] = (unsigned char)bits, w[22] = (unsigned char)(bits >> 8), w[23] = (unsigned char)(bits >> 16), w[24] = (unsigned char)(bits >> 24);
+	assert_int_equal(aimark__image_decode(w, sizeof w, "webp", &img, NULL), AIMARK_ELIMIT);
+	assert_non_null(strstr(aimark_error_last(), "16384x16384"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_implausible_claims_refused),
 		cmocka_unit_test(test_jpeg_round_trip),
 		cmocka_unit_test(test_png_round_trip_is_lossless),
 		cmocka_unit_test(test_webp_round_trip),
