@@ -49,6 +49,8 @@ static void usage(FILE *out)
 		"      --layers LIST       layers to check: metadata, c2pa, watermark, explicit or all,\n"
 		"                          comma-separated (default: metadata,c2pa,watermark; explicit-label\n"
 		"                          detection decodes every file, so it is opt-in here)\n"
+		"      --explicit-text TEXT also look for this visible label text in images (with\n"
+		"                          --layers explicit)\n"
 		"      --summary-json FILE also write the summary as a JSON object to FILE\n"
 		"  -L, --follow-symlinks   follow symbolic links below the PATHs (each directory\n"
 		"                          is still scanned once); PATHs themselves are always followed\n"
@@ -453,7 +455,7 @@ static int write_summary_json(const scan *sc, const tool_walk *w, double elapsed
 
 static int parse_args(scan *sc, int argc, char **argv, tool_trust *trust, int *exit_now)
 {
-	enum { OPT_SUMMARY_JSON = 256, OPT_PROGRESS, OPT_FORCE, OPT_C2PA_TRUST, OPT_LAYERS, OPT_KEY };
+	enum { OPT_SUMMARY_JSON = 256, OPT_PROGRESS, OPT_FORCE, OPT_C2PA_TRUST, OPT_LAYERS, OPT_KEY, OPT_EXPLICIT_TEXT };
 	static const struct option longopts[] = {
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "jsonl", required_argument, NULL, 'o' },
@@ -463,6 +465,7 @@ static int parse_args(scan *sc, int argc, char **argv, tool_trust *trust, int *e
 		{ "c2pa-trust", required_argument, NULL, OPT_C2PA_TRUST },
 		{ "layers", required_argument, NULL, OPT_LAYERS },
 		{ "key", required_argument, NULL, OPT_KEY },
+		{ "explicit-text", required_argument, NULL, OPT_EXPLICIT_TEXT },
 		{ "summary-json", required_argument, NULL, OPT_SUMMARY_JSON },
 		{ "follow-symlinks", no_argument, NULL, 'L' },
 		{ "progress", no_argument, NULL, OPT_PROGRESS },
@@ -503,6 +506,7 @@ static int parse_args(scan *sc, int argc, char **argv, tool_trust *trust, int *e
 				return -1;
 			}
 			break;
+		case OPT_EXPLICIT_TEXT: trust->explicit_text = optarg; break;
 		case OPT_SUMMARY_JSON: sc->summary_path = optarg; break;
 		case 'L': sc->follow_symlinks = 1; break;
 		case OPT_PROGRESS: sc->progress = 1; break;

@@ -19,7 +19,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: aimark-verify [--json [--pretty]] [--trust PUBKEY_OR_DIR]... [--c2pa-trust PEM]...\n"
-		"                     [--key DIR]... [--layers LIST] [--quiet] FILE...\n"
+		"                     [--key DIR]... [--layers LIST] [--explicit-text TEXT] [--quiet] FILE...\n"
 		"\n"
 		"Checks the GB 45438 metadata label of each FILE: is it labelled, by whom,\n"
 		"does its signature verify with a key you trust, and is the content unchanged.\n"
@@ -36,6 +36,9 @@ static void usage(FILE *out)
 		"                    producer's secret); repeatable: all keys are tried in one pass\n"
 		"      --layers LIST  check only these layers: metadata, c2pa, watermark, explicit,\n"
 		"                    comma-separated, or all (default); metadata is always checked\n"
+		"      --explicit-text TEXT  also look for this visible label text in images (the\n"
+		"                    text given to aimark-mark --explicit-text; the defaults are\n"
+		"                    always looked for)\n"
 		"  -j, --json        print the report as JSON (one object per line with several files)\n"
 		"      --pretty      indent the JSON\n"
 		"  -q, --quiet       print nothing; only the exit code tells the verdict\n"
@@ -101,7 +104,7 @@ static int print_report(const settings *s, const aimark_report *r, const char *p
 int main(int argc, char **argv)
 {
 	tool_init("aimark-verify");
-	enum { OPT_PRETTY = 256, OPT_C2PA_TRUST, OPT_LAYERS, OPT_KEY };
+	enum { OPT_PRETTY = 256, OPT_C2PA_TRUST, OPT_LAYERS, OPT_KEY, OPT_EXPLICIT_TEXT };
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "pretty", no_argument, NULL, OPT_PRETTY },
@@ -109,6 +112,7 @@ int main(int argc, char **argv)
 		{ "c2pa-trust", required_argument, NULL, OPT_C2PA_TRUST },
 		{ "layers", required_argument, NULL, OPT_LAYERS },
 		{ "key", required_argument, NULL, OPT_KEY },
+		{ "explicit-text", required_argument, NULL, OPT_EXPLICIT_TEXT },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -124,6 +128,7 @@ int main(int argc, char **argv)
 		case 'j': s.json = 1; break;
 		case OPT_PRETTY: s.pretty = 1; break;
 		case 'q': s.quiet = 1; break;
+		case OPT_EXPLICIT_TEXT: trust.explicit_text = optarg; break;
 		case 't':
 		case OPT_C2PA_TRUST:
 		case OPT_LAYERS:

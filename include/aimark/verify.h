@@ -63,10 +63,17 @@ typedef struct aimark_verify_options {
 	size_t n_watermark_keys;
 	/* C2PA trust anchors: a PEM bundle file; NULL: no certificate is trusted. */
 	const char *c2pa_trust_anchors;
+	/*
+	 * Version 2: the text of a custom visible label to look for in images,
+	 * besides the default texts (the text given to aimark_mark_options'
+	 * explicit_text); NULL: the defaults only. Version-1 structs end
+	 * before this field and are still accepted.
+	 */
+	const char *explicit_text;
 } aimark_verify_options;
 
-#define AIMARK_VERIFY_OPTIONS_VERSION 1
-#define AIMARK_VERIFY_OPTIONS_INIT { AIMARK_VERIFY_OPTIONS_VERSION, NULL, NULL, NULL, 0, NULL, 0, NULL }
+#define AIMARK_VERIFY_OPTIONS_VERSION 2
+#define AIMARK_VERIFY_OPTIONS_INIT { AIMARK_VERIFY_OPTIONS_VERSION, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL }
 
 AIMARK_API AIMARK_NODISCARD int aimark_verify_options_init(aimark_verify_options *opts, unsigned int version);
 

@@ -3,6 +3,7 @@
  * signatures and the content hash, and decide one verdict.
  */
 #include <stdio.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "aimark/verify.h"
@@ -12,10 +13,19 @@
 #include "pipeline_internal.h"
 #include "report_internal.h"
 
+/* Bytes of the options struct a caller of `version` has (version 1 ends before explicit_text). */
+static size_t options_size(unsigned int version)
+{
+	return version == 1 ? offsetof(aimark_verify_options, explicit_text) : sizeof(aimark_verify_options);
+}
+
 int aimark_verify_options_init(aimark_verify_options *opts, unsigned int version)
 {
-	RETURN_IF(opts == NULL || version != AIMARK_VERIFY_OPTIONS_VERSION, AIMARK_EINVAL, "verify options: unsupported version %u", version);
-	*opts = (aimark_verify_options)AIMARK_VERIFY_OPTIONS_INIT;
+	RETURN_IF(opts == NULL || version < 1 || version > AIMARK_VERIFY_OPTIONS_VERSION, AIMARK_EINVAL,
+		  "verify options: unsupported version %u", version);
+	aimark_verify_options init = AIMARK_VERIFY_OPTIONS_INIT;
+	init.version = version;
+	memcpy(opts, &init, options_size(version));
 	return 0;
 }
 
@@ -182,7 +192,12 @@ static int verify_with_hint(aimark_source *in, const aimark_verify_options *opts
 	aimark_verify_options defaults = AIMARK_VERIFY_OPTIONS_INIT;
 	if (opts == NULL)
 		opts = &defaults;
-	RETURN_IF(opts->version != AIMARK_VERIFY_OPTIONS_VERSION, AIMARK_EINVAL, "verify options: unsupported version %u", opts->version);
+	RETURN_IF(opts->version < 1 || opts->version > AIMARK_VERIFY_OPTIONS_VERSION, AIMARK_EINVAL,
+		  "verify options: unsupported version %u", opts->version);
+	/* from here on a full struct: a version-1 caller's is copied and the newer fields left at their defaults */
+	aimark_verify_options full = AIMARK_VERIFY_OPTIONS_INIT;
+	memcpy(&full, opts, options_size(opts->version));
+	opts = &full;
 	*out = NULL;
 	aimark_report *r = NULL;
 	RETURN_IF_ERR(aimark__report_new(&r, opts->display_name ? opts->display_name : aimark_source_name(in)));

@@ -114,7 +114,7 @@ static int check_image(aimark_report *r, const unsigned char *data, size_t len, 
 	}
 	if (explicit_label) {
 		json_t *e = NULL;
-		rc = aimark__explicit_image_detect(&img, NULL, &e);
+		rc = aimark__explicit_image_detect(&img, o->explicit_text, &e);
 		if (rc < 0) {
 			json_decref(e);
 			rc = note_failure(r, "explicit", rc);

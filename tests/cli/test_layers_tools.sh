@@ -36,6 +36,16 @@ rc=$(verify "$work/o.json" --key "$work/other" "$work/stripped.jpg")
 [ "$(json "$work/o.json" "d['watermark']['detected']")" = False ] && ok || bad "a foreign key detected the watermark"
 
 # Options that make no sense are refused before anything is written.
+# A custom label text is found when verify is told it (the defaults are always looked for).
+custom="AI生成内容 by Model X"
+"$AIMARK_BIN/aimark-mark" --key "$work/k" --no-c2pa --explicit --explicit-text "$custom" "$AIMARK_SRC/samples/images/mandelbrot.jpg" -o "$work/custom.jpg" >/dev/null
+rc=$(verify "$work/c0.json" --trust "$work/k" "$work/custom.jpg")
+[ "$(json "$work/c0.json" "d['explicit']['detected']")" = False ] && ok || bad "a custom label text was found without being given"
+rc=$(verify "$work/c1.json" --trust "$work/k" --explicit-text "$custom" "$work/custom.jpg")
+[ "$(json "$work/c1.json" "d['explicit']['detected'] and d['explicit']['text']")" = "$custom" ] && ok || bad "--explicit-text: the custom label was not found"
+"$AIMARK_BIN/aimark-scan" --quiet --layers explicit --explicit-text "$custom" --jsonl "$work/scan.jsonl" "$work/custom.jpg" >/dev/null || true
+[ "$(json "$work/scan.jsonl" "d['explicit']['detected']")" = True ] && ok || bad "aimark-scan --explicit-text: the custom label was not found"
+
 set +e
 "$AIMARK_BIN/aimark-mark" --key "$work/k" --explicit-text "Made by a computer" "$AIMARK_SRC/samples/images/cellauto.png" -o "$work/x.png" 2>"$work/err"; rc=$?
 set -e

@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 /* End to end through the public API: mark -> verify for every image format, and what goes wrong. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -572,10 +573,37 @@ static void test_allocation_failures(void **state)
 	free(in);
 }
 
+/* Version-1 verify options (before explicit_text) are still accepted, and never read past their end. */
+static void test_verify_options_version_1(void **state)
+{
+	(void)state;
+	size_t v1_size = offsetof(aimark_verify_options, explicit_text);
+	aimark_verify_options *v1 = malloc(v1_size); /* exactly a version-1 caller's struct: ASan sees a read past it */
+	assert_non_null(v1);
+	assert_int_equal(aimark_verify_options_init(v1, 1), 0);
+	assert_int_equal(v1->version, 1);
+	assert_null(v1->c2pa_trust_anchors);
+	size_t n;
+	unsigned char *d = tu_read_file(TU_DATA("jpeg/plain.jpg"), &n);
+	aimark_report *r = NULL;
+	assert_int_equal(aimark_verify_memory(d, n, v1, &r), 0);
+	assert_int_equal(aimark_report_verdict(r), AIMARK_VERDICT_NOT_LABELLED);
+	aimark_report_free(r);
+	/* versions the library does not know are refused */
+	aimark_verify_options o = AIMARK_VERIFY_OPTIONS_INIT;
+	o.version = AIMARK_VERIFY_OPTIONS_VERSION + 1;
+	assert_int_equal(aimark_verify_memory(d, n, &o, &r), AIMARK_EINVAL);
+	assert_int_equal(aimark_verify_options_init(&o, 0), AIMARK_EINVAL);
+	assert_int_equal(aimark_verify_options_init(&o, AIMARK_VERIFY_OPTIONS_VERSION + 1), AIMARK_EINVAL);
+	free(d);
+	free(v1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip_every_format),
+		cmocka_unit_test(test_verify_options_version_1),
 		cmocka_unit_test(test_relabel_replaces),
 		cmocka_unit_test(test_content_change_is_tampered),
 		cmocka_unit_test(test_label_edit_is_invalid),

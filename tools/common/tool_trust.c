@@ -143,6 +143,7 @@ int tool_trust_apply(tool_trust *t, aimark_verify_options *opts)
 	opts->layers = t->layers;
 	opts->watermark_keys = (const aimark_wm_key *const *)t->wm_keys;
 	opts->n_watermark_keys = t->n_wm_keys;
+	opts->explicit_text = t->explicit_text;
 	if (t->n_c2pa_roots == 1)
 		opts->c2pa_trust_anchors = t->c2pa_roots[0];
 	else if (t->n_c2pa_roots > 1) {

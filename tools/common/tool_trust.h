@@ -6,6 +6,7 @@
  *   --c2pa-trust PEM   a C2PA trust-anchor bundle
  *   --layers LIST      which layers to check (metadata is always checked)
  *   --key DIR          a key directory whose secret watermark key detects marks
+ *   --explicit-text T  a custom visible label text to look for in images
  *
  * THREAD SAFETY: built on one thread; the verify options it fills may then
  * be shared by worker threads.
@@ -23,6 +24,7 @@ typedef struct tool_trust {
 	unsigned int layers;    /* AIMARK_LAYER_* bits, 0 for all */
 	aimark_wm_key **wm_keys; /* watermark keys to try */
 	size_t n_wm_keys;
+	const char *explicit_text; /* borrowed from argv */
 } tool_trust;
 
 /* Returns 0, or -1 after printing why. */
