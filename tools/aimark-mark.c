@@ -150,14 +150,20 @@ static void print_known_formats(void)
 }
 
 static void print_result(const settings *s, aimark_role role, const char *in, const char *out,
-                         const aimark_mark_result *res, int failed)
+                         const aimark_mark_result *res, const aimark_findings *findings, int failed)
 {
+	size_t n_findings = failed ? 0 : aimark_findings_count(findings);
 	if (!s->json) {
 		if (!failed)
 			printf("%s -> %s: %s (%s, ProduceID %s, %s%s)\n", in, out,
 			       role == AIMARK_ROLE_PRODUCER ? "labelled" : "propagation fields added",
 			       res->format, res->produce_id, res->key_id[0] ? "key " : "",
 			       res->key_id[0] ? res->key_id : "unsigned");
+		/* what the writer noticed (e.g. a file it could not index), on stderr with the file's name */
+		for (size_t i = 0; i < n_findings; i++) {
+			const aimark_finding *f = aimark_findings_get(findings, i);
+			fprintf(stderr, "aimark-mark: %s: %s %s: %s\n", in, aimark_severity_name(f->severity), f->code, f->message);
+		}
 		return;
 	}
 	tool_str j = TOOL_STR_INIT;
@@ -180,6 +186,16 @@ static void print_result(const settings *s, aimark_role role, const char *in, co
 			tool_str_json_string(&j, res->key_id);
 		else
 			tool_str_puts(&j, "null");
+		tool_str_puts(&j, ",\"findings\":[");
+		for (size_t i = 0; i < n_findings; i++) {
+			const aimark_finding *f = aimark_findings_get(findings, i);
+			tool_str_printf(&j, "%s{\"severity\":\"%s\",\"code\":", i ? "," : "", aimark_severity_name(f->severity));
+			tool_str_json_string(&j, f->code);
+			tool_str_puts(&j, ",\"message\":");
+			tool_str_json_string(&j, f->message);
+			tool_str_puts(&j, "}");
+		}
+		tool_str_puts(&j, "]");
 	}
 	tool_str_puts(&j, "}\n");
 	if (!j.failed)
@@ -384,6 +400,13 @@ int main(int argc, char **argv)
 			out = in;
 		aimark_mark_result res;
 		memset(&res, 0, sizeof res);
+		aimark_findings *findings = NULL;
+		if (aimark_findings_new(&findings) != 0) {
+			tool_error_lib(in);
+			failures++;
+			break;
+		}
+		opts.findings = findings;
 		aimark_error_clear();
 		/* C2PA by default only where the format can carry a manifest; --c2pa insists. */
 		opts.layers = base_layers;
@@ -401,7 +424,9 @@ int main(int argc, char **argv)
 					           "without --producer to add propagation fields next to it");
 			}
 		}
-		print_result(&s, role, in, out, &res, failed);
+		print_result(&s, role, in, out, &res, findings, failed);
+		opts.findings = NULL;
+		aimark_findings_free(findings);
 	}
 	fflush(stdout);
 	aimark_c2pa_signer_free(signer);

@@ -10,6 +10,7 @@
 
 #include "common.h"
 #include "io.h"
+#include "findings.h"
 #include "keys.h"
 
 #ifdef __cplusplus
@@ -72,11 +73,18 @@ typedef struct aimark_mark_options {
 	float watermark_strength;
 	/* C2PA (AIMARK_LAYER_C2PA): the certificate and key that sign the manifest. */
 	const aimark_c2pa_signer *c2pa_signer;
+	/*
+	 * Version 2: when not NULL, what the format writer noticed while writing
+	 * (e.g. "mkv-no-seekhead", "trailing-data") is appended to this list,
+	 * which the caller made with aimark_findings_new() and frees. Version-1
+	 * structs end before this field and are still accepted.
+	 */
+	aimark_findings *findings;
 } aimark_mark_options;
 
-#define AIMARK_MARK_OPTIONS_VERSION 1
+#define AIMARK_MARK_OPTIONS_VERSION 2
 #define AIMARK_MARK_OPTIONS_INIT { AIMARK_MARK_OPTIONS_VERSION, AIMARK_ROLE_PRODUCER, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0, NULL, \
-	0, NULL, NULL, NULL, NULL, NULL, 0.0f, NULL }
+	0, NULL, NULL, NULL, NULL, NULL, 0.0f, NULL, NULL }
 
 /** Initialises `opts` to the defaults. Returns 0 or AIMARK_EINVAL on a version mismatch. */
 AIMARK_API AIMARK_NODISCARD int aimark_mark_options_init(aimark_mark_options *opts, unsigned int version);

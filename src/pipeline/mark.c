@@ -2,6 +2,7 @@
  * aimark_mark: read the container, build and sign the label, write it into
  * every carrier, commit the output only when all of that succeeded.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -16,10 +17,19 @@
 #include "c2pa/c2pa_stage.h"
 #include "pipeline_internal.h"
 
+/* Bytes of the options struct a caller of `version` has (version 1 ends before findings). */
+static size_t options_size(unsigned int version)
+{
+	return version == 1 ? offsetof(aimark_mark_options, findings) : sizeof(aimark_mark_options);
+}
+
 int aimark_mark_options_init(aimark_mark_options *opts, unsigned int version)
 {
-	RETURN_IF(opts == NULL || version != AIMARK_MARK_OPTIONS_VERSION, AIMARK_EINVAL, "mark options: unsupported version %u", version);
-	*opts = (aimark_mark_options)AIMARK_MARK_OPTIONS_INIT;
+	RETURN_IF(opts == NULL || version < 1 || version > AIMARK_MARK_OPTIONS_VERSION, AIMARK_EINVAL,
+		  "mark options: unsupported version %u", version);
+	aimark_mark_options init = AIMARK_MARK_OPTIONS_INIT;
+	init.version = version;
+	memcpy(opts, &init, options_size(version));
 	return 0;
 }
 
@@ -35,7 +45,8 @@ static int check_value(const char *what, const char *value)
 static int check_options(const aimark_mark_options *o)
 {
 	RETURN_IF(o == NULL, AIMARK_EINVAL, "mark: options are NULL");
-	RETURN_IF(o->version != AIMARK_MARK_OPTIONS_VERSION, AIMARK_EINVAL, "mark options: unsupported version %u", o->version);
+	RETURN_IF(o->version < 1 || o->version > AIMARK_MARK_OPTIONS_VERSION, AIMARK_EINVAL, "mark options: unsupported version %u",
+		  o->version);
 	RETURN_IF(o->role != AIMARK_ROLE_PRODUCER && o->role != AIMARK_ROLE_PROPAGATOR, AIMARK_EINVAL, "mark: unknown role %d", (int)o->role);
 	if (o->role == AIMARK_ROLE_PRODUCER) {
 		RETURN_IF(o->content_producer == NULL, AIMARK_EINVAL, "mark: ContentProducer (the provider's code or name) is required");
@@ -191,6 +202,16 @@ static int provider_get(void *vctx, const aimark__label_write **out)
 	return 0;
 }
 
+/* Appends every finding of `from` to the caller's list. */
+static int copy_findings(aimark_findings *to, const aimark_findings *from)
+{
+	for (size_t i = 0; i < aimark_findings_count(from); i++) {
+		const aimark_finding *f = aimark_findings_get(from, i);
+		RETURN_IF_ERR(aimark__findings_add(to, f->severity, f->code, "%s", f->message));
+	}
+	return 0;
+}
+
 /*
  * The metadata stage: reads `in`, builds and signs the label, and writes the
  * labelled file to `out` (not committed). *label_out receives the label
@@ -225,6 +246,8 @@ static int metadata_stage(aimark_source *in, const aimark__format_ops **opsp, ai
 		if (rc == 0 && !p.built)
 			rc = aimark__error_set(AIMARK_EFORMAT, "%s writer finished without writing the label", ops->name);
 	}
+	if (rc == 0 && opts->findings)
+		rc = copy_findings(opts->findings, findings);
 	if (rc == 0 && result) {
 		snprintf(result->produce_id, sizeof result->produce_id, "%s", aimark_label_get(p.label, AIMARK_FIELD_PRODUCE_ID));
 		if (opts->key && aimark_key_id(opts->key, result->key_id) < 0)
@@ -282,6 +305,10 @@ static int mark_with_hint(aimark_source *in, aimark_sink *out, const aimark_mark
 {
 	RETURN_IF(in == NULL || out == NULL, AIMARK_EINVAL, "mark: NULL source or sink");
 	RETURN_IF_ERR(check_options(opts));
+	/* from here on a full struct: a version-1 caller's is copied and the newer fields left at their defaults */
+	aimark_mark_options full = AIMARK_MARK_OPTIONS_INIT;
+	memcpy(&full, opts, options_size(opts->version));
+	opts = &full;
 	RETURN_IF_ERR(check_layers(opts));
 	const aimark__format_ops *ops = aimark__pipeline_format(in, opts->format, path_hint);
 	if (ops == NULL)

@@ -426,4 +426,12 @@ expect_rc 0 "workflow: --replace-foreign-label replaces it"
 run "$VERIFY" --trust "$W/k-platform" --json "$W/flow-foreign.png"
 expect_json "$W/out" aigc.ContentProducer OTHERPRODUCER "workflow: the replaced label names the new producer"
 
+# What the writer noticed reaches the user: stderr in text mode, "findings" in JSON.
+{ cat "$DATA/plain.jpg"; printf 'JUNK!'; } > "$W/trailing.jpg"
+run "$MARK" --key "$W/k-producer" --producer "$PRODUCER" "$W/trailing.jpg" -o "$W/trailing-out.jpg"
+expect_rc 0 "findings: a JPEG with bytes after EOI is labelled"
+check "findings: trailing-data is reported on stderr" grep -q "info trailing-data" "$W/err"
+run "$MARK" --json --key "$W/k-producer" --producer "$PRODUCER" "$W/trailing.jpg" -o "$W/trailing-out2.jpg"
+expect_json "$W/out" "findings.0.code" trailing-data "findings: --json lists trailing-data"
+
 finish

@@ -599,11 +599,47 @@ static void test_verify_options_version_1(void **state)
 	free(v1);
 }
 
+/* Mark options version 2 collect what reading and writing noticed; version-1 structs still work. */
+static void test_mark_findings(void **state)
+{
+	(void)state;
+	size_t n;
+	unsigned char *d = tu_read_file(TU_DATA("jpeg/plain.jpg"), &n);
+	unsigned char *junk = malloc(n + 5);
+	memcpy(junk, d, n);
+	memcpy(junk + n, "JUNK!", 5); /* bytes after EOI: the info finding trailing-data */
+	aimark_findings *f = NULL;
+	assert_int_equal(aimark_findings_new(&f), 0);
+	aimark_mark_options o = AIMARK_MARK_OPTIONS_INIT;
+	o.content_producer = "AimarkUnitTest";
+	o.findings = f;
+	aimark_buf out = AIMARK_BUF_INIT;
+	assert_int_equal(aimark_mark_memory(junk, n + 5, &o, &out, NULL), 0);
+	assert_true(aimark_findings_has(f, "trailing-data"));
+	aimark_buf_dispose(&out);
+	aimark_findings_free(f);
+
+	size_t v1_size = offsetof(aimark_mark_options, findings);
+	aimark_mark_options *v1 = malloc(v1_size); /* exactly a version-1 caller's struct */
+	assert_int_equal(aimark_mark_options_init(v1, 1), 0);
+	assert_int_equal(v1->version, 1);
+	v1->content_producer = "AimarkUnitTest";
+	assert_int_equal(aimark_mark_memory(junk, n + 5, v1, &out, NULL), 0);
+	assert_true(out.size > n);
+	aimark_buf_dispose(&out);
+	v1->version = AIMARK_MARK_OPTIONS_VERSION + 1;
+	assert_int_equal(aimark_mark_memory(junk, n + 5, v1, &out, NULL), AIMARK_EINVAL);
+	free(v1);
+	free(junk);
+	free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip_every_format),
 		cmocka_unit_test(test_verify_options_version_1),
+		cmocka_unit_test(test_mark_findings),
 		cmocka_unit_test(test_relabel_replaces),
 		cmocka_unit_test(test_content_change_is_tampered),
 		cmocka_unit_test(test_label_edit_is_invalid),
