@@ -14,14 +14,15 @@ void aimark_buf_dispose(aimark_buf *buf)
 	buf->size = buf->capacity = 0;
 }
 
-int aimark__buf_reserve(aimark_buf *buf, size_t extra)
+/* Room for `extra` more bytes and the NUL: exactly that much, or doubling from the current capacity. */
+static int reserve(aimark_buf *buf, size_t extra, int exact)
 {
 	size_t need;
 	if (aimark__add_size(buf->size, extra, &need) || aimark__add_size(need, 1, &need))
 		return aimark__error_set(AIMARK_ENOMEM, "buffer size overflow");
 	if (need <= buf->capacity)
 		return 0;
-	size_t cap = buf->capacity ? buf->capacity : 64;
+	size_t cap = exact ? need : buf->capacity ? buf->capacity : 64;
 	while (cap < need)
 		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
 	unsigned char *p = aimark__realloc(buf->ptr, cap);
@@ -31,19 +32,9 @@ int aimark__buf_reserve(aimark_buf *buf, size_t extra)
 	return 0;
 }
 
-int aimark__buf_reserve_exact(aimark_buf *buf, size_t extra)
-{
-	size_t need;
-	if (aimark__add_size(buf->size, extra, &need) || aimark__add_size(need, 1, &need))
-		return aimark__error_set(AIMARK_ENOMEM, "buffer size overflow");
-	if (need <= buf->capacity)
-		return 0;
-	unsigned char *p = aimark__realloc(buf->ptr, need);
-	RETURN_ENOMEM_IF_NULL(p);
-	buf->ptr = p;
-	buf->capacity = need;
-	return 0;
-}
+int aimark__buf_reserve(aimark_buf *buf, size_t extra) { return reserve(buf, extra, 0); }
+
+int aimark__buf_reserve_exact(aimark_buf *buf, size_t extra) { return reserve(buf, extra, 1); }
 
 int aimark__buf_append(aimark_buf *buf, const void *data, size_t len)
 {
