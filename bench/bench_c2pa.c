@@ -31,23 +31,11 @@
 #include <unistd.h>
 
 #include "aimark/aimark.h"
+#include "bench_util.h"
 #include "aimark/label.h"
 #include "aimark/c2pa.h"
 #include "c2pa/c2pa_stage.h"
 #include "core/internal.h"
-
-static double now_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
 
 static void fill(unsigned char *p, size_t n, unsigned seed)
 {
@@ -140,30 +128,6 @@ static tick now2(void)
 	return t;
 }
 
-static double med(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof *v, cmp);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-static unsigned char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	unsigned char *p = n > 0 ? malloc((size_t)n) : NULL;
-	if (p && fread(p, 1, (size_t)n, f) != (size_t)n) {
-		free(p);
-		p = NULL;
-	}
-	fclose(f);
-	*len = (size_t)n;
-	return p;
-}
-
 static int spill(const char *path, const void *p, size_t n)
 {
 	FILE *f = fopen(path, "wb");
@@ -184,19 +148,6 @@ static const char *format_of(const char *path, const char **ext)
 	if (dot && strcmp(dot, ".mp4") == 0)
 		return "mp4";
 	return NULL;
-}
-
-static long vm_hwm_kb(void)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	long kb = -1;
-	while (f && fgets(line, sizeof line, f))
-		if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return kb;
 }
 
 static void fail(const char *what)
@@ -264,7 +215,7 @@ static void *count_realloc(void *ptr, size_t n, void *user)
 static int child(const char *what, const char *file, const char *keys, const char *out)
 {
 	if (strcmp(what, "nothing") == 0) {
-		printf("%ld 0\n", vm_hwm_kb());
+		printf("%ld 0\n", bench_vm_hwm_kb());
 		return 0;
 	}
 	aimark_allocator counting = { count_malloc, count_realloc, count_free, NULL };
@@ -279,7 +230,7 @@ static int child(const char *what, const char *file, const char *keys, const cha
 		aimark_c2pa_signer *signer = NULL;
 		aimark_sink *sink = NULL;
 		size_t len;
-		unsigned char *data = slurp(file, &len);
+		unsigned char *data = bench_read_file(file, &len);
 		if (!format || !data || aimark_c2pa_signer_load_dir(&signer, keys) != 0 || aimark_sink_new_file(&sink, out, 1, NULL) != 0)
 			fail("child setup");
 		held = len;
@@ -308,7 +259,7 @@ static int child(const char *what, const char *file, const char *keys, const cha
 	}
 	if (rc != 0)
 		fail(what);
-	printf("%ld %zu\n", vm_hwm_kb(), heap_peak + held);
+	printf("%ld %zu\n", bench_vm_hwm_kb(), heap_peak + held);
 	return 0;
 }
 
@@ -362,7 +313,7 @@ static int files_mode(int iters, const char *outdir, int nfiles, char **files)
 			return 1;
 		}
 		size_t len;
-		unsigned char *data = slurp(files[f], &len);
+		unsigned char *data = bench_read_file(files[f], &len);
 		if (!data)
 			fail(files[f]);
 		/* the GB 45438 label first, outside the timing, as the pipeline does before the C2PA stage */
@@ -435,8 +386,8 @@ static int files_mode(int iters, const char *outdir, int nfiles, char **files)
 		       "\"mark_ms\":%.3f,\"mark_cpu_ms\":%.3f,\"verify_ms\":%.3f,\"verify_cpu_ms\":%.3f,"
 		       "\"process_baseline_peak_rss_kb\":%ld,\"embed_peak_rss_kb\":%ld,\"mark_file_peak_rss_kb\":%ld,\"verify_file_peak_rss_kb\":%ld,"
 		       "\"embed_peak_heap\":%zu,\"mark_file_peak_heap\":%zu,\"verify_file_peak_heap\":%zu}\n",
-		       format, files[f], len, labelled.size, signed_file.size, iters, state, med(w[0], iters), med(c[0], iters),
-		       med(w[1], iters), med(c[1], iters), med(w[2], iters), med(c[2], iters), med(w[3], iters), med(c[3], iters),
+		       format, files[f], len, labelled.size, signed_file.size, iters, state, bench_median(w[0], iters), bench_median(c[0], iters),
+		       bench_median(w[1], iters), bench_median(c[1], iters), bench_median(w[2], iters), bench_median(c[2], iters), bench_median(w[3], iters), bench_median(c[3], iters),
 		       baseline_kb, embed_kb, mark_kb, verify_kb, embed_heap, mark_heap, verify_heap);
 		fflush(stdout);
 		aimark_buf_dispose(&signed_file);
@@ -490,18 +441,18 @@ int main(int argc, char **argv)
 		char state[16] = "?";
 		for (int i = 0; i < iters; i++) {
 			aimark_buf out = AIMARK_BUF_INIT;
-			double t0 = now_ms();
+			double t0 = bench_now_ms();
 			if (aimark__c2pa_embed(cases[c].format, data, len, signer, NULL, &out) != 0) {
 				fprintf(stderr, "bench_c2pa: %s: %s\n", cases[c].format, aimark_error_last());
 				rc = 1;
 				break;
 			}
-			double t1 = now_ms();
+			double t1 = bench_now_ms();
 			aimark_source *src = NULL;
 			json_t *r = NULL;
 			if (aimark_source_new_memory(&src, out.ptr, out.size) != 0 || aimark__c2pa_verify(src, cases[c].format, root, &r) != 0)
 				rc = 1;
-			double t2 = now_ms();
+			double t2 = bench_now_ms();
 			snprintf(state, sizeof state, "%s", r ? json_string_value(json_object_get(r, "state")) : "none");
 			if (strcmp(state, "Trusted") != 0)
 				rc = 1;
@@ -511,8 +462,8 @@ int main(int argc, char **argv)
 			aimark_source_free(src);
 			aimark_buf_dispose(&out);
 		}
-		qsort(te, (size_t)iters, sizeof *te, cmp);
-		qsort(tv, (size_t)iters, sizeof *tv, cmp);
+		qsort(te, (size_t)iters, sizeof *te, bench_cmp_double);
+		qsort(tv, (size_t)iters, sizeof *tv, bench_cmp_double);
 		printf("bench_c2pa %s %zu embed_ms=%.2f verify_ms=%.2f state=%s\n", cases[c].format, len, te[iters / 2], tv[iters / 2],
 		       state);
 		free(data);

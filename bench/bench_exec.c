@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
+
 #define MAX_CMDS 16
 
 typedef struct command {
@@ -28,30 +30,11 @@ typedef struct command {
 	long maxrss_kb;
 } command;
 
-static double now_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof *v, cmp);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 static int run_once(command *c, int i)
 {
 	if (c->remove)
 		unlink(c->remove);
-	double t0 = now_ms();
+	double t0 = bench_now_ms();
 	pid_t pid = fork();
 	if (pid < 0)
 		return -1;
@@ -68,7 +51,7 @@ static int run_once(command *c, int i)
 	struct rusage ru;
 	if (wait4(pid, &status, 0, &ru) != pid)
 		return -1;
-	c->wall[i] = now_ms() - t0;
+	c->wall[i] = bench_now_ms() - t0;
 	c->user[i] = ru.ru_utime.tv_sec * 1e3 + ru.ru_utime.tv_usec / 1e3;
 	c->sys[i] = ru.ru_stime.tv_sec * 1e3 + ru.ru_stime.tv_usec / 1e3;
 	c->cpu[i] = c->user[i] + c->sys[i];
@@ -137,7 +120,7 @@ int main(int argc, char **argv)
 				mn = c->wall[r];
 		printf("%s\"%s\":{\"wall_ms\":%.3f,\"wall_min_ms\":%.3f,\"cpu_ms\":%.3f,\"user_ms\":%.3f,\"sys_ms\":%.3f,"
 		       "\"maxrss_kb\":%ld}",
-		       k ? "," : "", c->name, median(c->wall, reps), mn, median(c->cpu, reps), median(c->user, reps), median(c->sys, reps),
+		       k ? "," : "", c->name, bench_median(c->wall, reps), mn, bench_median(c->cpu, reps), bench_median(c->user, reps), bench_median(c->sys, reps),
 		       c->maxrss_kb);
 		free(c->wall);
 		free(c->cpu);

@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "aimark/aimark.h"
+#include "bench_util.h"
 #include "format/format.h"
 #include "label/security.h"
 #include "pipeline/pipeline_internal.h"
@@ -92,19 +93,13 @@ static void series_free(series *s)
 	free(s->cpu);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
 static double median(const double *v, int n)
 {
 	double *t = malloc((size_t)n * sizeof *t);
 	if (!t)
 		die("malloc");
 	memcpy(t, v, (size_t)n * sizeof *t);
-	qsort(t, (size_t)n, sizeof *t, cmp_double);
+	qsort(t, (size_t)n, sizeof *t, bench_cmp_double);
 	double m = n % 2 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
 	free(t);
 	return m;
@@ -125,24 +120,6 @@ static void print_series(const char *name, const series *s, int last)
 	       median(s->cpu, s->n), last ? "" : ",");
 }
 
-static unsigned char *read_all(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	unsigned char *p = n > 0 ? malloc((size_t)n) : NULL;
-	if (p && fread(p, 1, (size_t)n, f) != (size_t)n) {
-		free(p);
-		p = NULL;
-	}
-	fclose(f);
-	*len = (size_t)n;
-	return p;
-}
-
 static aimark_key_alg parse_alg(const char *name)
 {
 	aimark_key_alg alg;
@@ -152,19 +129,6 @@ static aimark_key_alg parse_alg(const char *name)
 }
 
 /* This process's peak resident memory (VmHWM, KiB), or -1. */
-static long vm_hwm_kb(void)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	long kb = -1;
-	while (f && fgets(line, sizeof line, f))
-		if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return kb;
-}
-
 /*
  * Peak RSS (KiB) of this program run in a fresh process as "--child what alg
  * in out", which prints its own VmHWM (a fresh address space: the figure
@@ -295,7 +259,7 @@ static void bench_alg(const char *alg_name, const char *in, const char *outdir, 
 
 		size_t n;
 		t0 = now();
-		unsigned char *copy = read_all(out, &n);
+		unsigned char *copy = bench_read_file(out, &n);
 		if (!copy)
 			die("read");
 		series_add(&res->read, t0);
@@ -322,7 +286,7 @@ static void bench_alg(const char *alg_name, const char *in, const char *outdir, 
 static int child(const char *what, const char *alg_name, const char *in, const char *out)
 {
 	if (strcmp(what, "nothing") == 0) {
-		printf("%ld\n", vm_hwm_kb());
+		printf("%ld\n", bench_vm_hwm_kb());
 		return 0;
 	}
 	aimark_key *key = NULL;
@@ -333,7 +297,7 @@ static int child(const char *what, const char *alg_name, const char *in, const c
 	o.key = key;
 	int rc = aimark_mark_file(in, out, 1, &o, NULL);
 	aimark_key_free(key);
-	printf("%ld\n", vm_hwm_kb());
+	printf("%ld\n", bench_vm_hwm_kb());
 	return rc == 0 ? 0 : 1;
 }
 
@@ -357,7 +321,7 @@ static int once(const char *what, const char *keydir, const char *in, const char
 			die("mark_file");
 	} else {
 		size_t len;
-		unsigned char *data = read_all(out, &len);
+		unsigned char *data = bench_read_file(out, &len);
 		aimark_trust *trust = NULL;
 		if (!data || aimark_trust_new(&trust) != 0 || aimark_trust_add_key(trust, key) != 0)
 			die("setup");
@@ -394,7 +358,7 @@ int main(int argc, char **argv)
 		return 64;
 	}
 	size_t len;
-	unsigned char *data = read_all(in, &len);
+	unsigned char *data = bench_read_file(in, &len);
 	if (!data)
 		die("read");
 	char nothing_out[4096];

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "aimark/aimark.h"
+#include "bench_util.h"
 #include "aimark/watermark.h"
 #include "codec/image_codec.h"
 #include "core/internal.h"
@@ -32,31 +33,6 @@
 
 /* The attack implementations are compiled into this program (bench/ builds one file per benchmark). */
 #include "attacks_image.c"
-
-static double now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static unsigned char *read_all(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	unsigned char *p = malloc((size_t)n + 1);
-	if (p && fread(p, 1, (size_t)n, f) != (size_t)n) {
-		free(p);
-		p = NULL;
-	}
-	fclose(f);
-	*len = (size_t)n;
-	return p;
-}
 
 static const char *format_of(const unsigned char *p, size_t n)
 {
@@ -72,7 +48,7 @@ static const char *format_of(const unsigned char *p, size_t n)
 static int load_rgb(const char *path, aimark__image *img)
 {
 	size_t n = 0;
-	unsigned char *p = read_all(path, &n);
+	unsigned char *p = bench_read_file(path, &n);
 	if (!p)
 		return -1;
 	const char *fmt = format_of(p, n);
@@ -408,14 +384,14 @@ static int cmd_robust(const char *md_path, char **paths, int n)
 				pn++;
 			}
 			aimark_wm_result r;
-			double t0 = now_ms();
+			double t0 = bench_now_ms();
 			if (jpegfile) {
 				/* what aimark-verify sees for a JPEG: the file, detected full-decode + pixels and luma-only */
 				if (detect_as_jpeg(&att, keys, &r, &disagree, payloads[i]) != 0)
 					fprintf(stderr, "detect: %s\n", aimark_error_last());
 			} else if (aimark__wm_image_detect(&att, keys, 1, &r) != 0)
 				fprintf(stderr, "detect: %s\n", aimark_error_last());
-			ms += now_ms() - t0;
+			ms += bench_now_ms() - t0;
 			zsum += r.score;
 			int ok = r.detected && r.authenticated && memcmp(r.payload, payloads[i], 8) == 0;
 			exact += ok;
@@ -493,10 +469,10 @@ static int cmd_false(int n_keys, char **paths, int n)
 				continue;
 			aimark_wm_result r;
 			aimark__wm_detect_stats st;
-			double t0 = now_ms();
+			double t0 = bench_now_ms();
 			if (aimark__wm_image_detect_ex(&att, (const aimark_wm_key *const *)keys, (size_t)n_keys, &r, &st) != 0)
 				fprintf(stderr, "detect: %s\n", aimark_error_last());
-			ms += now_ms() - t0;
+			ms += bench_now_ms() - t0;
 			calls++;
 			trials += n_keys;
 			false_det += r.detected;
@@ -652,12 +628,12 @@ static void measure(speed_ctx *c, int op, int reps, double *wall, double *cpu)
 	for (int i = 0; i < reps; i++) {
 		if (op == OP_EMBED_CORE)
 			refresh_work(c);
-		double w0 = now_ms(), c0 = cpu_ms();
+		double w0 = bench_now_ms(), c0 = cpu_ms();
 		if (run_op(c, op) != 0) {
 			fprintf(stderr, "op %d: %s\n", op, aimark_error_last());
 			exit(1);
 		}
-		double w = now_ms() - w0, cp = cpu_ms() - c0;
+		double w = bench_now_ms() - w0, cp = cpu_ms() - c0;
 		*wall = w < *wall ? w : *wall;
 		*cpu = cp < *cpu ? cp : *cpu;
 	}
@@ -697,7 +673,7 @@ static int cmd_memop(int op, const char *file)
 	 */
 	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	size_t len = 0;
-	unsigned char *jpg = read_all(file, &len);
+	unsigned char *jpg = bench_read_file(file, &len);
 	aimark_wm_key *key;
 	key_from_seed(&key, 1);
 	speed_ctx c;

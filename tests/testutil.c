@@ -170,6 +170,17 @@ char *tu_run_ok(const char *fmt, ...)
 	return out;
 }
 
+void tu_sh(const char *fmt, ...)
+{
+	char cmd[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof cmd, fmt, ap);
+	va_end(ap);
+	if (system(cmd) != 0)
+		fail_msg("command failed: %s", cmd);
+}
+
 char *tu_run_bytes(size_t *len, const char *fmt, ...)
 {
 	int status;

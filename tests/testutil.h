@@ -44,6 +44,8 @@ int tu_have_ffmpeg(void);
 char *tu_run(const char *fmt, ...);
 /* The same, but NULL when the command exits non-zero; trailing newlines removed. */
 char *tu_run_ok(const char *fmt, ...);
+/* Runs a shell command (printf-style), its output passing through; fails the test when it fails. */
+void tu_sh(const char *fmt, ...);
 /* Runs a command (printf-style) that must succeed; returns its output (malloc'ed, `*len` bytes when `len`). */
 char *tu_run_bytes(size_t *len, const char *fmt, ...);
 /* Runs a command (printf-style) that must succeed and print exactly `expect` (trailing newlines aside). */

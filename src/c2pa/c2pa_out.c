@@ -51,13 +51,7 @@ static int add_piece(aimark__c2pa_out *o, int kind, size_t from, size_t n)
 			return 0;
 		}
 	}
-	if (o->n == o->cap) {
-		size_t cap = o->cap ? o->cap * 2 : 16;
-		aimark__c2pa_piece *grown = aimark__realloc(o->piece, cap * sizeof *grown);
-		RETURN_ENOMEM_IF_NULL(grown);
-		o->piece = grown;
-		o->cap = cap;
-	}
+	RETURN_IF_ARRAY_FULL_GROW(o->piece, o->cap, o->n, 16);
 	o->piece[o->n++] = (aimark__c2pa_piece){ kind, from, o->size, n };
 	o->size += n;
 	return 0;

@@ -85,3 +85,16 @@ void aimark__buf_move(aimark_buf *dst, aimark_buf *src)
 	src->ptr = NULL;
 	src->size = src->capacity = 0;
 }
+
+int aimark__array_grow(void **items, size_t *cap, size_t n, size_t item_size, size_t first)
+{
+	if (n < *cap)
+		return 0;
+	size_t want = *cap ? *cap * 2 : first;
+	RETURN_IF(want < *cap || want > SIZE_MAX / item_size, AIMARK_ENOMEM, "array size overflow");
+	void *grown = aimark__realloc(*items, want * item_size);
+	RETURN_ENOMEM_IF_NULL(grown);
+	*items = grown;
+	*cap = want;
+	return 0;
+}

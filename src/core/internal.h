@@ -54,6 +54,19 @@ static inline int aimark__add_size(size_t a, size_t b, size_t *out)
 	return 0;
 }
 
+/*
+ * Growable arrays: makes room for one more item when `n` has reached `*cap`
+ * (doubling from `first`); `*items` may move. Returns 0 or AIMARK_ENOMEM.
+ */
+int aimark__array_grow(void **items, size_t *cap, size_t n, size_t item_size, size_t first);
+/* The same for a typed array `arr` (through a real void *, so no pointer is reinterpreted); returns on failure. */
+#define RETURN_IF_ARRAY_FULL_GROW(arr, cap, n, first)                                         \
+	do {                                                                                 \
+		void *aimark__items_ = (arr);                                                    \
+		RETURN_IF_ERR(aimark__array_grow(&aimark__items_, &(cap), (n), sizeof *(arr), (first))); \
+		(arr) = aimark__items_;                                                          \
+	} while (0)
+
 /* ---- aimark_buf helpers (the buffer keeps a NUL after `size`) ---- */
 int aimark__buf_reserve(aimark_buf *buf, size_t extra);
 /* Room for exactly `extra` more bytes (and the NUL), no more: for one large block of known size. */

@@ -27,13 +27,7 @@ int aimark__span_add(aimark__span_list *l, size_t begin, size_t end)
 		l->v[l->n - 1].end = end;
 		return 0;
 	}
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		aimark__text_span *v = aimark__realloc(l->v, cap * sizeof *v);
-		RETURN_ENOMEM_IF_NULL(v);
-		l->v = v;
-		l->cap = cap;
-	}
+	RETURN_IF_ARRAY_FULL_GROW(l->v, l->cap, l->n, 16);
 	l->v[l->n++] = (aimark__text_span){ begin, end };
 	return 0;
 }

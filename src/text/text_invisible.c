@@ -134,13 +134,7 @@ typedef struct pos_list {
 
 static int pos_add(pos_list *l, size_t at)
 {
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 32;
-		size_t *v = aimark__realloc(l->v, cap * sizeof *v);
-		RETURN_ENOMEM_IF_NULL(v);
-		l->v = v;
-		l->cap = cap;
-	}
+	RETURN_IF_ARRAY_FULL_GROW(l->v, l->cap, l->n, 32);
 	l->v[l->n++] = at;
 	return 0;
 }

@@ -39,13 +39,7 @@ typedef struct cp_vec {
 
 static int cp_push(cp_vec *c, uint32_t cp)
 {
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 256;
-		uint32_t *v = aimark__realloc(c->v, cap * sizeof *v);
-		RETURN_ENOMEM_IF_NULL(v);
-		c->v = v;
-		c->cap = cap;
-	}
+	RETURN_IF_ARRAY_FULL_GROW(c->v, c->cap, c->n, 256);
 	c->v[c->n++] = cp;
 	return 0;
 }

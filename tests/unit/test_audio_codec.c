@@ -36,18 +36,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Runs a shell command; fails the test when it fails. */
-static void sh(const char *fmt, ...)
-{
-	char cmd[2048];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof cmd, fmt, ap);
-	va_end(ap);
-	if (system(cmd) != 0)
-		fail_msg("command failed: %s", cmd);
-}
-
 /* First line of a command's output (static buffer). */
 static const char *sh_out(const char *fmt, ...)
 {
@@ -220,7 +208,7 @@ static void test_flac_round_trip_exact(void **state)
 	float *expect = NULL;
 	make_wav(&in, 48000, 2, 24, 0, 0, 4000, &expect);
 	tu_write_file(tu_path("%s/in24.wav", g_dir), in.ptr, in.size);
-	sh("ffmpeg -v error -y -i %s/in24.wav -c:a flac -metadata title=FlacTitle %s/in24.flac", g_dir, g_dir);
+	tu_sh("ffmpeg -v error -y -i %s/in24.wav -c:a flac -metadata title=FlacTitle %s/in24.flac", g_dir, g_dir);
 	size_t len;
 	unsigned char *flac = tu_read_file(tu_path("%s/in24.flac", g_dir), &len);
 	aimark__audio pcm, back;
@@ -260,7 +248,7 @@ static void test_flac_round_trip_exact(void **state)
 static void lossy_round_trip(const char *name, const char *format, const char *codec, const char *ffargs, uint32_t rate,
 			     uint32_t channels)
 {
-	sh("ffmpeg -v error -y -f lavfi -i 'sine=frequency=523:duration=2.5' -f lavfi -i 'anoisesrc=d=2.5:a=0.05:seed=7' "
+	tu_sh("ffmpeg -v error -y -f lavfi -i 'sine=frequency=523:duration=2.5' -f lavfi -i 'anoisesrc=d=2.5:a=0.05:seed=7' "
 	   "-filter_complex '[0][1]amix=inputs=2,aformat=channel_layouts=%s' -ar %u %s -metadata title=KeepMe %s/%s",
 	   channels == 1 ? "mono" : channels == 2 ? "stereo" : "5.1", rate, ffargs, g_dir, name);
 	size_t len;
@@ -314,7 +302,7 @@ static void test_m4a_aac_51(void **s) { (void)s; lossy_round_trip("s51.m4a", "mp
 static void test_mp3_bit_rate_rounds_up(void **state)
 {
 	(void)state;
-	sh("ffmpeg -v error -y -f lavfi -i 'sine=frequency=300:duration=1' -ar 44100 -c:a libmp3lame -b:a 112k %s/b112.mp3", g_dir);
+	tu_sh("ffmpeg -v error -y -f lavfi -i 'sine=frequency=300:duration=1' -ar 44100 -c:a libmp3lame -b:a 112k %s/b112.mp3", g_dir);
 	size_t len;
 	unsigned char *data = tu_read_file(tu_path("%s/b112.mp3", g_dir), &len);
 	aimark__audio pcm;
@@ -351,7 +339,7 @@ static void test_streaming_block_sizes_agree(void **state)
 	aimark_buf wav = AIMARK_BUF_INIT;
 	make_wav(&wav, 22050, 2, 16, 0, 0, 9000, NULL);
 	tu_write_file(tu_path("%s/blk.wav", g_dir), wav.ptr, wav.size);
-	sh("ffmpeg -v error -y -i %s/blk.wav -c:a libmp3lame -b:a 96k %s/blk.mp3", g_dir, g_dir);
+	tu_sh("ffmpeg -v error -y -i %s/blk.wav -c:a libmp3lame -b:a 96k %s/blk.mp3", g_dir, g_dir);
 	const char *files[2] = { "blk.wav", "blk.mp3" }, *formats[2] = { "wav", "mp3" };
 	for (int f = 0; f < 2; f++) {
 		size_t len;
@@ -419,7 +407,7 @@ static void test_wav_title_kept(void **state)
 	aimark_buf wav = AIMARK_BUF_INIT;
 	make_wav(&wav, 16000, 1, 16, 0, 0, 1600, NULL);
 	tu_write_file(tu_path("%s/t.wav", g_dir), wav.ptr, wav.size);
-	sh("ffmpeg -v error -y -i %s/t.wav -c copy -metadata title=WavTitle %s/tt.wav", g_dir, g_dir);
+	tu_sh("ffmpeg -v error -y -i %s/t.wav -c copy -metadata title=WavTitle %s/tt.wav", g_dir, g_dir);
 	size_t len;
 	unsigned char *data = tu_read_file(tu_path("%s/tt.wav", g_dir), &len);
 	aimark__audio pcm;
@@ -521,14 +509,14 @@ static void test_bad_input(void **state)
 	make_wav(&many, 8000, 10, 16, 0, 0, 10, NULL);
 	expect_error(many.ptr, many.size, "wav", AIMARK_EUNSUPPORTED, "channels");
 	/* a video file is not an audio file */
-	sh("ffmpeg -v error -y -f lavfi -i testsrc=d=0.5:s=64x48 -f lavfi -i sine=d=0.5 -c:v mpeg4 -c:a aac -shortest %s/v.mp4", g_dir);
+	tu_sh("ffmpeg -v error -y -f lavfi -i testsrc=d=0.5:s=64x48 -f lavfi -i sine=d=0.5 -c:v mpeg4 -c:a aac -shortest %s/v.mp4", g_dir);
 	size_t len;
 	unsigned char *mp4 = tu_read_file(tu_path("%s/v.mp4", g_dir), &len);
 	expect_error(mp4, len, "mp4", AIMARK_EUNSUPPORTED, "video");
 	free(mp4);
 	/* every truncation of a FLAC file either decodes or fails cleanly */
 	tu_write_file(tu_path("%s/tr.wav", g_dir), wav.ptr, wav.size);
-	sh("ffmpeg -v error -y -i %s/tr.wav -c:a flac %s/tr.flac", g_dir, g_dir);
+	tu_sh("ffmpeg -v error -y -i %s/tr.wav -c:a flac %s/tr.flac", g_dir, g_dir);
 	unsigned char *flac = tu_read_file(tu_path("%s/tr.flac", g_dir), &len);
 	for (size_t cut = 0; cut < len; cut += 37) {
 		int rc = aimark__audio_decode(flac, cut, "flac", &pcm, NULL);

@@ -36,17 +36,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void sh(const char *fmt, ...)
-{
-	char cmd[2048];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof cmd, fmt, ap);
-	va_end(ap);
-	if (system(cmd) != 0)
-		fail_msg("command failed: %s", cmd);
-}
-
 /* ---- samples in memory ---- */
 
 typedef struct mem_src {
@@ -499,11 +488,11 @@ static void test_detect_labelled_and_after_mp3(void **state)
 	json_t *j = detect_file(wav, "wav");
 	assert_true(fabs(json_real_value(json_object_get(j, "start_seconds")) - 0.25) < 0.01);
 	json_decref(j);
-	sh("ffmpeg -v error -y -i %s -c:a libmp3lame -b:a 128k %s/l128.mp3", wav, g_dir);
-	sh("ffmpeg -v error -y -i %s -c:a libmp3lame -b:a 64k %s/l64.mp3", wav, g_dir);
-	sh("ffmpeg -v error -y -i %s -ar 44100 -ac 2 -c:a libmp3lame -b:a 64k %s/l64s.mp3", wav, g_dir);
-	sh("ffmpeg -v error -y -i %s -ar 8000 %s/l8k.wav", wav, g_dir);
-	sh("ffmpeg -v error -y -i %s -ar 22050 -c:a aac -b:a 48k %s/l.m4a", wav, g_dir);
+	tu_sh("ffmpeg -v error -y -i %s -c:a libmp3lame -b:a 128k %s/l128.mp3", wav, g_dir);
+	tu_sh("ffmpeg -v error -y -i %s -c:a libmp3lame -b:a 64k %s/l64.mp3", wav, g_dir);
+	tu_sh("ffmpeg -v error -y -i %s -ar 44100 -ac 2 -c:a libmp3lame -b:a 64k %s/l64s.mp3", wav, g_dir);
+	tu_sh("ffmpeg -v error -y -i %s -ar 8000 %s/l8k.wav", wav, g_dir);
+	tu_sh("ffmpeg -v error -y -i %s -ar 22050 -c:a aac -b:a 48k %s/l.m4a", wav, g_dir);
 	expect_detect(tu_path("%s/l128.mp3", g_dir), "mp3", 1, "start");
 	expect_detect(tu_path("%s/l64.mp3", g_dir), "mp3", 1, "start");
 	expect_detect(tu_path("%s/l64s.mp3", g_dir), "mp3", 1, "start");
@@ -525,7 +514,7 @@ static void test_detect_positions_and_overlay_after_mp3(void **state)
 		apply_file(data, len, "mp3", NULL, positions[p], NULL, &out);
 		tu_write_file(tu_path("%s/pos.mp3", g_dir), out.ptr, out.size);
 		expect_detect(tu_path("%s/pos.mp3", g_dir), "mp3", 1, want[p]);
-		sh("ffmpeg -v error -y -i %s/pos.mp3 -c:a libmp3lame -b:a 64k %s/pos64.mp3", g_dir, g_dir);
+		tu_sh("ffmpeg -v error -y -i %s/pos.mp3 -c:a libmp3lame -b:a 64k %s/pos64.mp3", g_dir, g_dir);
 		expect_detect(tu_path("%s/pos64.mp3", g_dir), "mp3", 1, want[p]);
 		aimark_buf_dispose(&out);
 	}
