@@ -52,30 +52,38 @@ static void dct_basis(float basis[8][8])
 			basis[u][x] = (float)((u == 0 ? sqrt(1.0 / 8) : 0.5) * cos((2 * x + 1) * u * M_PI / 16));
 }
 
-/* Per-pixel activity of a block (mean absolute second difference, h + v) from its dequantised coefficients. */
-static float block_activity(const JCOEF *c, const UINT16 *q, const float g2[8])
+typedef float v4 __attribute__((vector_size(16)));
+
+static inline v4 load4(const float *p)
 {
-	float eh = 0, ev = 0;
-	for (int i = 1; i < 64; i++) {
-		if (c[i] == 0) /* most are */
-			continue;
-		float f = (float)c[i] * q[i];
-		f *= f;
-		eh += f * g2[i & 7];
-		ev += f * g2[i >> 3];
-	}
-	/* mean |x| = 0.8 sigma for Gaussian-like detail */
-	return 0.8f * (sqrtf(eh / 64) + sqrtf(ev / 64));
+	v4 v;
+	memcpy(&v, p, sizeof v);
+	return v;
 }
 
-static uint32_t mix32(uint32_t x)
+static inline void store4(float *p, v4 v)
 {
-	x ^= x >> 16;
-	x *= 0x7feb352dU;
-	x ^= x >> 15;
-	x *= 0x846ca68bU;
-	x ^= x >> 16;
-	return x;
+	memcpy(p, &v, sizeof v);
+}
+
+/*
+ * Per-pixel activity of a block (mean absolute second difference, h + v) from its dequantised
+ * coefficients: gh[i] and gv[i] are the second difference's power gain at coefficient i
+ * horizontally and vertically (0 for the DC).
+ */
+static float block_activity(const JCOEF *c, const float qf[64], const float gh[64], const float gv[64])
+{
+	v4 eh = { 0 }, ev = { 0 };
+	for (int i = 0; i < 64; i += 4) {
+		v4 f = { (float)c[i], (float)c[i + 1], (float)c[i + 2], (float)c[i + 3] };
+		f *= load4(qf + i);
+		f *= f;
+		eh += f * load4(gh + i);
+		ev += f * load4(gv + i);
+	}
+	float h = eh[0] + eh[1] + eh[2] + eh[3], v = ev[0] + ev[1] + ev[2] + ev[3];
+	/* mean |x| = 0.8 sigma for Gaussian-like detail */
+	return 0.8f * (sqrtf(h / 64) + sqrtf(v / 64));
 }
 
 typedef struct coef_job {
@@ -85,8 +93,13 @@ typedef struct coef_job {
 	int in_made, out_made;
 	unsigned char *mem;
 	unsigned long mem_len;
-	float *mask, *mask2, *delta, *prow, *mrow, *xf, *cf;
-	uint32_t *xi, *ci;
+	float *mask, *mask2;
+	float *delta;   /* 8 pixel rows of the change, W8 wide */
+	float *ptile;   /* the tile's 64 chip rows interpolated along x at every column: T x W8 */
+	float *mx;      /* 3 mask rows interpolated along x, a ring indexed by block row % 3 */
+	int64_t mx_row[3];
+	float *xf, *cf;
+	uint32_t *xi, *xi1, *ci, *ci1;
 	aimark__wm_plan *plan;
 } coef_job;
 
@@ -100,15 +113,210 @@ static void job_free(coef_job *j)
 	aimark__free(j->mask);
 	aimark__free(j->mask2);
 	aimark__free(j->delta);
-	aimark__free(j->prow);
-	aimark__free(j->mrow);
+	aimark__free(j->ptile);
+	aimark__free(j->mx);
 	aimark__free(j->xf);
 	aimark__free(j->cf);
 	aimark__free(j->xi);
+	aimark__free(j->xi1);
 	aimark__free(j->ci);
+	aimark__free(j->ci1);
 	if (j->plan) {
 		aimark__wipe(j->plan, sizeof *j->plan);
 		aimark__free(j->plan);
+	}
+}
+
+/* Per column: chip index, next chip (the tile wraps) and fraction; mask block, next block and fraction (block centres at 8b + 3.5). */
+static void fill_columns(coef_job *j, uint32_t W8, uint32_t bw, double inv_chip)
+{
+	const uint32_t T = AIMARK__WM_TILE;
+	for (uint32_t x = 0; x < W8; x++) {
+		double t = x * inv_chip, fl = floor(t);
+		j->xi[x] = (uint32_t)((uint64_t)fl % T);
+		j->xi1[x] = (j->xi[x] + 1) % T;
+		j->xf[x] = (float)(t - fl);
+		double c = (x - 3.5) / 8.0;
+		if (c < 0)
+			c = 0;
+		uint32_t c0 = (uint32_t)c;
+		if (c0 >= bw - 1) {
+			j->ci[x] = j->ci1[x] = bw - 1;
+			j->cf[x] = 0;
+		} else {
+			j->ci[x] = c0;
+			j->ci1[x] = c0 + 1;
+			j->cf[x] = (float)(c - c0);
+		}
+	}
+}
+
+/* out[x] = linear interpolation of src between i0[x] and i1[x] at fraction f[x]. */
+static void interp_row(float *out, const float *src, const uint32_t *i0, const uint32_t *i1, const float *f, uint32_t n)
+{
+	for (uint32_t x = 0; x < n; x++)
+		out[x] = src[i0[x]] + f[x] * (src[i1[x]] - src[i0[x]]);
+}
+
+/* Mask block row `c` interpolated along x, from the three-row ring (a block row needs rows by - 1 .. by + 1). */
+static const float *mask_row(coef_job *j, uint32_t c, uint32_t bw, uint32_t W8)
+{
+	float *row = j->mx + (size_t)(c % 3) * W8;
+	if (j->mx_row[c % 3] != (int64_t)c) {
+		interp_row(row, j->mask + (size_t)c * bw, j->ci, j->ci1, j->cf, W8);
+		j->mx_row[c % 3] = c;
+	}
+	return row;
+}
+
+/* Pixel row `yy` of the change: the pattern (bilinear over chips) times the mask (bilinear over block centres). */
+static void change_row(coef_job *j, uint32_t yy, double inv_chip, uint32_t bw, uint32_t bh, uint32_t W8, float *out)
+{
+	const uint32_t T = AIMARK__WM_TILE;
+	double t = yy * inv_chip, fl = floor(t);
+	uint32_t iy = (uint32_t)((uint64_t)fl % T), iy1 = (iy + 1) % T;
+	const float wy = (float)(t - fl);
+	double c = (yy - 3.5) / 8.0;
+	if (c < 0)
+		c = 0;
+	uint32_t c0 = (uint32_t)c, c1 = c0 + 1 < bh ? c0 + 1 : c0;
+	const float wc = c0 + 1 < bh ? (float)(c - c0) : 0;
+	const float *p0 = j->ptile + (size_t)iy * W8, *p1 = j->ptile + (size_t)iy1 * W8;
+	const float *a0 = mask_row(j, c0, bw, W8), *a1 = mask_row(j, c1, bw, W8);
+	for (uint32_t x = 0; x < W8; x += 4) {
+		v4 pp = load4(p0 + x), aa = load4(a0 + x);
+		pp += (load4(p1 + x) - pp) * wy;
+		aa += (load4(a1 + x) - aa) * wc;
+		store4(out + x, pp * aa);
+	}
+}
+
+/*
+ * 8 x 8 DCT tables. basis[u][x] is the orthonormal basis; half[u][k] folds the odd samples of a
+ * row into its even ones (x = 2k) for changes that are linear between even samples (the last
+ * odd one extrapolated). bt and ht hold the same as vectors over u.
+ */
+typedef struct dct_tables {
+	int K; /* frequencies kept per axis */
+	float basis[8][8], half[8][4];
+	v4 bt[8][2], ht[4][2];
+} dct_tables;
+
+static void dct_tables_init(dct_tables *t, int K)
+{
+	static const float w_odd[4][4] = { /* weight of even sample k in f(1), f(3), f(5), f(7) */
+		{ 0.5f, 0.5f, 0, 0 }, { 0, 0.5f, 0.5f, 0 }, { 0, 0, 0.5f, 0.5f }, { 0, 0, -0.5f, 1.5f } };
+	t->K = K;
+	dct_basis(t->basis);
+	for (int u = 0; u < 8; u++)
+		for (int k = 0; k < 4; k++) {
+			float w = t->basis[u][2 * k];
+			for (int o = 0; o < 4; o++)
+				w += w_odd[o][k] * t->basis[u][2 * o + 1];
+			t->half[u][k] = w;
+		}
+	for (int x = 0; x < 8; x++)
+		for (int u = 0; u < 8; u++)
+			t->bt[x][u >> 2][u & 3] = t->basis[u][x];
+	for (int k = 0; k < 4; k++)
+		for (int u = 0; u < 8; u++)
+			t->ht[k][u >> 2][u & 3] = t->half[u][k];
+}
+
+/* dct[v][u] for v < K, all u: the block whose row r starts at d + r * stride. */
+static void block_dct(const dct_tables *t, const float *d, size_t stride, float dct[8][8])
+{
+	v4 tmp[8][2];
+	for (int r = 0; r < 8; r++) {
+		const float *row = d + (size_t)r * stride;
+		v4 a0 = { 0 }, a1 = { 0 };
+#pragma GCC unroll 8
+		for (int x = 0; x < 8; x++) {
+			a0 += t->bt[x][0] * row[x];
+			a1 += t->bt[x][1] * row[x];
+		}
+		tmp[r][0] = a0;
+		tmp[r][1] = a1;
+	}
+	for (int v = 0; v < t->K; v++) {
+		v4 c0 = { 0 }, c1 = { 0 };
+#pragma GCC unroll 8
+		for (int r = 0; r < 8; r++) {
+			c0 += tmp[r][0] * t->basis[v][r];
+			c1 += tmp[r][1] * t->basis[v][r];
+		}
+		store4(dct[v], c0);
+		store4(dct[v] + 4, c1);
+	}
+}
+
+/* The same from the even samples of the even rows only. */
+static void block_dct_sub(const dct_tables *t, const float *d, size_t stride, float dct[8][8])
+{
+	v4 tmp[4][2];
+	for (int k = 0; k < 4; k++) {
+		const float *row = d + (size_t)(2 * k) * stride;
+		v4 a0 = { 0 }, a1 = { 0 };
+		for (int x = 0; x < 4; x++) {
+			a0 += t->ht[x][0] * row[2 * x];
+			a1 += t->ht[x][1] * row[2 * x];
+		}
+		tmp[k][0] = a0;
+		tmp[k][1] = a1;
+	}
+	for (int v = 0; v < t->K; v++) {
+		v4 c0 = { 0 }, c1 = { 0 };
+		for (int k = 0; k < 4; k++) {
+			c0 += tmp[k][0] * t->half[v][k];
+			c1 += tmp[k][1] * t->half[v][k];
+		}
+		store4(dct[v], c0);
+		store4(dct[v] + 4, c1);
+	}
+}
+
+typedef int32_t v4i __attribute__((vector_size(16)));
+typedef uint32_t v4u __attribute__((vector_size(16)));
+
+static inline v4u mix32x4(v4u x)
+{
+	x ^= x >> 16;
+	x *= 0x7feb352dU;
+	x ^= x >> 15;
+	x *= 0x846ca68bU;
+	x ^= x >> 16;
+	return x;
+}
+
+/*
+ * Adds the change to one block's quantised coefficients, in steps, with a dither keyed by block
+ * and frequency (mix32 of (block << 6) ^ index). Branch-free over four frequencies at a time:
+ * whether a change clears the floor is close to a coin toss, which a branch predicts badly.
+ */
+static void quantise_block(JCOEF *blk, const float dct[8][8], int K, const float inv_q[64], uint32_t block_index)
+{
+	const v4u lane = { 0, 1, 2, 3 };
+	const v4u seed = (v4u){ 0, 0, 0, 0 } + ((block_index << 6) ^ 0x9e3779b9U);
+	const v4 floor_v = { DITHER_FLOOR, DITHER_FLOOR, DITHER_FLOOR, DITHER_FLOOR };
+	for (int v = 0; v < K; v++) {
+		int32_t add[8];
+		for (int h = 0; h < 2; h++) {
+			const uint32_t idx0 = (uint32_t)(v * 8 + h * 4);
+			v4 steps = load4(dct[v] + h * 4) * load4(inv_q + idx0);
+			v4i bits = (v4i)(mix32x4(seed ^ (lane + idx0)) >> 8);
+			v4 t = steps + __builtin_convertvector(bits, v4) * (1.0f / 16777216.0f);
+			v4i a = __builtin_convertvector(t, v4i); /* truncates toward zero */
+			a += (v4i)(t < __builtin_convertvector(a, v4)); /* -1 where that rounded up: floor */
+			/* a change far below one step would mostly add dither noise: leave it out */
+			a &= (v4i)(steps >= floor_v) | (v4i)(steps <= -floor_v);
+			memcpy(add + h * 4, &a, sizeof a);
+		}
+		for (int u = 0; u < K; u++) {
+			const int idx = v * 8 + u, lim = idx == 0 ? 2047 : 1023;
+			const int v2 = blk[idx] + add[u];
+			const JCOEF clamped = (JCOEF)(v2 > lim ? lim : v2 < -lim ? -lim : v2);
+			blk[idx] = add[u] != 0 ? clamped : blk[idx];
+		}
 	}
 }
 
@@ -153,26 +361,33 @@ static int embed_coefficients(coef_job *j, const unsigned char *jpeg, size_t len
 	const double inv_chip = 1.0 / j->plan->chip;
 	j->mask = aimark__calloc((size_t)bw * bh, sizeof *j->mask);
 	j->mask2 = aimark__calloc((size_t)bw * bh, sizeof *j->mask2);
-	j->delta = aimark__malloc((size_t)bw * 64 * sizeof *j->delta);
-	j->prow = aimark__malloc((T + 1) * sizeof *j->prow);
-	j->mrow = aimark__malloc(((size_t)bw + 1) * sizeof *j->mrow);
-	j->xi = aimark__malloc((size_t)bw * 8 * sizeof *j->xi);
-	j->xf = aimark__malloc((size_t)bw * 8 * sizeof *j->xf);
-	j->ci = aimark__malloc((size_t)bw * 8 * sizeof *j->ci);
-	j->cf = aimark__malloc((size_t)bw * 8 * sizeof *j->cf);
-	RETURN_IF(!j->mask || !j->mask2 || !j->delta || !j->prow || !j->mrow || !j->xi || !j->xf || !j->ci || !j->cf, AIMARK_ENOMEM,
-		  "out of memory");
+	const uint32_t W8 = bw * 8; /* whole blocks: a multiple of 8, so the row loops run in 4-float vectors */
+	j->delta = aimark__malloc((size_t)W8 * 8 * sizeof *j->delta);
+	j->ptile = aimark__malloc((size_t)W8 * T * sizeof *j->ptile);
+	j->mx = aimark__malloc((size_t)W8 * 3 * sizeof *j->mx);
+	j->xi = aimark__malloc((size_t)W8 * sizeof *j->xi);
+	j->xi1 = aimark__malloc((size_t)W8 * sizeof *j->xi1);
+	j->xf = aimark__malloc((size_t)W8 * sizeof *j->xf);
+	j->ci = aimark__malloc((size_t)W8 * sizeof *j->ci);
+	j->ci1 = aimark__malloc((size_t)W8 * sizeof *j->ci1);
+	j->cf = aimark__malloc((size_t)W8 * sizeof *j->cf);
+	RETURN_IF(!j->mask || !j->mask2 || !j->delta || !j->ptile || !j->mx || !j->xi || !j->xi1 || !j->xf || !j->ci || !j->ci1 ||
+			  !j->cf,
+		  AIMARK_ENOMEM, "out of memory");
+	j->mx_row[0] = j->mx_row[1] = j->mx_row[2] = -1;
 
 	/* 1. Mask per block from its AC energy, smoothed, within the mean-square budget. */
-	float g2[8];
-	for (int u = 0; u < 8; u++) {
-		float g = (float)(2 - 2 * cos(u * M_PI / 8));
-		g2[u] = g * g;
+	float gh[64], gv[64], qf[64];
+	for (int i = 0; i < 64; i++) {
+		float g_h = (float)(2 - 2 * cos((i & 7) * M_PI / 8)), g_v = (float)(2 - 2 * cos((i >> 3) * M_PI / 8));
+		gh[i] = i == 0 ? 0 : g_h * g_h;
+		gv[i] = i == 0 ? 0 : g_v * g_v;
+		qf[i] = (float)q[i];
 	}
 	for (uint32_t by = 0; by < bh; by++) {
 		JBLOCKARRAY rows = (*in->mem->access_virt_barray)((j_common_ptr)in, coefs[0], by, 1, FALSE);
 		for (uint32_t bx = 0; bx < bw; bx++)
-			j->mask2[(size_t)by * bw + bx] = aimark__wm_mask_from_activity(block_activity(rows[0][bx], q, g2));
+			j->mask2[(size_t)by * bw + bx] = aimark__wm_mask_from_activity(block_activity(rows[0][bx], qf, gh, gv));
 	}
 	double sum2 = 0;
 	for (uint32_t by = 0; by < bh; by++)
@@ -197,128 +412,34 @@ static int embed_coefficients(coef_job *j, const unsigned char *jpeg, size_t len
 	for (size_t i = 0; i < (size_t)bw * bh; i++)
 		j->mask[i] *= scale;
 
-	/* 2. Per column: chip index and fraction; mask block and fraction (block centres at 8b + 3.5). */
-	for (uint32_t x = 0; x < bw * 8; x++) {
-		double t = x * inv_chip, fl = floor(t);
-		j->xi[x] = (uint32_t)((uint64_t)fl % T);
-		j->xf[x] = (float)(t - fl);
-		double c = (x - 3.5) / 8.0;
-		if (c < 0)
-			c = 0;
-		uint32_t c0 = (uint32_t)c;
-		if (c0 >= bw - 1) {
-			j->ci[x] = bw - 1;
-			j->cf[x] = 0;
-		} else {
-			j->ci[x] = c0;
-			j->cf[x] = (float)(c - c0);
-		}
-	}
+	/* 2. The change, separably: x-interpolated pattern rows and mask rows, combined per pixel row. */
+	fill_columns(j, W8, bw, inv_chip);
+	for (uint32_t i = 0; i < T; i++)
+		interp_row(j->ptile + (size_t)i * W8, j->plan->tile + (size_t)i * T, j->xi, j->xi1, j->xf, W8);
+	dct_tables tab;
 	const double chip = j->plan->chip;
-	const int K = chip < 3 ? 8 : chip < 6 ? 6 : 4; /* the pattern is smooth: only low frequencies matter */
+	dct_tables_init(&tab, chip < 3 ? 8 : chip < 6 ? 6 : 4); /* the pattern is smooth: only low frequencies matter */
 	/*
 	 * Chips of 8 px and more: the change is piecewise bilinear at that scale, so every other
-	 * pixel of every other row is enough; odd samples are linear interpolations of even ones
-	 * (the last one extrapolated), folded into the basis as half[u][k] for samples x = 2k.
+	 * pixel of every other row is enough (see dct_tables_init).
 	 */
 	const int sub = chip >= 8;
 	float inv_q[64];
 	for (int i = 0; i < 64; i++)
 		inv_q[i] = 1.0f / (float)q[i];
-	float basis[8][8], basis_t[8][8], half[8][4];
-	dct_basis(basis);
-	for (int u = 0; u < 8; u++)
-		for (int x = 0; x < 8; x++)
-			basis_t[x][u] = basis[u][x];
-	for (int u = 0; u < 8; u++)
-		for (int k = 0; k < 4; k++) {
-			static const float w_odd[4][4] = { /* weight of even sample k in f(1), f(3), f(5), f(7) */
-				{ 0.5f, 0.5f, 0, 0 }, { 0, 0.5f, 0.5f, 0 }, { 0, 0, 0.5f, 0.5f }, { 0, 0, -0.5f, 1.5f } };
-			float w = basis[u][2 * k];
-			for (int o = 0; o < 4; o++)
-				w += w_odd[o][k] * basis[u][2 * o + 1];
-			half[u][k] = w;
-		}
 
 	/* 3. Block row by block row: the change in pixels, its low-frequency DCT, dithered quantisation. */
 	for (uint32_t by = 0; by < bh; by++) {
-		for (int r = 0; r < 8; r += sub ? 2 : 1) {
-			uint32_t yy = by * 8 + (uint32_t)r;
-			double t = yy * inv_chip, fl = floor(t);
-			uint32_t iy = (uint32_t)((uint64_t)fl % T), iy1 = (iy + 1) % T;
-			float wy = (float)(t - fl);
-			for (uint32_t i = 0; i < T; i++)
-				j->prow[i] = j->plan->tile[iy * T + i] + wy * (j->plan->tile[iy1 * T + i] - j->plan->tile[iy * T + i]);
-			j->prow[T] = j->prow[0];
-			double c = (yy - 3.5) / 8.0;
-			if (c < 0)
-				c = 0;
-			uint32_t c0 = (uint32_t)c, c1 = c0 + 1 < bh ? c0 + 1 : c0;
-			float wc = c0 + 1 < bh ? (float)(c - c0) : 0;
-			const float *m0 = j->mask + (size_t)c0 * bw, *m1 = j->mask + (size_t)c1 * bw;
-			for (uint32_t i = 0; i < bw; i++)
-				j->mrow[i] = m0[i] + wc * (m1[i] - m0[i]);
-			j->mrow[bw] = j->mrow[bw - 1];
-			for (uint32_t x = 0; x < bw * 8; x += sub ? 2 : 1) {
-				uint32_t a = j->xi[x], m = j->ci[x];
-				float p = j->prow[a] + j->xf[x] * (j->prow[a + 1] - j->prow[a]);
-				float amp = j->mrow[m] + j->cf[x] * (j->mrow[m + 1] - j->mrow[m]);
-				j->delta[(size_t)(x >> 3) * 64 + (size_t)r * 8 + (x & 7)] = p * amp;
-			}
-		}
+		for (int r = 0; r < 8; r += sub ? 2 : 1)
+			change_row(j, by * 8 + (uint32_t)r, inv_chip, bw, bh, W8, j->delta + (size_t)r * W8);
 		JBLOCKARRAY rows = (*in->mem->access_virt_barray)((j_common_ptr)in, coefs[0], by, 1, TRUE);
 		for (uint32_t bx = 0; bx < bw; bx++) {
-			const float *d = j->delta + (size_t)bx * 64;
-			float tmp[8][8]; /* tmp[row][u]: horizontal transform */
-			if (sub) {
-				for (int r = 0; r < 8; r += 2)
-					for (int u = 0; u < 8; u++)
-						tmp[r][u] = half[u][0] * d[r * 8] + half[u][1] * d[r * 8 + 2] + half[u][2] * d[r * 8 + 4] +
-							    half[u][3] * d[r * 8 + 6];
-			} else {
-				/* all 8 frequencies in fixed-length loops (the compiler vectorises them), the K needed kept */
-				for (int r = 0; r < 8; r++) {
-					float acc[8] = { 0 };
-					for (int x = 0; x < 8; x++) {
-						const float dx = d[r * 8 + x];
-						for (int u = 0; u < 8; u++)
-							acc[u] += basis_t[x][u] * dx;
-					}
-					memcpy(tmp[r], acc, sizeof acc);
-				}
-			}
-			JCOEF *blk = rows[0][bx];
-			for (int v = 0; v < K; v++) {
-				float col[8] = { 0 };
-				if (sub) {
-					for (int u = 0; u < 8; u++)
-						col[u] = half[v][0] * tmp[0][u] + half[v][1] * tmp[2][u] + half[v][2] * tmp[4][u] + half[v][3] * tmp[6][u];
-				} else {
-					for (int r = 0; r < 8; r++) {
-						const float b = basis[v][r];
-						for (int u = 0; u < 8; u++)
-							col[u] += b * tmp[r][u];
-					}
-				}
-				for (int u = 0; u < K; u++) {
-					float s = col[u];
-					int idx = v * 8 + u;
-					float steps = s * inv_q[idx];
-					/* a change far below one step would mostly add dither noise: leave it out */
-					if (steps > -DITHER_FLOOR && steps < DITHER_FLOOR)
-						continue;
-					uint32_t h = mix32(((by * bw + bx) << 6) ^ (uint32_t)idx ^ 0x9e3779b9U);
-					float dither = (float)(h >> 8) * (1.0f / 16777216.0f);
-					float t = steps + dither;
-					int add = (int)t;
-					add -= t < (float)add; /* floor */
-					if (add == 0)
-						continue;
-					int v2 = blk[idx] + add;
-					int lim = idx == 0 ? 2047 : 1023;
-					blk[idx] = (JCOEF)(v2 > lim ? lim : v2 < -lim ? -lim : v2);
-				}
-			}
+			float dct[8][8];
+			if (sub)
+				block_dct_sub(&tab, j->delta + (size_t)bx * 8, W8, dct);
+			else
+				block_dct(&tab, j->delta + (size_t)bx * 8, W8, dct);
+			quantise_block(rows[0][bx], dct, tab.K, inv_q, by * bw + bx);
 		}
 	}
 
