@@ -223,30 +223,35 @@ static void dct_tables_init(dct_tables *t, int K)
 			t->ht[k][u >> 2][u & 3] = t->half[u][k];
 }
 
-/* dct[v][u] for v < K, all u: the block whose row r starts at d + r * stride. */
+/*
+ * dct[v][u] for v < K, all u: the block whose row r starts at d + r * stride. The vertical pass
+ * comes first, on whole rows as vectors, so that the horizontal one only runs for the K rows kept.
+ */
 static void block_dct(const dct_tables *t, const float *d, size_t stride, float dct[8][8])
 {
-	v4 tmp[8][2];
+	v4 rows[8][2];
 	for (int r = 0; r < 8; r++) {
-		const float *row = d + (size_t)r * stride;
-		v4 a0 = { 0 }, a1 = { 0 };
-#pragma GCC unroll 8
-		for (int x = 0; x < 8; x++) {
-			a0 += t->bt[x][0] * row[x];
-			a1 += t->bt[x][1] * row[x];
-		}
-		tmp[r][0] = a0;
-		tmp[r][1] = a1;
+		rows[r][0] = load4(d + (size_t)r * stride);
+		rows[r][1] = load4(d + (size_t)r * stride + 4);
 	}
 	for (int v = 0; v < t->K; v++) {
 		v4 c0 = { 0 }, c1 = { 0 };
 #pragma GCC unroll 8
 		for (int r = 0; r < 8; r++) {
-			c0 += tmp[r][0] * t->basis[v][r];
-			c1 += tmp[r][1] * t->basis[v][r];
+			c0 += rows[r][0] * t->basis[v][r];
+			c1 += rows[r][1] * t->basis[v][r];
 		}
-		store4(dct[v], c0);
-		store4(dct[v] + 4, c1);
+		float col[8];
+		store4(col, c0);
+		store4(col + 4, c1);
+		v4 a0 = { 0 }, a1 = { 0 };
+#pragma GCC unroll 8
+		for (int x = 0; x < 8; x++) {
+			a0 += t->bt[x][0] * col[x];
+			a1 += t->bt[x][1] * col[x];
+		}
+		store4(dct[v], a0);
+		store4(dct[v] + 4, a1);
 	}
 }
 
@@ -311,11 +316,18 @@ static void quantise_block(JCOEF *blk, const float dct[8][8], int K, const float
 			a &= (v4i)(steps >= floor_v) | (v4i)(steps <= -floor_v);
 			memcpy(add + h * 4, &a, sizeof a);
 		}
-		for (int u = 0; u < K; u++) {
-			const int idx = v * 8 + u, lim = idx == 0 ? 2047 : 1023;
-			const int v2 = blk[idx] + add[u];
-			const JCOEF clamped = (JCOEF)(v2 > lim ? lim : v2 < -lim ? -lim : v2);
-			blk[idx] = add[u] != 0 ? clamped : blk[idx];
+		/* coefficients stay within what 8-bit JPEG can code: +-2047 for the DC, +-1023 for the AC */
+		JCOEF *row = blk + v * 8;
+		int u = 0;
+		if (v == 0) {
+			const int dc = row[0] + add[0];
+			row[0] = (JCOEF)(dc > 2047 ? 2047 : dc < -2047 ? -2047 : dc);
+			u = 1;
+		}
+		for (; u < K; u++) {
+			int c = row[u] + add[u];
+			c = c > 1023 ? 1023 : c;
+			row[u] = (JCOEF)(c < -1023 ? -1023 : c);
 		}
 	}
 }
