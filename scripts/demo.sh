@@ -50,6 +50,13 @@ size=$(stat -c %s "$OUT/tampered.jpg")
 printf '\x55' | dd of="$OUT/tampered.jpg" bs=1 seek=$((size - 100)) conv=notrunc status=none
 expect_exit 2 "$BIN/aimark-verify" --trust "$OUT/provider-key/signing.pub" "$OUT/tampered.jpg"
 
+step "an upload pipeline strips the label: decode, scale to 3/4, re-encode at quality 75 (expect: not labelled, exit 1, but the watermark is found)"
+"$BIN/aimark-mark" --key "$OUT/provider-key" --producer "$PRODUCER" --watermark "$ROOT/samples/images/mandelbrot.jpg" -o "$OUT/watermarked.jpg"
+djpeg -scale 3/4 "$OUT/watermarked.jpg" | cjpeg -quality 75 > "$OUT/reuploaded.jpg"
+expect_exit 1 "$BIN/aimark-verify" --trust "$OUT/provider-key/signing.pub" --key "$OUT/provider-key" --json "$OUT/reuploaded.jpg" > "$OUT/reuploaded.json"
+"$BIN/aimark-verify" --trust "$OUT/provider-key/signing.pub" --key "$OUT/provider-key" "$OUT/reuploaded.jpg" || true
+grep -q '"authenticated": *true' "$OUT/reuploaded.json" || { echo "demo: the watermark was not found after re-encoding" >&2; exit 1; }
+
 if [ -d "$SHARED/spec/gb45438-samples" ]; then
   step "real vendor files (labels as shipped by Doubao and Jimeng; unsigned, so: unverified)"
   for f in "$SHARED"/spec/gb45438-samples/*.png; do
