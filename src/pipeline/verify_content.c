@@ -139,6 +139,50 @@ static int check_image(aimark_report *r, const unsigned char *data, size_t len, 
 	return rc;
 }
 
+/* Frames decoded per step of the streaming watermark check (about 0.1-0.5 s of audio). */
+#define AUDIO_CHUNK_FRAMES 8192
+
+/*
+ * Looks for the audio watermark while decoding: the decoder and the streaming detector each hold a
+ * few seconds, so memory does not grow with the length of the file. On failure, *stage names the
+ * step that failed ("audio decode" or "watermark").
+ */
+static int detect_audio_watermark(const unsigned char *data, size_t len, const char *format, const aimark_verify_options *o,
+				  aimark_wm_result *res, const char **stage)
+{
+	aimark__audio_reader *rd = NULL;
+	aimark__audio_info info;
+	*stage = "audio decode";
+	RETURN_IF_ERR(aimark__audio_reader_open(&rd, data, len, format, &info));
+	aimark_wm_audio_detector *d = NULL;
+	float *buf = NULL;
+	int rc = aimark_wm_audio_detector_new(&d, o->watermark_keys, o->n_watermark_keys, info.sample_rate, info.channels);
+	if (rc < 0)
+		*stage = "watermark";
+	if (rc == 0) {
+		buf = aimark__malloc((size_t)AUDIO_CHUNK_FRAMES * info.channels * sizeof *buf);
+		if (buf == NULL)
+			rc = aimark__error_set(AIMARK_ENOMEM, "out of memory");
+	}
+	while (rc == 0) {
+		size_t got = 0;
+		*stage = "audio decode";
+		rc = aimark__audio_reader_read(rd, buf, AUDIO_CHUNK_FRAMES, &got);
+		if (rc < 0 || got == 0)
+			break;
+		*stage = "watermark";
+		rc = aimark_wm_audio_detector_feed(d, buf, got);
+	}
+	if (rc == 0) {
+		*stage = "watermark";
+		rc = aimark_wm_audio_detector_result(d, res);
+	}
+	aimark__free(buf);
+	aimark_wm_audio_detector_free(d);
+	aimark__audio_reader_free(rd);
+	return rc;
+}
+
 static int check_audio(aimark_report *r, const unsigned char *data, size_t len, const aimark_verify_options *o, int explicit_label,
 		       int watermark)
 {
@@ -154,16 +198,11 @@ static int check_audio(aimark_report *r, const unsigned char *data, size_t len, 
 		}
 	}
 	if (rc == 0 && watermark) {
-		aimark__audio pcm;
-		rc = aimark__audio_decode(data, len, r->format, &pcm, NULL);
-		if (rc < 0)
-			return note_failure(r, "audio decode", rc);
 		aimark_wm_result res;
-		rc = aimark__wm_audio_detect(pcm.samples, pcm.frames, pcm.sample_rate, pcm.channels, o->watermark_keys,
-					     o->n_watermark_keys, &res);
-		aimark__audio_dispose(&pcm);
+		const char *stage = NULL;
+		rc = detect_audio_watermark(data, len, r->format, o, &res, &stage);
 		if (rc < 0)
-			return note_failure(r, "watermark", rc);
+			return note_failure(r, stage, rc);
 		json_t *w = result_json(&res, o);
 		rc = attach(r, "watermark", w);
 		if (rc == 0)

@@ -35,6 +35,21 @@ json "$work/s.json" "[f['code'] for f in d['findings']]" | grep -q label-strippe
 rc=$(verify "$work/o.json" --key "$work/other" "$work/stripped.jpg")
 [ "$(json "$work/o.json" "d['watermark']['detected']")" = False ] && ok || bad "a foreign key detected the watermark"
 
+# Audio: the watermark is found by a streaming decode, in the marked file and after the label is stripped by
+# a lossy re-encode.
+ffmpeg -v error -f lavfi -i "anoisesrc=color=pink:duration=12:amplitude=0.25:seed=7" -ar 44100 -ac 2 "$work/noise.wav" -y
+"$AIMARK_BIN/aimark-mark" --key "$work/k" --no-c2pa --watermark "$work/noise.wav" -o "$work/a.wav" >/dev/null
+rc=$(verify "$work/a.json" --trust "$work/k" --key "$work/k" "$work/a.wav")
+[ "$rc" = 0 ] && ok || bad "labelled audio: exit $rc"
+[ "$(json "$work/a.json" "d['watermark']['detected'] and d['watermark']['authenticated'] and d['watermark']['matches_label']")" = True ] \
+  && ok || bad "audio watermark not detected or not matching the label"
+ffmpeg -v error -i "$work/a.wav" -map_metadata -1 -c:a libmp3lame -b:a 128k "$work/a-stripped.mp3" -y
+rc=$(verify "$work/as.json" --trust "$work/k" --key "$work/k" "$work/a-stripped.mp3")
+[ "$rc" = 1 ] && ok || bad "stripped audio: exit $rc (want 1: not labelled)"
+[ "$(json "$work/as.json" "d['watermark']['detected']")" = True ] && ok || bad "audio watermark lost after an MP3 re-encode"
+rc=$(verify "$work/ao.json" --key "$work/other" "$work/a-stripped.mp3")
+[ "$(json "$work/ao.json" "d['watermark']['detected']")" = False ] && ok || bad "a foreign key detected the audio watermark"
+
 # Options that make no sense are refused before anything is written.
 # A custom label text is found when verify is told it (the defaults are always looked for).
 custom="AI生成内容 by Model X"
