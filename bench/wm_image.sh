@@ -38,6 +38,11 @@ echo "== robustness, main set (whole photos at 1280 px and 1024x768 native crops
 WM_SET=main "$BIN" robust "$OUT/wm-image-robust-main.md" "${FILES[@]}" | tee "$OUT/wm-image-robust-main.txt"
 echo "== robustness, small set (640x480 native crops)"
 WM_SET=small "$BIN" robust "$OUT/wm-image-robust-small.md" "${FILES[@]}" | tee "$OUT/wm-image-robust-small.txt"
+# The same images stored as JPEG 90 and marked through the DCT coefficients (what a JPEG input takes).
+for set in main small; do
+  echo "== robustness, JPEG coefficient path ($set set)"
+  WM_SET=$set WM_EMBED=jpeg "$BIN" robust "$OUT/wm-image-robust-coef-$set.md" "${FILES[@]}" | tee "$OUT/wm-image-robust-coef-$set.txt"
+done
 echo "== robustness at strength 2 (the stronger setting), JPEG 30 and WebP 50"
 WM_SET=all WM_STRENGTH=2 WM_ATTACKS="none,jpeg-30,webp-50" "$BIN" robust "$OUT/wm-image-robust-strong.md" "${FILES[@]}" \
   | tee "$OUT/wm-image-robust-strong.txt"

@@ -20,7 +20,7 @@
 /* Embedding geometry: the chip size grows with the image so that it holds about CHIP_AREA chips. */
 #define AIMARK__WM_CHIP_AREA 65536.0
 #define AIMARK__WM_MIN_CHIP 2.0
-#define AIMARK__WM_SMALL_CHIP 3.0
+#define AIMARK__WM_SMALL_CHIP 3.5
 #define AIMARK__WM_MIN_SIDE 64
 /*
  * Perceptual mask: amplitude (8-bit units) = min(sqrt(MASK_LO^2 + (MASK_GAIN * activity)^2), MASK_HI).
@@ -29,7 +29,7 @@
  * is what smooth photos carry; values tuned on the benchmark (docs/watermark-image.md).
  */
 #define AIMARK__WM_MASK_GAIN 0.10f
-#define AIMARK__WM_MASK_LO 1.55f
+#define AIMARK__WM_MASK_LO 1.70f
 #define AIMARK__WM_MASK_HI 6.0f
 /* Mean squared change allowed at strength 1 (PSNR 43 dB on 8-bit samples). */
 #define AIMARK__WM_MAX_MSE 3.26f

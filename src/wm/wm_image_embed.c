@@ -14,9 +14,9 @@
 double aimark__wm_image_chip_size(uint32_t width, uint32_t height)
 {
 	double c = sqrt((double)width * (double)height / AIMARK__WM_CHIP_AREA);
-	/* Small images: larger chips survive compression better, as long as the short side keeps 2.5 tiles. */
+	/* Small images: larger chips survive compression better, as long as the short side keeps 2 tiles. */
 	double short_side = width < height ? width : height;
-	double floor_c = short_side / (2.5 * AIMARK__WM_TILE);
+	double floor_c = short_side / (2.0 * AIMARK__WM_TILE);
 	if (floor_c > AIMARK__WM_SMALL_CHIP)
 		floor_c = AIMARK__WM_SMALL_CHIP;
 	if (c < floor_c)
