@@ -296,11 +296,51 @@ static int put_utf8(aimark_buf *out, uint32_t cp)
 	return aimark__buf_append(out, b, len);
 }
 
-int aimark__html_decode_refs(const unsigned char *p, size_t n, aimark_buf *out)
+size_t aimark__html_char_ref(const unsigned char *p, size_t n, uint32_t *cp)
 {
 	static const struct { const char *name; uint32_t cp; } named[] = {
 		{ "amp", '&' }, { "lt", '<' }, { "gt", '>' }, { "quot", '"' }, { "apos", '\'' }, { "nbsp", 0xA0 },
 	};
+	if (n < 2 || p[0] != '&')
+		return 0;
+	size_t j = 1;
+	uint32_t v = 0;
+	int ok = 0;
+	if (p[j] == '#') {
+		int hex = j + 1 < n && (p[j + 1] == 'x' || p[j + 1] == 'X');
+		j += 1 + (size_t)hex;
+		size_t digits = 0;
+		/* at most 8 digits: the value stays within 32 bits */
+		while (j < n && digits < 8) {
+			int d = p[j] >= '0' && p[j] <= '9' ? p[j] - '0'
+				: hex && lower(p[j]) >= 'a' && lower(p[j]) <= 'f' ? lower(p[j]) - 'a' + 10 : -1;
+			if (d < 0)
+				break;
+			v = v * (hex ? 16u : 10u) + (uint32_t)d;
+			j++;
+			digits++;
+		}
+		ok = digits > 0;
+	} else {
+		for (size_t k = 0; k < sizeof named / sizeof named[0] && !ok; k++) {
+			size_t l = strlen(named[k].name);
+			if (j + l <= n && memcmp(p + j, named[k].name, l) == 0) {
+				v = named[k].cp;
+				j += l;
+				ok = 1;
+			}
+		}
+	}
+	if (!ok)
+		return 0;
+	if (j < n && p[j] == ';')
+		j++;
+	*cp = v;
+	return j;
+}
+
+int aimark__html_decode_refs(const unsigned char *p, size_t n, aimark_buf *out)
+{
 	for (size_t i = 0; i < n;) {
 		if (p[i] != '&') {
 			const unsigned char *amp = memchr(p + i, '&', n - i);
@@ -309,43 +349,15 @@ int aimark__html_decode_refs(const unsigned char *p, size_t n, aimark_buf *out)
 			i = j;
 			continue;
 		}
-		size_t j = i + 1;
 		uint32_t cp = 0;
-		int ok = 0;
-		if (j < n && p[j] == '#') {
-			int hex = j + 1 < n && (p[j + 1] == 'x' || p[j + 1] == 'X');
-			j += 1 + (size_t)hex;
-			size_t digits = 0;
-			/* at most 8 digits: the value stays within 32 bits */
-			while (j < n && digits < 8) {
-				int d = p[j] >= '0' && p[j] <= '9' ? p[j] - '0'
-					: hex && lower(p[j]) >= 'a' && lower(p[j]) <= 'f' ? lower(p[j]) - 'a' + 10 : -1;
-				if (d < 0)
-					break;
-				cp = cp * (hex ? 16u : 10u) + (uint32_t)d;
-				j++;
-				digits++;
-			}
-			ok = digits > 0;
-		} else {
-			for (size_t k = 0; k < sizeof named / sizeof named[0] && !ok; k++) {
-				size_t l = strlen(named[k].name);
-				if (j + l <= n && memcmp(p + j, named[k].name, l) == 0) {
-					cp = named[k].cp;
-					j += l;
-					ok = 1;
-				}
-			}
-		}
-		if (!ok) {
+		size_t len = aimark__html_char_ref(p + i, n - i, &cp);
+		if (len == 0) {
 			RETURN_IF_ERR(aimark__buf_append(out, "&", 1));
 			i++;
 			continue;
 		}
-		if (j < n && p[j] == ';')
-			j++;
 		RETURN_IF_ERR(put_utf8(out, cp));
-		i = j;
+		i += len;
 	}
 	return 0;
 }

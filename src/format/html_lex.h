@@ -92,6 +92,13 @@ int aimark__html_is_aigc_meta(const unsigned char *p, size_t n, const aimark__ht
 			      aimark__html_attr *name_attr, aimark__html_attr *content_attr);
 
 /*
+ * A character reference at p[0]: numeric ("&#...;", "&#x...;", at most 8 digits) or one of amp, lt,
+ * gt, quot, apos, nbsp; the final ';' is optional. Stores its code point and returns its length, or
+ * returns 0 when p does not start with one.
+ */
+size_t aimark__html_char_ref(const unsigned char *p, size_t n, uint32_t *cp);
+
+/*
  * Appends p[0, len) to `out` with character references decoded: numeric
  * ones (NUL, surrogates and values past U+10FFFF become U+FFFD) and
  * &amp; &lt; &gt; &quot; &apos; &nbsp;, the ';' optional. Anything else

@@ -4,6 +4,7 @@
 
 #include "core/internal.h"
 #include "crypto/crypto.h"
+#include "format/html_lex.h"
 #include "text/text_explicit.h"
 #include "text/text_invisible.h"
 #include "text/text_unicode.h"
@@ -233,33 +234,6 @@ static void on_symbol(reader *r, uint32_t cp)
 	}
 }
 
-/* A numeric character reference at p[i] ("&#x...;" or "&#...;"): its code point and length, or 0. */
-static size_t char_ref(const unsigned char *p, size_t n, size_t i, uint32_t *cp)
-{
-	if (i + 3 >= n || p[i + 1] != '#')
-		return 0;
-	size_t j = i + 2;
-	int hex = p[j] == 'x' || p[j] == 'X';
-	j += hex;
-	uint32_t v = 0;
-	size_t digits = 0;
-	while (j < n && digits < 8) {
-		int c = p[j] | 0x20;
-		int d = p[j] >= '0' && p[j] <= '9' ? p[j] - '0' : hex && c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-		if (d < 0)
-			break;
-		v = v * (hex ? 16u : 10u) + (uint32_t)d;
-		j++;
-		digits++;
-	}
-	if (digits == 0)
-		return 0;
-	if (j < n && p[j] == ';')
-		j++;
-	*cp = v;
-	return j - i;
-}
-
 static int cmp_cand(const void *a, const void *b)
 {
 	const cand *x = a, *y = b;
@@ -286,7 +260,7 @@ int aimark__text_mark_detect(const unsigned char *d, size_t n, int html_refs, co
 		/* the mark's code points are 4-byte sequences starting F3 A0 84..87 */
 		if (d[i] < 0x80) {
 			size_t k;
-			if (html_refs && d[i] == '&' && (k = char_ref(d, n, i, &cp)) > 0 && cp >= AIMARK__TEXT_MARK_BASE &&
+			if (html_refs && d[i] == '&' && (k = aimark__html_char_ref(d + i, n - i, &cp)) > 0 && cp >= AIMARK__TEXT_MARK_BASE &&
 			    cp <= 0xE01EF) {
 				on_symbol(r, cp);
 				i += k;
