@@ -19,6 +19,7 @@
 #define AIMARK_FORMAT_HTML_LEX_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "aimark/common.h"
 
