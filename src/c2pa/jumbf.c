@@ -25,13 +25,7 @@ void aimark__jumbf_dispose(aimark__jumbf *j)
 static int add_box(aimark__jumbf *j, size_t *index)
 {
 	RETURN_IF(j->n >= AIMARK__JUMBF_MAX_BOXES, AIMARK_ELIMIT, "JUMBF: more than %d boxes", AIMARK__JUMBF_MAX_BOXES);
-	if (j->n == j->cap) {
-		size_t cap = j->cap ? j->cap * 2 : 32;
-		aimark__jbox *p = aimark__realloc(j->box, cap * sizeof *p);
-		RETURN_ENOMEM_IF_NULL(p);
-		j->box = p;
-		j->cap = cap;
-	}
+	RETURN_IF_ARRAY_FULL_GROW(j->box, j->cap, j->n, 32);
 	memset(&j->box[j->n], 0, sizeof j->box[j->n]);
 	j->box[j->n].parent = j->box[j->n].first = j->box[j->n].next = AIMARK__JNONE;
 	*index = j->n++;

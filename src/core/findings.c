@@ -56,13 +56,7 @@ int aimark__findings_addv(aimark_findings *f, aimark_severity severity, const ch
 {
 	if (f == NULL)
 		return 0;
-	if (f->count == f->capacity) {
-		size_t cap = f->capacity ? f->capacity * 2 : 8;
-		aimark_finding *p = aimark__realloc(f->items, cap * sizeof *p);
-		RETURN_ENOMEM_IF_NULL(p);
-		f->items = p;
-		f->capacity = cap;
-	}
+	RETURN_IF_ARRAY_FULL_GROW(f->items, f->capacity, f->count, 8);
 	va_list ap2;
 	va_copy(ap2, ap);
 	char tmp[1024];

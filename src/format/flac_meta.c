@@ -119,12 +119,7 @@ static int walk_blocks(aimark_source *src, aimark__meta *meta, flac_layout *l, a
 				blk.has_aigc = n > 0;
 			}
 		}
-		if (l->n == cap) {
-			cap = cap ? cap * 2 : 8;
-			flac_block *p = aimark__realloc(l->blocks, cap * sizeof *p);
-			RETURN_ENOMEM_IF_NULL(p);
-			l->blocks = p;
-		}
+		RETURN_IF_ARRAY_FULL_GROW(l->blocks, cap, l->n, 8);
 		l->blocks[l->n++] = blk;
 		pos += 4 + (uint64_t)blk.len;
 		if (last)

@@ -99,13 +99,7 @@ void aimark__meta_dispose(aimark__meta *meta)
 
 int aimark__meta_add_carrier(aimark__meta *meta, const char *kind, const char *text, size_t len, uint64_t offset)
 {
-	if (meta->n_carriers == meta->cap_carriers) {
-		size_t cap = meta->cap_carriers ? meta->cap_carriers * 2 : 4;
-		aimark__carrier *p = aimark__realloc(meta->carriers, cap * sizeof *p);
-		RETURN_ENOMEM_IF_NULL(p);
-		meta->carriers = p;
-		meta->cap_carriers = cap;
-	}
+	RETURN_IF_ARRAY_FULL_GROW(meta->carriers, meta->cap_carriers, meta->n_carriers, 4);
 	char *copy = aimark__strndup(text, len);
 	RETURN_ENOMEM_IF_NULL(copy);
 	meta->carriers[meta->n_carriers++] = (aimark__carrier){ kind, copy, len, offset };
@@ -123,13 +117,7 @@ int aimark__meta_add_essence(aimark__meta *meta, uint64_t offset, uint64_t lengt
 			return 0;
 		}
 	}
-	if (meta->n_essence == meta->cap_essence) {
-		size_t cap = meta->cap_essence ? meta->cap_essence * 2 : 16;
-		aimark__range *p = aimark__realloc(meta->essence, cap * sizeof *p);
-		RETURN_ENOMEM_IF_NULL(p);
-		meta->essence = p;
-		meta->cap_essence = cap;
-	}
+	RETURN_IF_ARRAY_FULL_GROW(meta->essence, meta->cap_essence, meta->n_essence, 16);
 	meta->essence[meta->n_essence++] = (aimark__range){ offset, length };
 	return 0;
 }

@@ -72,13 +72,7 @@ static int on_meta(html_doc *doc, const aimark__html_token *t, aimark_findings *
 		RETURN_IF_ERR(aimark__findings_add(findings, AIMARK_SEVERITY_INFO, "html-meta-name",
 						   "HTML: the meta element is named \"%.*s\", not \"AIGC\"", (int)(e - s),
 						   (const char *)nv + s));
-	if (doc->n_metas == doc->cap_metas) {
-		size_t cap = doc->cap_metas ? doc->cap_metas * 2 : 4;
-		meta_el *m = aimark__realloc(doc->metas, cap * sizeof *m);
-		RETURN_ENOMEM_IF_NULL(m);
-		doc->metas = m;
-		doc->cap_metas = cap;
-	}
+	RETURN_IF_ARRAY_FULL_GROW(doc->metas, doc->cap_metas, doc->n_metas, 4);
 	doc->metas[doc->n_metas++] = (meta_el){ t->begin, t->end };
 	if (doc->n_metas == 1) {
 		RETURN_IF(content.val_len > AIMARK__MAX_METADATA_BLOCK, AIMARK_ELIMIT,

@@ -157,13 +157,7 @@ static int record_seg(jpeg_layout *lay, const label_seg *seg)
 	RETURN_IF(lay->n_segs >= MAX_LABEL_SEGMENTS, AIMARK_ELIMIT,
 		  "JPEG: more than %d metadata segments hold a label (segment at offset %llu)", MAX_LABEL_SEGMENTS,
 		  (unsigned long long)seg->offset);
-	if (lay->n_segs == lay->cap_segs) {
-		size_t cap = lay->cap_segs ? lay->cap_segs * 2 : 4;
-		label_seg *p = aimark__realloc(lay->segs, cap * sizeof *p);
-		RETURN_ENOMEM_IF_NULL(p);
-		lay->segs = p;
-		lay->cap_segs = cap;
-	}
+	RETURN_IF_ARRAY_FULL_GROW(lay->segs, lay->cap_segs, lay->n_segs, 4);
 	lay->segs[lay->n_segs++] = *seg;
 	return 0;
 }

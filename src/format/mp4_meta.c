@@ -127,13 +127,7 @@ static int add_top(mp4_layout *lay, const aimark__bmff_box *box, uint8_t kind)
 {
 	RETURN_IF(lay->n_top >= MP4_MAX_TOP_BOXES, AIMARK_ELIMIT, "MP4: more than %u top-level boxes (at offset %llu)",
 		  MP4_MAX_TOP_BOXES, (unsigned long long)box->offset);
-	if (lay->n_top == lay->cap_top) {
-		size_t cap = lay->cap_top ? lay->cap_top * 2 : 16;
-		mp4_top *p = aimark__realloc(lay->top, cap * sizeof *p);
-		RETURN_ENOMEM_IF_NULL(p);
-		lay->top = p;
-		lay->cap_top = cap;
-	}
+	RETURN_IF_ARRAY_FULL_GROW(lay->top, lay->cap_top, lay->n_top, 16);
 	lay->top[lay->n_top++] = (mp4_top){ *box, kind, 0 };
 	return 0;
 }
@@ -142,13 +136,7 @@ static int add_node(mp4_layout *lay, const aimark__bmff_box *box, uint32_t paren
 {
 	RETURN_IF(lay->n_nodes >= MP4_MAX_NODES, AIMARK_ELIMIT, "MP4: more than %u boxes in the movie box (at offset %llu)",
 		  MP4_MAX_NODES, (unsigned long long)box->offset);
-	if (lay->n_nodes == lay->cap_nodes) {
-		size_t cap = lay->cap_nodes ? lay->cap_nodes * 2 : 64;
-		mp4_node *p = aimark__realloc(lay->nodes, cap * sizeof *p);
-		RETURN_ENOMEM_IF_NULL(p);
-		lay->nodes = p;
-		lay->cap_nodes = cap;
-	}
+	RETURN_IF_ARRAY_FULL_GROW(lay->nodes, lay->cap_nodes, lay->n_nodes, 64);
 	memset(&lay->nodes[lay->n_nodes], 0, sizeof lay->nodes[0]);
 	lay->nodes[lay->n_nodes].box = *box;
 	lay->nodes[lay->n_nodes].parent = parent;

@@ -231,13 +231,7 @@ static int track_page(ogg_layout *l, ogg_stream *s, const ogg_page *pg, const un
 static int new_stream(ogg_layout *l, uint32_t serial)
 {
 	RETURN_IF(l->n >= MAX_STREAMS, AIMARK_ELIMIT, "Ogg: more than %d logical streams", MAX_STREAMS);
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 4;
-		ogg_stream *p = aimark__realloc(l->streams, cap * sizeof *p);
-		RETURN_ENOMEM_IF_NULL(p);
-		l->streams = p;
-		l->cap = cap;
-	}
+	RETURN_IF_ARRAY_FULL_GROW(l->streams, l->cap, l->n, 4);
 	memset(&l->streams[l->n], 0, sizeof l->streams[l->n]);
 	l->streams[l->n++].serial = serial;
 	return 0;

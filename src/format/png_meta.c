@@ -98,13 +98,7 @@ static int layout_add(png_layout *lay, const png_special *s)
 	RETURN_IF(lay->n_items >= PNG_MAX_LABEL_CHUNKS, AIMARK_ELIMIT,
 		  "PNG: more than %d label or XMP chunks (at offset %llu)", PNG_MAX_LABEL_CHUNKS,
 		  (unsigned long long)s->offset);
-	if (lay->n_items == lay->cap_items) {
-		size_t cap = lay->cap_items ? lay->cap_items * 2 : 4;
-		png_special *p = aimark__realloc(lay->items, cap * sizeof *p);
-		RETURN_ENOMEM_IF_NULL(p);
-		lay->items = p;
-		lay->cap_items = cap;
-	}
+	RETURN_IF_ARRAY_FULL_GROW(lay->items, lay->cap_items, lay->n_items, 4);
 	lay->items[lay->n_items++] = *s;
 	return 0;
 }

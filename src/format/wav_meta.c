@@ -173,13 +173,7 @@ static int read_ds64(aimark_source *src, uint64_t off, uint64_t size, uint64_t v
 static int add_chunk(wav_layout *l, const wav_chunk *c)
 {
 	RETURN_IF(l->n >= MAX_CHUNKS, AIMARK_ELIMIT, "WAV: more than %d chunks", MAX_CHUNKS);
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		wav_chunk *p = aimark__realloc(l->chunks, cap * sizeof *p);
-		RETURN_ENOMEM_IF_NULL(p);
-		l->chunks = p;
-		l->cap = cap;
-	}
+	RETURN_IF_ARRAY_FULL_GROW(l->chunks, l->cap, l->n, 16);
 	l->chunks[l->n++] = *c;
 	return 0;
 }

@@ -68,13 +68,7 @@ static int layout_add(webp_layout *lay, const webp_special *s)
 	RETURN_IF(lay->n_items >= WEBP_MAX_LABEL_CHUNKS, AIMARK_ELIMIT,
 		  "WebP: more than %d XMP or label chunks (at offset %llu)", WEBP_MAX_LABEL_CHUNKS,
 		  (unsigned long long)s->offset);
-	if (lay->n_items == lay->cap_items) {
-		size_t cap = lay->cap_items ? lay->cap_items * 2 : 4;
-		webp_special *p = aimark__realloc(lay->items, cap * sizeof *p);
-		RETURN_ENOMEM_IF_NULL(p);
-		lay->items = p;
-		lay->cap_items = cap;
-	}
+	RETURN_IF_ARRAY_FULL_GROW(lay->items, lay->cap_items, lay->n_items, 4);
 	lay->items[lay->n_items++] = *s;
 	return 0;
 }
@@ -343,13 +337,7 @@ static int plan_add(plan *pl, int own, uint64_t off, uint64_t len)
 {
 	if (len == 0)
 		return 0;
-	if (pl->n == pl->cap) {
-		size_t cap = pl->cap ? pl->cap * 2 : 16;
-		piece *p = aimark__realloc(pl->pieces, cap * sizeof *p);
-		RETURN_ENOMEM_IF_NULL(p);
-		pl->pieces = p;
-		pl->cap = cap;
-	}
+	RETURN_IF_ARRAY_FULL_GROW(pl->pieces, pl->cap, pl->n, 16);
 	pl->pieces[pl->n++] = (piece){ own, off, len };
 	pl->total += len;
 	return 0;
