@@ -205,4 +205,15 @@ int aimark__rhythm_detect_pcm(const float *x, size_t frames, uint32_t channels, 
  */
 int aimark__explicit_audio_detect(const unsigned char *data, size_t len, const char *format, json_t **out);
 
+/*
+ * The same as a stream, for a caller that decodes the audio once for several detectors: push
+ * decoded interleaved frames (any rate, any channels; `mask` as in aimark__audio_info), then
+ * finish, which sets *out to the detection object above.
+ */
+typedef struct aimark__explicit_audio_scan aimark__explicit_audio_scan;
+int aimark__explicit_audio_scan_new(aimark__explicit_audio_scan **out, uint32_t channels, uint64_t mask, uint32_t rate);
+int aimark__explicit_audio_scan_push(aimark__explicit_audio_scan *s, const float *x, size_t frames);
+int aimark__explicit_audio_scan_finish(aimark__explicit_audio_scan *s, json_t **out);
+void aimark__explicit_audio_scan_free(aimark__explicit_audio_scan *s);
+
 #endif

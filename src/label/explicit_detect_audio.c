@@ -637,44 +637,87 @@ static json_t *error_json(const char *msg)
 	return o;
 }
 
+struct aimark__explicit_audio_scan {
+	feeder f;
+	uint64_t frames;
+	uint32_t rate;
+};
+
+int aimark__explicit_audio_scan_new(aimark__explicit_audio_scan **out, uint32_t channels, uint64_t mask, uint32_t rate)
+{
+	RETURN_IF(out == NULL, AIMARK_EINVAL, "explicit audio label: no output");
+	*out = NULL;
+	aimark__explicit_audio_scan *s = aimark__calloc(1, sizeof *s);
+	RETURN_ENOMEM_IF_NULL(s);
+	s->rate = rate;
+	int rc = feeder_init(&s->f, channels, mask, rate);
+	if (rc < 0) {
+		aimark__explicit_audio_scan_free(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+int aimark__explicit_audio_scan_push(aimark__explicit_audio_scan *s, const float *x, size_t frames)
+{
+	RETURN_IF(s == NULL || (x == NULL && frames), AIMARK_EINVAL, "explicit audio label: bad arguments");
+	if (frames == 0)
+		return 0;
+	s->frames += frames;
+	return feeder_push(&s->f, x, frames);
+}
+
+int aimark__explicit_audio_scan_finish(aimark__explicit_audio_scan *s, json_t **out)
+{
+	RETURN_IF(s == NULL || out == NULL, AIMARK_EINVAL, "explicit audio label: bad arguments");
+	*out = NULL;
+	RETURN_IF_ERR(feeder_push(&s->f, NULL, 0));
+	aimark__rhythm_detection res;
+	memset(&res, 0, sizeof res);
+	aimark__rhythm_detector_finish(s->f.det, &res);
+	res.duration_seconds = (double)s->frames / s->rate;
+	*out = detection_json(&res);
+	RETURN_IF(*out == NULL, AIMARK_ENOMEM, "out of memory");
+	return 0;
+}
+
+void aimark__explicit_audio_scan_free(aimark__explicit_audio_scan *s)
+{
+	if (s == NULL)
+		return;
+	feeder_free(&s->f);
+	aimark__free(s);
+}
+
 int aimark__explicit_audio_detect(const unsigned char *data, size_t len, const char *format, json_t **out)
 {
 	RETURN_IF(out == NULL, AIMARK_EINVAL, "explicit audio label: no output");
 	*out = NULL;
 	aimark__audio_reader *r = NULL;
 	aimark__audio_info info;
-	feeder f;
-	memset(&f, 0, sizeof f);
+	aimark__explicit_audio_scan *scan = NULL;
 	float *buf = NULL;
-	aimark__rhythm_detection res;
-	memset(&res, 0, sizeof res);
 	int rc = aimark__audio_reader_open(&r, data, len, format ? format : "", &info);
 	if (rc == 0)
-		rc = feeder_init(&f, info.channels, info.channel_mask, info.sample_rate);
+		rc = aimark__explicit_audio_scan_new(&scan, info.channels, info.channel_mask, info.sample_rate);
 	if (rc == 0) {
 		buf = aimark__malloc((size_t)4096 * info.channels * sizeof(float));
 		if (buf == NULL)
 			rc = aimark__error_set(AIMARK_ENOMEM, "out of memory");
 	}
-	uint64_t total = 0;
 	while (rc == 0) {
 		size_t got = 0;
 		rc = aimark__audio_reader_read(r, buf, 4096, &got);
 		if (rc < 0 || got == 0)
 			break;
-		total += got;
-		rc = feeder_push(&f, buf, got);
+		rc = aimark__explicit_audio_scan_push(scan, buf, got);
 	}
 	if (rc == 0)
-		rc = feeder_push(&f, NULL, 0);
-	if (rc == 0) {
-		aimark__rhythm_detector_finish(f.det, &res);
-		res.duration_seconds = (double)total / info.sample_rate;
-		*out = detection_json(&res);
-	} else {
+		rc = aimark__explicit_audio_scan_finish(scan, out);
+	else
 		*out = error_json(aimark_error_last());
-	}
-	feeder_free(&f);
+	aimark__explicit_audio_scan_free(scan);
 	aimark__free(buf);
 	aimark__audio_reader_free(r);
 	if (*out == NULL)

@@ -2,6 +2,7 @@
  * The content layers of aimark_verify: explicit-label and watermark
  * detection per modality, and whether they agree with the metadata label.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "codec/audio_codec.h"
@@ -139,75 +140,103 @@ static int check_image(aimark_report *r, const unsigned char *data, size_t len, 
 	return rc;
 }
 
-/* Frames decoded per step of the streaming watermark check (about 0.1-0.5 s of audio). */
+/* Frames decoded per step of the audio checks (about 0.1-0.5 s of audio). */
 #define AUDIO_CHUNK_FRAMES 8192
 
-/*
- * Looks for the audio watermark while decoding: the decoder and the streaming detector each hold a
- * few seconds, so memory does not grow with the length of the file. On failure, *stage names the
- * step that failed ("audio decode" or "watermark").
- */
-static int detect_audio_watermark(const unsigned char *data, size_t len, const char *format, const aimark_verify_options *o,
-				  aimark_wm_result *res, const char **stage)
+/* The audio does not decode: both requested layers are not checked, for the same reason. */
+static int audio_not_checked(aimark_report *r, int explicit_label, int watermark, int rc)
 {
+	if (rc == AIMARK_ENOMEM)
+		return rc;
+	char msg[512];
+	snprintf(msg, sizeof msg, "%s", aimark_error_last());
+	int frc = 0;
+	if (explicit_label)
+		frc = aimark__findings_add(r->findings, AIMARK_SEVERITY_INFO, "layer-not-checked", "explicit: %s", msg);
+	if (frc == 0 && watermark)
+		frc = aimark__findings_add(r->findings, AIMARK_SEVERITY_INFO, "layer-not-checked", "audio decode: %s", msg);
+	aimark_error_clear();
+	return frc;
+}
+
+/*
+ * Audio is decoded once, chunk by chunk, and every chunk goes to the explicit-label scan and to
+ * the watermark detector: one decoding pass, and memory stays a few seconds of audio whatever the
+ * length. A layer that fails is noted and dropped; the other goes on.
+ */
+static int check_audio(aimark_report *r, const unsigned char *data, size_t len, const aimark_verify_options *o, int explicit_label,
+		       int watermark)
+{
+	if (!explicit_label && !watermark)
+		return 0;
 	aimark__audio_reader *rd = NULL;
 	aimark__audio_info info;
-	*stage = "audio decode";
-	RETURN_IF_ERR(aimark__audio_reader_open(&rd, data, len, format, &info));
-	aimark_wm_audio_detector *d = NULL;
-	float *buf = NULL;
-	int rc = aimark_wm_audio_detector_new(&d, o->watermark_keys, o->n_watermark_keys, info.sample_rate, info.channels);
+	int rc = aimark__audio_reader_open(&rd, data, len, r->format, &info);
 	if (rc < 0)
-		*stage = "watermark";
-	if (rc == 0) {
+		return audio_not_checked(r, explicit_label, watermark, rc);
+	aimark__explicit_audio_scan *ex = NULL;
+	aimark_wm_audio_detector *wm = NULL;
+	float *buf = NULL;
+	if (explicit_label && (rc = aimark__explicit_audio_scan_new(&ex, info.channels, info.channel_mask, info.sample_rate)) < 0)
+		rc = note_failure(r, "explicit", rc);
+	if (rc == 0 && watermark &&
+	    (rc = aimark_wm_audio_detector_new(&wm, o->watermark_keys, o->n_watermark_keys, info.sample_rate, info.channels)) < 0)
+		rc = note_failure(r, "watermark", rc);
+	if (rc == 0 && (ex || wm)) {
 		buf = aimark__malloc((size_t)AUDIO_CHUNK_FRAMES * info.channels * sizeof *buf);
 		if (buf == NULL)
 			rc = aimark__error_set(AIMARK_ENOMEM, "out of memory");
 	}
-	while (rc == 0) {
+	while (rc == 0 && (ex || wm)) {
 		size_t got = 0;
-		*stage = "audio decode";
-		rc = aimark__audio_reader_read(rd, buf, AUDIO_CHUNK_FRAMES, &got);
-		if (rc < 0 || got == 0)
+		int lrc = aimark__audio_reader_read(rd, buf, AUDIO_CHUNK_FRAMES, &got);
+		if (lrc < 0) {
+			rc = audio_not_checked(r, ex != NULL, wm != NULL, lrc);
+			aimark__explicit_audio_scan_free(ex);
+			aimark_wm_audio_detector_free(wm);
+			ex = NULL;
+			wm = NULL;
 			break;
-		*stage = "watermark";
-		rc = aimark_wm_audio_detector_feed(d, buf, got);
+		}
+		if (got == 0)
+			break;
+		if (ex && (lrc = aimark__explicit_audio_scan_push(ex, buf, got)) < 0) {
+			rc = note_failure(r, "explicit", lrc);
+			aimark__explicit_audio_scan_free(ex);
+			ex = NULL;
+		}
+		if (rc == 0 && wm && (lrc = aimark_wm_audio_detector_feed(wm, buf, got)) < 0) {
+			rc = note_failure(r, "watermark", lrc);
+			aimark_wm_audio_detector_free(wm);
+			wm = NULL;
+		}
 	}
-	if (rc == 0) {
-		*stage = "watermark";
-		rc = aimark_wm_audio_detector_result(d, res);
-	}
-	aimark__free(buf);
-	aimark_wm_audio_detector_free(d);
-	aimark__audio_reader_free(rd);
-	return rc;
-}
-
-static int check_audio(aimark_report *r, const unsigned char *data, size_t len, const aimark_verify_options *o, int explicit_label,
-		       int watermark)
-{
-	int rc = 0;
-	if (explicit_label) {
+	if (rc == 0 && ex) {
 		json_t *e = NULL;
-		rc = aimark__explicit_audio_detect(data, len, r->format, &e);
-		if (rc < 0) {
+		int lrc = aimark__explicit_audio_scan_finish(ex, &e);
+		if (lrc < 0) {
 			json_decref(e);
-			rc = note_failure(r, "explicit", rc);
+			rc = note_failure(r, "explicit", lrc);
 		} else {
 			rc = attach(r, "explicit", e);
 		}
 	}
-	if (rc == 0 && watermark) {
+	if (rc == 0 && wm) {
 		aimark_wm_result res;
-		const char *stage = NULL;
-		rc = detect_audio_watermark(data, len, r->format, o, &res, &stage);
-		if (rc < 0)
-			return note_failure(r, stage, rc);
-		json_t *w = result_json(&res, o);
-		rc = attach(r, "watermark", w);
-		if (rc == 0)
-			rc = agreement(r, w);
+		int lrc = aimark_wm_audio_detector_result(wm, &res);
+		if (lrc < 0) {
+			rc = note_failure(r, "watermark", lrc);
+		} else {
+			json_t *w = result_json(&res, o);
+			rc = attach(r, "watermark", w);
+			if (rc == 0)
+				rc = agreement(r, w);
+		}
 	}
+	aimark__explicit_audio_scan_free(ex);
+	aimark_wm_audio_detector_free(wm);
+	aimark__free(buf);
+	aimark__audio_reader_free(rd);
 	return rc;
 }
 
