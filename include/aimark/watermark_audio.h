@@ -64,7 +64,7 @@ AIMARK_API AIMARK_NODISCARD int aimark_wm_audio_embedder_process(aimark_wm_audio
 AIMARK_API AIMARK_NODISCARD int aimark_wm_audio_embedder_flush(aimark_wm_audio_embedder *e, float *out,
 	size_t max_frames, size_t *out_frames);
 
-/** Largest number of frames the embedder holds back (about 12 to 32 ms of audio). */
+/** Largest number of frames the embedder holds back (0.30 to 0.35 s of audio: it looks three 80 ms slots ahead). */
 AIMARK_API size_t aimark_wm_audio_embedder_latency(const aimark_wm_audio_embedder *e);
 
 /** Frees an embedder. Accepts NULL. */

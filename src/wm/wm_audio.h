@@ -4,7 +4,8 @@
  * The mark lives in a grid of cells: 80 ms time slots x 16 bands spaced
  * evenly in log-frequency from 700 Hz to 3.4 kHz. Each cell's energy is
  * scaled by +-EPS_DB (times the strength, more in weak bands and less in
- * strong ones); the sign comes from a keyed
+ * strong ones), less a share of the host's own residual in the cell (the
+ * embedder looks three slots ahead); the sign comes from a keyed
  * pattern. A block is 60 slots (4.8 s) x 16 bands = 960 cells: 240 keyed
  * synchronisation cells with keyed signs and 720 data cells carrying the 360
  * coded bits of wm_payload.h twice each (XOR a keyed mask). Blocks repeat
@@ -48,7 +49,7 @@
  */
 #define AIMARK__WMA_EPS_DB 5.6f
 /* Per-frame target of the change's energy below the frame's at strength 1 (dB); the embedder's TARGET_POWER. */
-#define AIMARK__WMA_TARGET_SNR_DB 21.0
+#define AIMARK__WMA_TARGET_SNR_DB 21.3
 #define AIMARK__WMA_MAX_STRENGTH 4.0f
 /* Speaker bit of the LFE channel (WAVE_FORMAT_EXTENSIBLE, same as FFmpeg's AV_CH_LOW_FREQUENCY). */
 #define AIMARK__WMA_SPEAKER_LFE 0x8u

@@ -1,8 +1,8 @@
 /*
  * Streaming audio watermark detector.
  *
- * Feeding: the channels are mixed to mono and cut into Hann frames (about
- * 40 ms, hop a quarter of that); two real frames share one complex FFT.
+ * Feeding: the channels are mixed to mono and cut into Hann frames (30 to
+ * 60 ms, FRAME_SEC; hop a quarter of that); two real frames share one complex FFT.
  * Each frame's power is spread onto FINE bins evenly spaced in
  * log-frequency (FINE_PER_BAND per watermark band, MARGIN more on each side
  * for pitch shifts) and kept in a ring of the last WINDOW_SEC seconds.
@@ -23,6 +23,11 @@
 #include "wm/wm_audio.h"
 #include "wm/wm_fft.h"
 
+/*
+ * Frames of at least 30 ms (2048 samples at 44.1 kHz): bins of 21.5 Hz
+ * resolve the 70 Hz wide lowest band, which 20 ms frames did not.
+ */
+#define FRAME_SEC 0.03
 #define FINE_PER_BAND 4
 #define MARGIN 2
 #define FINE (AIMARK__WMA_BANDS * FINE_PER_BAND + 2 * MARGIN)
@@ -96,7 +101,7 @@ struct aimark_wm_audio_detector {
 static size_t frame_length(unsigned rate)
 {
 	size_t n = 256;
-	while ((double)n < rate * 0.02)
+	while ((double)n < rate * FRAME_SEC)
 		n <<= 1;
 	return n;
 }

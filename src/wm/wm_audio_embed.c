@@ -13,8 +13,13 @@
  * the channel layout is left unmarked.
  *
  * Frame k covers samples [(k-1) hop, (k+1) hop) of the stream; its centre
- * k hop picks the time slot, and the output block [(k-1) hop, k hop) is
- * complete once frame k is done. Memory is a few frames per channel.
+ * k hop picks the time slot. Each frame is analysed as soon as its input is
+ * in (spectrum kept, band log powers added to its slot) and synthesised
+ * `delay` frames later, once the slots two either side of its own are
+ * complete: the gains then cancel part of the host's own residual as the
+ * detector will see it (informed embedding, host_residual()). The output
+ * block [(k-1) hop, k hop) is complete once frame k is synthesised. Memory
+ * is the look-ahead (about 0.3 s of input and spectra), whatever the length.
  */
 #include <math.h>
 #include <string.h>
@@ -24,37 +29,62 @@
 #include "wm/wm_audio.h"
 #include "wm/wm_fft.h"
 
+/* Frames of at least 30 ms: finer frequency resolution for the narrow low bands (docs: "Embedding"). */
+#define FRAME_SEC 0.03
+#define SLOT_RING 8 /* slots of band log powers kept: the look-ahead window and its neighbours */
+
 struct aimark_wm_audio_embedder {
 	unsigned rate, channels;
 	size_t n, hop;
 	float eps_db;                        /* change in dB of a band at the frame's geometric-mean power */
 	float target;                        /* energy of the change / the frame's: 10^(-TARGET_SNR_DB / 10) x strength^2 */
 	unsigned char mark_ch[AIMARK__WMA_MAX_CHANNELS]; /* channels that carry the mark (all but LFE) */
-	unsigned n_mark;
+	unsigned n_mark, n_pairs;
 	int8_t sign[AIMARK__WMA_CELLS];      /* final +-1 of every cell for this payload */
 	int16_t *bin_band;                   /* band of FFT bin k (0..n/2), -1 outside */
+	float band_bins[AIMARK__WMA_BANDS];  /* in-band bins per band */
 	size_t k_lo, k_hi;                   /* in-band bins [k_lo, k_hi] */
 	float *win;                          /* sqrt-Hann, n */
-	float *prev, *cur, *tail;            /* hop x channels each */
-	float *buf;                          /* 2n: complex work buffer */
-	float *fifo;                         /* output queue, FIFO_HOPS x hop x channels */
-	size_t fifo_head, fifo_len;          /* in frames */
+	float *cur;                          /* the hop being filled, hop x channels */
 	size_t fill;                         /* frames in cur */
-	uint64_t k;                          /* index of the next frame to transform */
+	float *hist;                         /* input hops, a ring: hop i at i % hist_hops */
+	size_t hist_hops;
+	float *spec;                         /* spectra of analysed frames not yet synthesised, per pair, 2n each */
+	size_t spec_frames;
+	float *slot_acc;                     /* SLOT_RING x pairs x BANDS: sum over the slot's frames of band log2 power */
+	uint16_t slot_cnt[SLOT_RING];        /* frames per slot in the ring */
+	int64_t acc_slot;                    /* newest slot in the ring, -1 before any */
+	float *tail;                         /* second half of the last synthesised frame, hop x channels */
+	float *outhop;                       /* hop x channels */
+	float *buf;                          /* 2n: complex work buffer */
+	float *fifo;                         /* output queue, fifo_cap frames */
+	size_t fifo_cap, fifo_head, fifo_len;
+	uint64_t hops_in;                    /* hops stored in hist */
+	uint64_t k_an, k_syn;                /* next frame to analyse, to synthesise */
+	uint64_t end_frames;                 /* input length once flushing (frames), else UINT64_MAX */
+	size_t delay;                        /* frames of look-ahead: frame m is synthesised after frame m + delay */
 	double slot_samples;                 /* samples per slot */
 	int flushed;
 	aimark__fft *fft;
 };
 
-#define FIFO_HOPS 3
+#define LOOK_SLOTS 2 /* neighbour slots each side in the detector's whitening (wm_audio_detect.c, NEIGH_SPAN) */
 #define W_MAX 3.0f /* largest band weight (and 1/W_MAX the smallest) */
-#define A_MIN 0.5f /* bounds of the per-frame scale of EPS_DB */
+#define A_MIN 0.35f /* bounds of the per-frame scale of EPS_DB */
 #define A_MAX 2.0f
+#define LOG_FLOOR 1e-9f /* added to bin powers before the log, as the detector does */
+/*
+ * Informed embedding: a share ISS_LAMBDA of the host's own residual in each
+ * cell is cancelled, the residual clipped at ISS_CLIP x the nominal change
+ * (docs/watermark-audio.md, "Informed embedding").
+ */
+#define ISS_LAMBDA 0.3f
+#define ISS_CLIP 1.2f
 
 static size_t frame_length(unsigned rate)
 {
 	size_t n = 128;
-	while ((double)n < rate * 0.02)
+	while ((double)n < rate * FRAME_SEC)
 		n <<= 1;
 	return n;
 }
@@ -66,9 +96,12 @@ void aimark_wm_audio_embedder_free(aimark_wm_audio_embedder *e)
 	aimark__fft_free(e->fft);
 	aimark__free(e->bin_band);
 	aimark__free(e->win);
-	aimark__free(e->prev);
 	aimark__free(e->cur);
+	aimark__free(e->hist);
+	aimark__free(e->spec);
+	aimark__free(e->slot_acc);
 	aimark__free(e->tail);
+	aimark__free(e->outhop);
 	aimark__free(e->buf);
 	aimark__free(e->fifo);
 	aimark__wipe(e->sign, sizeof e->sign);
@@ -139,16 +172,32 @@ int aimark__wm_audio_embedder_new_layout(aimark_wm_audio_embedder **out, const a
 		if (!lfe)
 			e->mark_ch[e->n_mark++] = (unsigned char)c;
 	}
+	e->n_pairs = (e->n_mark + 1) / 2;
 	e->slot_samples = AIMARK__WMA_SLOT_SEC * rate;
-	size_t n = e->n, hc = e->hop * channels;
+	/*
+	 * Look-ahead: frame m (slot j) is synthesised once a frame of slot
+	 * j + LOOK_SLOTS + 1 has been analysed, so that slots j - 2 .. j + 2 are
+	 * complete when the host's residual of slot j is computed.
+	 */
+	e->delay = (size_t)ceil((LOOK_SLOTS + 1) * e->slot_samples / (double)(e->n / 2));
+	e->hist_hops = e->delay + 4;
+	e->spec_frames = e->delay + 3;
+	e->fifo_cap = (e->delay + 4) * (e->n / 2);
+	e->acc_slot = -1;
+	e->end_frames = UINT64_MAX;
+	size_t n = e->n, hc = e->hop * channels, np = e->n_pairs ? e->n_pairs : 1;
 	e->bin_band = aimark__calloc(n / 2 + 1, sizeof *e->bin_band);
 	e->win = aimark__calloc(n, sizeof *e->win);
-	e->prev = aimark__calloc(hc, sizeof *e->prev);
 	e->cur = aimark__calloc(hc, sizeof *e->cur);
+	e->hist = aimark__calloc(e->hist_hops * hc, sizeof *e->hist);
+	e->spec = aimark__calloc(e->spec_frames * np * 2 * n, sizeof *e->spec);
+	e->slot_acc = aimark__calloc(SLOT_RING * np * AIMARK__WMA_BANDS, sizeof *e->slot_acc);
 	e->tail = aimark__calloc(hc, sizeof *e->tail);
+	e->outhop = aimark__calloc(hc, sizeof *e->outhop);
 	e->buf = aimark__calloc(2 * n, sizeof *e->buf);
-	e->fifo = aimark__calloc(FIFO_HOPS * hc, sizeof *e->fifo);
-	if (!e->bin_band || !e->win || !e->prev || !e->cur || !e->tail || !e->buf || !e->fifo) {
+	e->fifo = aimark__calloc(e->fifo_cap * channels, sizeof *e->fifo);
+	if (!e->bin_band || !e->win || !e->cur || !e->hist || !e->spec || !e->slot_acc || !e->tail || !e->outhop ||
+	    !e->buf || !e->fifo) {
 		aimark_wm_audio_embedder_free(e);
 		return aimark__error_set(AIMARK_ENOMEM, "out of memory");
 	}
@@ -165,6 +214,7 @@ int aimark__wm_audio_embedder_new_layout(aimark_wm_audio_embedder **out, const a
 		int b = aimark__wma_band_of((double)k * rate / (double)n);
 		e->bin_band[k] = (int16_t)b;
 		if (b >= 0) {
+			e->band_bins[b] += 1.0f;
 			if (k < e->k_lo)
 				e->k_lo = k;
 			e->k_hi = k;
@@ -176,12 +226,12 @@ int aimark__wm_audio_embedder_new_layout(aimark_wm_audio_embedder **out, const a
 
 size_t aimark_wm_audio_embedder_latency(const aimark_wm_audio_embedder *e)
 {
-	return e == NULL ? 0 : (FIFO_HOPS + 1) * e->hop;
+	return e == NULL ? 0 : e->fifo_cap;
 }
 
 static void fifo_push(aimark_wm_audio_embedder *e, const float *block, size_t frames)
 {
-	size_t cap = FIFO_HOPS * e->hop, ch = e->channels, done = 0;
+	size_t cap = e->fifo_cap, ch = e->channels, done = 0;
 	while (done < frames) {
 		size_t pos = (e->fifo_head + e->fifo_len) % cap, run = cap - pos;
 		if (run > frames - done)
@@ -194,7 +244,7 @@ static void fifo_push(aimark_wm_audio_embedder *e, const float *block, size_t fr
 
 static size_t fifo_pop(aimark_wm_audio_embedder *e, float *dst, size_t max)
 {
-	size_t cap = FIFO_HOPS * e->hop, ch = e->channels, got = 0;
+	size_t cap = e->fifo_cap, ch = e->channels, got = 0;
 	while (got < max && e->fifo_len > 0) {
 		size_t run = cap - e->fifo_head;
 		if (run > e->fifo_len)
@@ -209,6 +259,67 @@ static size_t fifo_pop(aimark_wm_audio_embedder *e, float *dst, size_t max)
 	return got;
 }
 
+static int64_t slot_of(const aimark_wm_audio_embedder *e, uint64_t k)
+{
+	return (int64_t)((double)k * (double)e->hop / e->slot_samples);
+}
+
+/* Power of the pair's two channels in bin k of the pair spectrum `spec`. */
+static float pair_power(const float *spec, size_t n, size_t k)
+{
+	size_t m = n - k;
+	float p = spec[2 * k] * spec[2 * k] + spec[2 * k + 1] * spec[2 * k + 1];
+	if (m != k)
+		p += spec[2 * m] * spec[2 * m] + spec[2 * m + 1] * spec[2 * m + 1];
+	return p;
+}
+
+/*
+ * The host's residual of every band of slot `j` for pair `p`, as the detector
+ * will compute it (log2 power; band mean removed per slot, then the mean of
+ * the neighbouring slots weighted 1/distance), from the unmarked slots in
+ * the ring. Returns 0 when the slot or all its neighbours are unavailable.
+ */
+static int host_residual(const aimark_wm_audio_embedder *e, unsigned p, int64_t j, float *h)
+{
+	const int B = AIMARK__WMA_BANDS;
+	float a[2 * LOOK_SLOTS + 1][AIMARK__WMA_BANDS];
+	int ok[2 * LOOK_SLOTS + 1];
+	for (int o = -LOOK_SLOTS; o <= LOOK_SLOTS; o++) {
+		int64_t t = j + o;
+		int i = o + LOOK_SLOTS;
+		ok[i] = t >= 0 && t <= e->acc_slot && t > e->acc_slot - SLOT_RING && e->slot_cnt[t % SLOT_RING] > 0;
+		if (!ok[i])
+			continue;
+		const float *acc = e->slot_acc + ((size_t)(t % SLOT_RING) * e->n_pairs + p) * B;
+		float inv = 1.0f / (float)e->slot_cnt[t % SLOT_RING], mean = 0;
+		for (int b = 0; b < B; b++) {
+			a[i][b] = acc[b] * inv;
+			mean += a[i][b];
+		}
+		mean /= (float)B;
+		for (int b = 0; b < B; b++)
+			a[i][b] -= mean;
+	}
+	if (!ok[LOOK_SLOTS])
+		return 0;
+	float nb[AIMARK__WMA_BANDS] = { 0 }, ws = 0;
+	for (int o = -LOOK_SLOTS; o <= LOOK_SLOTS; o++) {
+		int i = o + LOOK_SLOTS;
+		if (o == 0 || !ok[i])
+			continue;
+		float w = 1.0f / (float)(o < 0 ? -o : o);
+		for (int b = 0; b < B; b++)
+			nb[b] += w * a[i][b];
+		ws += w;
+	}
+	if (ws == 0)
+		return 0;
+	for (int b = 0; b < B; b++)
+		h[b] = a[LOOK_SLOTS][b] - nb[b] / ws;
+	return 1;
+}
+
 /*
  * Gain - 1 of every band for this frame (`spec`: the pair's spectrum). The
  * change in dB is EPS_DB x strength x w x alpha, where w = sqrt(G / P_band)
@@ -218,21 +329,19 @@ static size_t fifo_pop(aimark_wm_audio_embedder *e, float *dst, size_t max)
  * band's change costs little energy (and sits under the strong bands'
  * masking), so the same robustness comes at a higher SNR than one gain for
  * all bands (docs/watermark-audio.md, "How much each cell changes").
+ * `h` (may be NULL): the host's residual of the cells (log2 power); a share
+ * of it is cancelled (informed embedding, "Informed embedding" in the doc).
  */
-static void band_gains(const aimark_wm_audio_embedder *e, const float *spec, const int8_t *row, float *gain)
+static void band_gains(const aimark_wm_audio_embedder *e, const float *spec, const int8_t *row, const float *h,
+		       float *gain)
 {
 	const int B = AIMARK__WMA_BANDS;
 	const size_t n = e->n;
 	float P[AIMARK__WMA_BANDS] = { 0 }, etot = 0;
 	for (size_t k = 0; k < 2 * n; k++)
 		etot += spec[k] * spec[k];
-	for (size_t k = e->k_lo; k <= e->k_hi && k < n; k++) {
-		size_t m = n - k;
-		float p = spec[2 * k] * spec[2 * k] + spec[2 * k + 1] * spec[2 * k + 1];
-		if (m != k)
-			p += spec[2 * m] * spec[2 * m] + spec[2 * m + 1] * spec[2 * m + 1];
-		P[e->bin_band[k]] += p;
-	}
+	for (size_t k = e->k_lo; k <= e->k_hi && k < n; k++)
+		P[e->bin_band[k]] += pair_power(spec, n, k);
 	float lm = 0;
 	int live = 0;
 	for (int b = 0; b < B; b++) {
@@ -248,6 +357,12 @@ static void band_gains(const aimark_wm_audio_embedder *e, const float *spec, con
 		float w = P[b] > 0 ? expf(0.5f * (lm - logf(P[b]))) : W_MAX;
 		w = w > W_MAX ? W_MAX : w < 1.0f / W_MAX ? 1.0f / W_MAX : w;
 		x[b] = row[b] > 0 ? c * w : -c * w;
+		if (h != NULL) {
+			/* log2 power -> natural log of amplitude: x ln2 / 2 */
+			float r = h[b] * (float)(M_LN2 / 2.0), lim = ISS_CLIP * c;
+			r = r > lim ? lim : r < -lim ? -lim : r;
+			x[b] -= ISS_LAMBDA * r;
+		}
 	}
 	/*
 	 * Scale all bands by alpha so that the change lies TARGET_SNR_DB below
@@ -276,33 +391,74 @@ static void band_gains(const aimark_wm_audio_embedder *e, const float *spec, con
 		gain[b] = expf(alpha * x[b]) - 1.0f;
 }
 
-/*
- * Transforms frame k = [prev | cur] and queues the finished block
- * (prev + delta), except for frame 0 whose prev lies before the stream.
- * `emit` is how many of the block's frames to queue.
- */
-static void run_frame(aimark_wm_audio_embedder *e, size_t emit)
+static const float *hist_hop(const aimark_wm_audio_embedder *e, uint64_t i)
 {
+	return e->hist + (size_t)(i % e->hist_hops) * e->hop * e->channels;
+}
+
+/* Frame k = hops k-1 and k: transform each channel pair, keep the spectra, add the band log powers to its slot. */
+static void analyse_frame(aimark_wm_audio_embedder *e, uint64_t k)
+{
+	const int B = AIMARK__WMA_BANDS;
 	size_t n = e->n, hop = e->hop, ch = e->channels;
-	uint64_t slot = (uint64_t)((double)e->k * (double)hop / e->slot_samples);
-	const int8_t *row = e->sign + (slot % AIMARK__WMA_PERIOD) * AIMARK__WMA_BANDS;
-	float gain[AIMARK__WMA_BANDS];
-	float *buf = e->buf;
-	const float scale = 1.0f / (float)n;
-	for (unsigned mi = 0; mi < e->n_mark; mi += 2) {
-		/* c and c2 = the next marked channel; a lone last channel goes in as the real part only */
+	int64_t s = slot_of(e, k);
+	if (s != e->acc_slot) {
+		e->acc_slot = s;
+		memset(e->slot_acc + (size_t)(s % SLOT_RING) * e->n_pairs * B, 0, e->n_pairs * B * sizeof *e->slot_acc);
+		e->slot_cnt[s % SLOT_RING] = 0;
+	}
+	/* frames centred past the end of the input are not part of the detector's view */
+	int count = (uint64_t)k * hop < e->end_frames;
+	if (count)
+		e->slot_cnt[s % SLOT_RING]++;
+	const float *h0 = k > 0 ? hist_hop(e, k - 1) : NULL, *h1 = hist_hop(e, k);
+	for (unsigned p = 0; p < e->n_pairs; p++) {
+		unsigned mi = 2 * p;
 		size_t c = e->mark_ch[mi], c2 = mi + 1 < e->n_mark ? e->mark_ch[mi + 1] : c;
 		int pair = mi + 1 < e->n_mark;
+		float *buf = e->spec + ((size_t)(k % e->spec_frames) * e->n_pairs + p) * 2 * n;
 		for (size_t i = 0; i < hop; i++) {
-			buf[2 * i] = e->win[i] * e->prev[i * ch + c];
-			buf[2 * i + 1] = pair ? e->win[i] * e->prev[i * ch + c2] : 0.0f;
-			buf[2 * (hop + i)] = e->win[hop + i] * e->cur[i * ch + c];
-			buf[2 * (hop + i) + 1] = pair ? e->win[hop + i] * e->cur[i * ch + c2] : 0.0f;
+			buf[2 * i] = h0 ? e->win[i] * h0[i * ch + c] : 0.0f;
+			buf[2 * i + 1] = h0 && pair ? e->win[i] * h0[i * ch + c2] : 0.0f;
+			buf[2 * (hop + i)] = e->win[hop + i] * h1[i * ch + c];
+			buf[2 * (hop + i) + 1] = pair ? e->win[hop + i] * h1[i * ch + c2] : 0.0f;
 		}
 		aimark__fft_run(e->fft, buf, 0);
-		/* Keep (gain - 1) x spectrum on the in-band bins and their mirrors; zero elsewhere. */
+		if (!count)
+			continue;
+		/* mean log2 power of each band's bins, as the detector measures it */
+		float L[AIMARK__WMA_BANDS] = { 0 };
+		for (size_t q = e->k_lo; q <= e->k_hi && q < n; q++)
+			L[e->bin_band[q]] += log2f(pair_power(buf, n, q) + LOG_FLOOR);
+		float *acc = e->slot_acc + ((size_t)(s % SLOT_RING) * e->n_pairs + p) * B;
+		for (int b = 0; b < B; b++)
+			if (e->band_bins[b] > 0)
+				acc[b] += L[b] / e->band_bins[b];
+	}
+}
+
+/*
+ * Synthesises frame m from its kept spectrum: (gain - 1) x spectrum on the
+ * in-band bins, back to time, windowed and overlap-added; queues output hop
+ * m - 1 (`emit` of its frames), except for frame 0.
+ */
+static void synth_frame(aimark_wm_audio_embedder *e, uint64_t m, size_t emit)
+{
+	size_t n = e->n, hop = e->hop, ch = e->channels;
+	int64_t slot = slot_of(e, m);
+	const int8_t *row = e->sign + (slot % AIMARK__WMA_PERIOD) * AIMARK__WMA_BANDS;
+	float gain[AIMARK__WMA_BANDS], h[AIMARK__WMA_BANDS];
+	float *buf = e->buf;
+	const float scale = 1.0f / (float)n;
+	if (m > 0)
+		memcpy(e->outhop, hist_hop(e, m - 1), hop * ch * sizeof *e->outhop);
+	for (unsigned p = 0; p < e->n_pairs; p++) {
+		unsigned mi = 2 * p;
+		size_t c = e->mark_ch[mi], c2 = mi + 1 < e->n_mark ? e->mark_ch[mi + 1] : c;
+		int pair = mi + 1 < e->n_mark;
+		memcpy(buf, e->spec + ((size_t)(m % e->spec_frames) * e->n_pairs + p) * 2 * n, 2 * n * sizeof *buf);
 		size_t lo = e->k_lo, hi = e->k_hi;
-		band_gains(e, buf, row, gain);
+		band_gains(e, buf, row, host_residual(e, p, slot, h) ? h : NULL, gain);
 		if (lo > hi) {
 			memset(buf, 0, 2 * n * sizeof *buf);
 		} else {
@@ -311,10 +467,10 @@ static void run_frame(aimark_wm_audio_embedder *e, size_t emit)
 				float g = gain[e->bin_band[k]];
 				buf[2 * k] *= g;
 				buf[2 * k + 1] *= g;
-				size_t m = n - k;
-				if (m != k) {
-					buf[2 * m] *= g;
-					buf[2 * m + 1] *= g;
+				size_t mm = n - k;
+				if (mm != k) {
+					buf[2 * mm] *= g;
+					buf[2 * mm + 1] *= g;
 				}
 			}
 			memset(buf + 2 * (hi + 1), 0, 2 * (n - 2 * hi - 1) * sizeof *buf);
@@ -322,24 +478,34 @@ static void run_frame(aimark_wm_audio_embedder *e, size_t emit)
 				memset(buf + 2 * (n - lo + 1), 0, 2 * (lo - 1) * sizeof *buf);
 		}
 		aimark__fft_run(e->fft, buf, 1);
+		float *o = e->outhop;
 		for (size_t i = 0; i < hop; i++) {
 			float w0 = e->win[i] * scale, w1 = e->win[hop + i] * scale;
-			e->prev[i * ch + c] += e->tail[i * ch + c] + w0 * buf[2 * i];
+			o[i * ch + c] += e->tail[i * ch + c] + w0 * buf[2 * i];
 			e->tail[i * ch + c] = w1 * buf[2 * (hop + i)];
 			if (pair) {
-				e->prev[i * ch + c2] += e->tail[i * ch + c2] + w0 * buf[2 * i + 1];
+				o[i * ch + c2] += e->tail[i * ch + c2] + w0 * buf[2 * i + 1];
 				e->tail[i * ch + c2] = w1 * buf[2 * (hop + i) + 1];
 			}
 		}
 	}
-	if (e->k > 0 && emit > 0)
-		fifo_push(e, e->prev, emit);
-	/* cur becomes prev */
-	float *t = e->prev;
-	e->prev = e->cur;
-	e->cur = t;
+	if (m > 0 && emit > 0)
+		fifo_push(e, e->outhop, emit);
+}
+
+/* Stores cur as the next input hop, analyses the frame it completes and synthesises what the look-ahead allows. */
+static void push_hop(aimark_wm_audio_embedder *e)
+{
+	memcpy(e->hist + (size_t)(e->hops_in % e->hist_hops) * e->hop * e->channels, e->cur,
+	       e->hop * e->channels * sizeof *e->cur);
+	e->hops_in++;
 	e->fill = 0;
-	e->k++;
+	while (e->k_an < e->hops_in)
+		analyse_frame(e, e->k_an++);
+	while (e->k_syn + e->delay < e->k_an) {
+		synth_frame(e, e->k_syn, e->hop);
+		e->k_syn++;
+	}
 }
 
 int aimark_wm_audio_embedder_process(aimark_wm_audio_embedder *e, float *samples, size_t frames, size_t *out_frames)
@@ -357,7 +523,7 @@ int aimark_wm_audio_embedder_process(aimark_wm_audio_embedder *e, float *samples
 		e->fill += take;
 		r += take;
 		if (e->fill == e->hop)
-			run_frame(e, e->hop);
+			push_hop(e);
 		/* Output may only overwrite input already consumed. */
 		w += fifo_pop(e, samples + w * ch, r - w);
 	}
@@ -371,13 +537,24 @@ int aimark_wm_audio_embedder_flush(aimark_wm_audio_embedder *e, float *out, size
 		  "audio watermark: bad argument");
 	*out_frames = 0;
 	if (!e->flushed) {
-		size_t ch = e->channels, fill = e->fill;
-		/* Complete the block in prev with a zero-padded cur, then the partial cur itself. */
-		memset(e->cur + fill * ch, 0, (e->hop - fill) * ch * sizeof *e->cur);
-		run_frame(e, e->hop);
-		if (fill > 0) {
-			memset(e->cur, 0, e->hop * ch * sizeof *e->cur);
-			run_frame(e, fill);
+		size_t ch = e->channels, fill = e->fill, hop = e->hop;
+		uint64_t total = e->hops_in * hop + fill;
+		/* Output hop i comes from frame i + 1: frames up to last = ceil(total / hop), each needing hops up to its own. */
+		uint64_t last = (total + hop - 1) / hop;
+		e->end_frames = total;
+		while (total > 0 && e->hops_in <= last) {
+			memset(e->cur + e->fill * ch, 0, (hop - e->fill) * ch * sizeof *e->cur);
+			e->fill = hop;
+			memcpy(e->hist + (size_t)(e->hops_in % e->hist_hops) * hop * ch, e->cur, hop * ch * sizeof *e->cur);
+			e->hops_in++;
+			e->fill = 0;
+			while (e->k_an < e->hops_in)
+				analyse_frame(e, e->k_an++);
+		}
+		while (total > 0 && e->k_syn <= last) {
+			size_t emit = e->k_syn < last ? hop : (size_t)(total - (last - 1) * hop);
+			synth_frame(e, e->k_syn, emit);
+			e->k_syn++;
 		}
 		e->flushed = 1;
 	}

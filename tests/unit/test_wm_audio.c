@@ -137,7 +137,8 @@ static void test_streaming_equivalence(void **state)
 	aimark_wm_audio_embedder *e = NULL;
 	assert_int_equal(aimark_wm_audio_embedder_new(&e, k, PAYLOAD, rate, ch, 1.0f), 0);
 	size_t lat = aimark_wm_audio_embedder_latency(e);
-	assert_true(lat > 0 && lat < rate / 10);
+	/* the look-ahead of three slots (240 ms) plus a few hops */
+	assert_true(lat >= (size_t)(0.24 * rate) && lat < rate / 2);
 	size_t r = 0, w = 0;
 	static const size_t sizes[] = { 1, 0, 333, 4096, 17, 1000, 2 };
 	float *tmp = malloc((4096 + 1) * ch * sizeof *tmp);
@@ -475,6 +476,88 @@ static void test_layout(void **state)
 	aimark_wm_key_free(b);
 }
 
+/* Power (dB) of s[from .. from + len) in the DFT bins between f_lo and f_hi (Hann window). */
+static double band_power_db(const float *s, size_t from, size_t len, unsigned rate, double f_lo, double f_hi)
+{
+	double p = 0;
+	for (size_t k = (size_t)ceil(f_lo * len / rate); (double)k * rate / len <= f_hi; k++) {
+		double re = 0, im = 0;
+		for (size_t i = 0; i < len; i++) {
+			double w = 0.5 - 0.5 * cos(2 * M_PI * i / len), a = -2 * M_PI * (double)k * i / len;
+			re += w * s[from + i] * cos(a);
+			im += w * s[from + i] * sin(a);
+		}
+		p += re * re + im * im;
+	}
+	return 10 * log10(p + 1e-30);
+}
+
+/*
+ * Informed embedding: in a cell where the host is much louder than in the
+ * neighbouring slots, the embedder takes back part of the excess whatever the
+ * cell's sign, so the changes made for the two signs add up to a cut; in a
+ * cell where the host is steady they nearly cancel.
+ */
+static void test_informed_embedding(void **state)
+{
+	(void)state;
+	const unsigned rate = 16000;
+	const int band = 5, boosted = 20, steady = 35;
+	const size_t frames = 3 * rate, slot = (size_t)(AIMARK__WMA_SLOT_SEC * rate);
+	double f_lo = AIMARK__WMA_F_LO * pow(AIMARK__WMA_F_HI / AIMARK__WMA_F_LO, (band + 0.2) / AIMARK__WMA_BANDS);
+	double f_hi = AIMARK__WMA_F_LO * pow(AIMARK__WMA_F_HI / AIMARK__WMA_F_LO, (band + 0.8) / AIMARK__WMA_BANDS);
+	aimark_wm_key *k = key_from(4);
+	aimark__wma_layout lay;
+	assert_int_equal(aimark__wma_layout_derive(&lay, k), 0);
+	/* two payloads whose signs differ in both cells (data cells: the sign follows the coded bit) */
+	int cells[2] = { boosted * AIMARK__WMA_BANDS + band, steady * AIMARK__WMA_BANDS + band };
+	unsigned char pay[2][8], coded[2][AIMARK__WM_CODED_BITS];
+	memcpy(pay[0], PAYLOAD, 8);
+	assert_int_equal(aimark__wm_encode(k, pay[0], coded[0]), 0);
+	int found = 0;
+	for (int t = 1; t < 4096 && !found; t++) {
+		memcpy(pay[1], PAYLOAD, 8);
+		pay[1][0] = (unsigned char)t;
+		pay[1][1] = (unsigned char)(t >> 8);
+		assert_int_equal(aimark__wm_encode(k, pay[1], coded[1]), 0);
+		found = 1;
+		for (int i = 0; i < 2; i++) {
+			int bit = lay.cell_bit[cells[i]];
+			found &= bit >= 0 && coded[0][bit] != coded[1][bit];
+		}
+	}
+	assert_true(found);
+	/* white noise, with tones inside the band during the boosted slot only */
+	float *host = malloc(frames * sizeof *host);
+	assert_non_null(host);
+	rng_state = 77;
+	for (size_t i = 0; i < frames; i++) {
+		double x = 0.1 * frand();
+		if (i >= boosted * slot && i < (boosted + 1) * slot)
+			for (int j = 0; j < 4; j++)
+				x += 0.05 * sin(2 * M_PI * (f_lo + (f_hi - f_lo) * (j + 0.5) / 4) * (double)i / rate + j);
+		host[i] = (float)x;
+	}
+	double sum[2] = { 0, 0 };
+	size_t len = slot / 2;
+	for (int p = 0; p < 2; p++) {
+		float *m = malloc(frames * sizeof *m);
+		assert_non_null(m);
+		memcpy(m, host, frames * sizeof *m);
+		assert_int_equal(aimark__wm_audio_embed(m, frames, rate, 1, k, pay[p], 1.0f), 0);
+		for (int i = 0; i < 2; i++) {
+			size_t from = (size_t)(cells[i] / AIMARK__WMA_BANDS) * slot + slot / 4;
+			sum[i] += band_power_db(m, from, len, rate, f_lo, f_hi) - band_power_db(host, from, len, rate, f_lo, f_hi);
+		}
+		free(m);
+	}
+	print_message("sum of the two signs' changes: boosted cell %.2f dB, steady cell %.2f dB\n", sum[0], sum[1]);
+	assert_true(sum[0] < -1.0);
+	assert_true(sum[0] < sum[1] - 1.0);
+	free(host);
+	aimark_wm_key_free(k);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -490,6 +573,7 @@ int main(void)
 		cmocka_unit_test(test_lfe_untouched),
 		cmocka_unit_test(test_pipeline_keeps_lfe),
 		cmocka_unit_test(test_strength_clamp),
+		cmocka_unit_test(test_informed_embedding),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
