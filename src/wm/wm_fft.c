@@ -35,7 +35,8 @@ static inline v4 swap_ri(v4 v)
 struct aimark__fft {
 	size_t n;
 	float *tw;        /* per radix-4 sweep with quarter h: w_2h^k and w_4h^k laid out for vectors (8h floats) */
-	uint32_t *rev;    /* bit-reversal permutation */
+	uint32_t *swaps;  /* bit reversal: the pairs (i, rev(i)) with i < rev(i), two entries each */
+	size_t nswaps;
 };
 
 /* Number of floats the radix-4 twiddle tables take for length n (quarters h = h0, 4 h0, ... < n). */
@@ -64,8 +65,8 @@ int aimark__fft_new(aimark__fft **out, size_t n)
 	f->n = n;
 	const size_t h0 = first_quarter(n);
 	f->tw = aimark__calloc(twiddle_floats(n, h0) + 4, sizeof *f->tw);
-	f->rev = aimark__calloc(n, sizeof *f->rev);
-	if (f->tw == NULL || f->rev == NULL) {
+	f->swaps = aimark__calloc(n, sizeof *f->swaps); /* fewer than n / 2 pairs */
+	if (f->tw == NULL || f->swaps == NULL) {
 		aimark__fft_free(f);
 		return aimark__error_set(AIMARK_ENOMEM, "out of memory");
 	}
@@ -103,7 +104,11 @@ int aimark__fft_new(aimark__fft **out, size_t n)
 		uint32_t r = 0;
 		for (int b = 0; b < bits; b++)
 			r |= (uint32_t)((i >> b) & 1) << (bits - 1 - b);
-		f->rev[i] = r;
+		if (i < r) {
+			f->swaps[2 * f->nswaps] = (uint32_t)i;
+			f->swaps[2 * f->nswaps + 1] = r;
+			f->nswaps++;
+		}
 	}
 	*out = f;
 	return 0;
@@ -114,7 +119,7 @@ void aimark__fft_free(aimark__fft *f)
 	if (f == NULL)
 		return;
 	aimark__free(f->tw);
-	aimark__free(f->rev);
+	aimark__free(f->swaps);
 	aimark__free(f);
 }
 
@@ -126,19 +131,27 @@ size_t aimark__fft_size(const aimark__fft *f)
 void aimark__fft_run(const aimark__fft *f, float *d, int inverse)
 {
 	const size_t n = f->n;
-	for (size_t i = 0; i < n; i++) {
-		size_t j = f->rev[i];
-		if (j > i) {
-			float tr = d[2 * i], ti = d[2 * i + 1];
-			d[2 * i] = d[2 * j];
-			d[2 * i + 1] = d[2 * j + 1];
-			d[2 * j] = tr;
-			d[2 * j + 1] = ti;
-		}
+	/* bit reversal: only the pairs that move, so that the loop has no data-dependent branch */
+	for (size_t p = 0; p < f->nswaps; p++) {
+		float *a = d + 2 * (size_t)f->swaps[2 * p], *b = d + 2 * (size_t)f->swaps[2 * p + 1];
+		uint64_t x, y; /* one complex value as one 8-byte move */
+		memcpy(&x, a, sizeof x);
+		memcpy(&y, b, sizeof y);
+		memcpy(a, &y, sizeof y);
+		memcpy(b, &x, sizeof x);
 	}
 	const size_t h0 = first_quarter(n);
 	if (h0 == 2 || n == 2) {
-		for (size_t i = 0; i < 2 * n; i += 4) {
+		size_t i = 0;
+		/* two pairs (a0 b0)(a1 b1) per step: [a0 a1] +- [b0 b1] */
+		for (; i + 8 <= 2 * n; i += 8) {
+			const v4 v0 = vload(d + i), v1 = vload(d + i + 4);
+			const v4 lo = __builtin_shufflevector(v0, v1, 0, 1, 4, 5), hi = __builtin_shufflevector(v0, v1, 2, 3, 6, 7);
+			const v4 sum = lo + hi, dif = lo - hi;
+			vstore(d + i, __builtin_shufflevector(sum, dif, 0, 1, 4, 5));
+			vstore(d + i + 4, __builtin_shufflevector(sum, dif, 2, 3, 6, 7));
+		}
+		for (; i < 2 * n; i += 4) {
 			float ar = d[i], ai = d[i + 1], br = d[i + 2], bi = d[i + 3];
 			d[i] = ar + br;
 			d[i + 1] = ai + bi;
@@ -153,20 +166,16 @@ void aimark__fft_run(const aimark__fft *f, float *d, int inverse)
 	for (size_t h = h0; 4 * h <= n; h *= 4) {
 		const size_t q = 2 * h; /* floats per quarter */
 		if (h == 1) {
+			/* four values e0..e3 in two vectors: a0 = e0 + e1, a1 = e0 - e1, a2 = e2 + e3, a3 = e2 - e3 */
+			const v4 q3 = { 0, 0, s, -s };
 			for (size_t i = 0; i < 2 * n; i += 8) {
-				float *x = d + i;
-				float a0r = x[0] + x[2], a0i = x[1] + x[3], a1r = x[0] - x[2], a1i = x[1] - x[3];
-				float a2r = x[4] + x[6], a2i = x[5] + x[7], a3r = x[4] - x[6], a3i = x[5] - x[7];
-				/* (-i s) * a3 */
-				float b3r = s * a3i, b3i = -s * a3r;
-				x[0] = a0r + a2r;
-				x[1] = a0i + a2i;
-				x[4] = a0r - a2r;
-				x[5] = a0i - a2i;
-				x[2] = a1r + b3r;
-				x[3] = a1i + b3i;
-				x[6] = a1r - b3r;
-				x[7] = a1i - b3i;
+				const v4 v0 = vload(d + i), v1 = vload(d + i + 4);
+				const v4 lo = __builtin_shufflevector(v0, v1, 0, 1, 4, 5), hi = __builtin_shufflevector(v0, v1, 2, 3, 6, 7);
+				const v4 sum = lo + hi, dif = lo - hi;         /* [a0 a2], [a1 a3] */
+				const v4 rot = swap_ri(dif) * q3;               /* upper half: (-i s) * a3 */
+				const v4 x = __builtin_shufflevector(sum, dif, 0, 1, 4, 5), y = __builtin_shufflevector(sum, rot, 2, 3, 6, 7);
+				vstore(d + i, x + y);                           /* [a0 + a2, a1 + b3] */
+				vstore(d + i + 4, x - y);                       /* [a0 - a2, a1 - b3] */
 			}
 			tw += 8;
 			continue;
@@ -195,45 +204,11 @@ void aimark__fft_run(const aimark__fft *f, float *d, int inverse)
 	}
 }
 
-int aimark__fft_2d(float *data, size_t rows, size_t cols, int inverse)
-{
-	aimark__fft *fr = NULL, *fc = NULL;
-	RETURN_IF_ERR(aimark__fft_new(&fr, cols));
-	int rc = aimark__fft_new(&fc, rows);
-	float *col = rc == 0 ? aimark__malloc(rows * 2 * sizeof *col) : NULL;
-	if (rc == 0 && col == NULL)
-		rc = aimark__error_set(AIMARK_ENOMEM, "out of memory");
-	if (rc == 0) {
-		for (size_t r = 0; r < rows; r++)
-			aimark__fft_run(fr, data + 2 * r * cols, inverse);
-		for (size_t c = 0; c < cols; c++) {
-			for (size_t r = 0; r < rows; r++) {
-				col[2 * r] = data[2 * (r * cols + c)];
-				col[2 * r + 1] = data[2 * (r * cols + c) + 1];
-			}
-			aimark__fft_run(fc, col, inverse);
-			for (size_t r = 0; r < rows; r++) {
-				data[2 * (r * cols + c)] = col[2 * r];
-				data[2 * (r * cols + c) + 1] = col[2 * r + 1];
-			}
-		}
-	}
-	aimark__free(col);
-	aimark__fft_free(fr);
-	aimark__fft_free(fc);
-	return rc;
-}
-
 int aimark__fft2d_init(aimark__fft2d *f, size_t rows, size_t cols)
 {
 	memset(f, 0, sizeof *f);
 	RETURN_IF_ERR(aimark__fft_new(&f->row, cols));
 	int rc = aimark__fft_new(&f->col, rows);
-	if (rc == 0) {
-		f->buf = aimark__malloc(rows * 2 * sizeof *f->buf);
-		if (f->buf == NULL)
-			rc = aimark__error_set(AIMARK_ENOMEM, "out of memory");
-	}
 	f->rows = rows;
 	f->cols = cols;
 	if (rc < 0)
@@ -241,28 +216,102 @@ int aimark__fft2d_init(aimark__fft2d *f, size_t rows, size_t cols)
 	return rc;
 }
 
+/* a <-> b, n floats (n a multiple of 4) */
+static void swap_floats(float *a, float *b, size_t n)
+{
+	for (size_t i = 0; i < n; i += 4) {
+		const v4 x = vload(a + i), y = vload(b + i);
+		vstore(a + i, y);
+		vstore(b + i, x);
+	}
+}
+
+/*
+ * The column transforms of a rows x cols block, run across the rows: each
+ * butterfly combines whole rows with one twiddle, two columns per vector, so
+ * that no column is gathered and the data is read in order. The same
+ * sequence of float operations per value as aimark__fft_run on the column
+ * (bit reversal, radix-2 pass for odd powers, radix-4 sweeps, the same
+ * twiddle table), so the result is the 1-D transform's.
+ */
+static void fft_columns(const aimark__fft *fc, float *d, size_t cols, int inverse)
+{
+	const size_t n = fc->n, rs = 2 * cols; /* floats per row */
+	for (size_t p = 0; p < fc->nswaps; p++)
+		swap_floats(d + fc->swaps[2 * p] * rs, d + fc->swaps[2 * p + 1] * rs, rs);
+	const size_t h0 = first_quarter(n);
+	if (h0 == 2 || n == 2) {
+		for (size_t i = 0; i < n; i += 2) {
+			float *a = d + i * rs, *b = a + rs;
+			for (size_t c = 0; c < rs; c += 4) {
+				const v4 x = vload(a + c), y = vload(b + c);
+				vstore(a + c, x + y);
+				vstore(b + c, x - y);
+			}
+		}
+	}
+	const float s = inverse ? -1.0f : 1.0f;
+	const v4 quarter = { s, -s, s, -s };
+	const float *tw = fc->tw;
+	for (size_t h = h0; 4 * h <= n; h *= 4) {
+		for (size_t i = 0; i < n; i += 4 * h) {
+			for (size_t k = 0; k < h; k++) {
+				float *x0 = d + (i + k) * rs, *x1 = x0 + h * rs, *x2 = x1 + h * rs, *x3 = x2 + h * rs;
+				if (h == 1) {
+					/* the twiddle-free first sweep of an even power, as in aimark__fft_run */
+					for (size_t c = 0; c < rs; c += 4) {
+						const v4 e0 = vload(x0 + c), e1 = vload(x1 + c), e2 = vload(x2 + c), e3 = vload(x3 + c);
+						const v4 a0 = e0 + e1, a1 = e0 - e1, a2 = e2 + e3, a3 = e2 - e3;
+						const v4 b3 = swap_ri(a3) * quarter;
+						vstore(x0 + c, a0 + a2);
+						vstore(x2 + c, a0 - a2);
+						vstore(x1 + c, a1 + b3);
+						vstore(x3 + c, a1 - b3);
+					}
+					continue;
+				}
+				/* twiddles of butterfly k from the 1-D layout: [r r r' r'] [-i i -i' i'] for w1, then w2 */
+				const float *w = tw + 16 * (k / 2) + 2 * (k & 1);
+				const v4 w1r = { w[0], w[0], w[0], w[0] }, w1i = (v4){ w[4], w[5], w[4], w[5] } * s;
+				const v4 w2r = { w[8], w[8], w[8], w[8] }, w2i = (v4){ w[12], w[13], w[12], w[13] } * s;
+				for (size_t c = 0; c < rs; c += 4) {
+					const v4 b1 = vload(x1 + c), b3 = vload(x3 + c);
+					const v4 t1 = b1 * w1r + swap_ri(b1) * w1i, t3 = b3 * w1r + swap_ri(b3) * w1i;
+					const v4 c0 = vload(x0 + c), c2 = vload(x2 + c);
+					const v4 a0 = c0 + t1, a1 = c0 - t1, a2 = c2 + t3, a3 = c2 - t3;
+					const v4 u2 = a2 * w2r + swap_ri(a2) * w2i, u3 = a3 * w2r + swap_ri(a3) * w2i;
+					const v4 v3 = swap_ri(u3) * quarter;
+					vstore(x0 + c, a0 + u2);
+					vstore(x2 + c, a0 - u2);
+					vstore(x1 + c, a1 + v3);
+					vstore(x3 + c, a1 - v3);
+				}
+			}
+		}
+		tw += 8 * h;
+	}
+}
+
 void aimark__fft2d_run(aimark__fft2d *f, float *data, int inverse)
 {
 	const size_t rows = f->rows, cols = f->cols;
 	for (size_t r = 0; r < rows; r++)
 		aimark__fft_run(f->row, data + 2 * r * cols, inverse);
-	for (size_t c = 0; c < cols; c++) {
-		for (size_t r = 0; r < rows; r++) {
-			f->buf[2 * r] = data[2 * (r * cols + c)];
-			f->buf[2 * r + 1] = data[2 * (r * cols + c) + 1];
-		}
-		aimark__fft_run(f->col, f->buf, inverse);
-		for (size_t r = 0; r < rows; r++) {
-			data[2 * (r * cols + c)] = f->buf[2 * r];
-			data[2 * (r * cols + c) + 1] = f->buf[2 * r + 1];
-		}
-	}
+	fft_columns(f->col, data, cols, inverse);
+}
+
+int aimark__fft_2d(float *data, size_t rows, size_t cols, int inverse)
+{
+	aimark__fft2d f;
+	RETURN_IF_ERR(aimark__fft2d_init(&f, rows, cols));
+	aimark__fft2d_run(&f, data, inverse);
+	aimark__fft2d_dispose(&f);
+	return 0;
 }
 
 void aimark__fft2d_dispose(aimark__fft2d *f)
 {
 	aimark__fft_free(f->row);
 	aimark__fft_free(f->col);
-	aimark__free(f->buf);
 	memset(f, 0, sizeof *f);
 }

@@ -19,12 +19,12 @@ void aimark__fft_run(const aimark__fft *f, float *data, int inverse);
 /* A reusable 2-D transform of rows x cols (both powers of two). */
 typedef struct aimark__fft2d {
 	aimark__fft *row, *col;
-	float *buf;
 	size_t rows, cols;
 } aimark__fft2d;
 
 int aimark__fft2d_init(aimark__fft2d *f, size_t rows, size_t cols);
-/* In place on row-major interleaved complex data; uses the context's scratch (one thread at a time). */
+/* In place on row-major interleaved complex data. The column transforms run across the rows (whole rows
+   per butterfly), with the same float operations per value as aimark__fft_run on each column. */
 void aimark__fft2d_run(aimark__fft2d *f, float *data, int inverse);
 void aimark__fft2d_dispose(aimark__fft2d *f);
 

@@ -35,10 +35,34 @@
 #define CHASE_FLIPS 0        /* Chase decoding off: no gain measured on the benchmark (see docs) */
 #define R_MIN 56.0           /* shortest tile period looked for: 64 chips of 0.875 working pixels */
 #define LAG_CAP 420          /* largest autocorrelation lag kept, working pixels */
+#define SPEC_CACHE 8         /* template spectra kept across lattices (128 KiB each) */
 #define STAGE 16             /* rows staged between row and column transforms (even) */
 #define WHITEN_R 2           /* whitening subtracts the (2R+1)^2 local mean */
 
 _Static_assert((QT & (QT - 1)) == 0, "the folded tile side must be a power of two");
+
+/*
+ * Four floats per vector (GCC/clang vector extensions, as in wm_fft.c) for the simple loops that
+ * the compiler does not vectorise at -O2; each lane does the scalar code's operations.
+ */
+typedef float v4f __attribute__((vector_size(16)));
+typedef int32_t v4i __attribute__((vector_size(16)));
+typedef unsigned char u8x16 __attribute__((vector_size(16)));
+typedef uint16_t u16x8 __attribute__((vector_size(16)));
+typedef float v2f __attribute__((vector_size(8)));
+typedef double v2d __attribute__((vector_size(16)));
+
+static inline v4f ld4(const float *p)
+{
+	v4f v;
+	memcpy(&v, p, sizeof v);
+	return v;
+}
+
+static inline void st4(float *p, v4f v)
+{
+	memcpy(p, &v, sizeof v);
+}
 
 typedef struct work {
 	uint32_t w, h;
@@ -59,6 +83,67 @@ typedef struct lattice {
 
 /* ---- 1. working image ---- */
 
+/* Luminance of the row's samples x = 0, stp, 2 stp, ... (n of them). */
+static void row_luma(const aimark__image *img, const unsigned char *row, uint32_t stp, uint32_t n, float *lum)
+{
+	const size_t ch = img->channels, adv = (size_t)stp * ch;
+	if (img->bit_depth == 8) {
+		if (ch >= 3) {
+			for (uint32_t i = 0; i < n; i++) {
+				const unsigned char *p = row + i * adv;
+				lum[i] = (float)(77 * p[0] + 150 * p[1] + 29 * p[2]) * (1.0f / 256.0f);
+			}
+		} else if (adv == 1) {
+			uint32_t i = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			/* 16 bytes at a time, zero-extended by interleaving with zeros (bytes to 16 bits, then to 32), then converted */
+			const u8x16 z8 = { 0 };
+			const u16x8 z16 = { 0 };
+			for (; i + 16 <= n; i += 16) {
+				u8x16 b;
+				memcpy(&b, row + i, sizeof b);
+				const u16x8 lo = (u16x8)__builtin_shufflevector(b, z8, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+				const u16x8 hi = (u16x8)__builtin_shufflevector(b, z8, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+				st4(lum + i, __builtin_convertvector((v4i)__builtin_shufflevector(lo, z16, 0, 8, 1, 9, 2, 10, 3, 11), v4f));
+				st4(lum + i + 4, __builtin_convertvector((v4i)__builtin_shufflevector(lo, z16, 4, 12, 5, 13, 6, 14, 7, 15), v4f));
+				st4(lum + i + 8, __builtin_convertvector((v4i)__builtin_shufflevector(hi, z16, 0, 8, 1, 9, 2, 10, 3, 11), v4f));
+				st4(lum + i + 12, __builtin_convertvector((v4i)__builtin_shufflevector(hi, z16, 4, 12, 5, 13, 6, 14, 7, 15), v4f));
+			}
+#endif
+			for (; i < n; i++)
+				lum[i] = (float)row[i];
+		} else {
+			for (uint32_t i = 0; i < n; i++)
+				lum[i] = (float)row[i * adv];
+		}
+	} else {
+		const uint16_t *r16 = (const uint16_t *)(const void *)row;
+		for (uint32_t i = 0; i < n; i++) {
+			const uint16_t *p = r16 + i * adv;
+			float v = ch >= 3 ? (float)(77 * (uint32_t)p[0] + 150 * (uint32_t)p[1] + 29 * (uint32_t)p[2]) * (1.0f / 256.0f)
+					  : (float)p[0];
+			lum[i] = v * (1.0f / 257.0f);
+		}
+	}
+}
+
+/* One input row into its output row (and the next, `spill`), K gathered terms per cell. Inlined
+   with a constant K for the common sizes, so that the inner loop unrolls. */
+static inline __attribute__((always_inline)) void gather_row(const uint32_t *gi, const float *gw, const float *lum, uint32_t K,
+							    uint32_t w, float a0, float a1, int spill, float *out)
+{
+	for (uint32_t x = 0; x < w; x++) {
+		const float *l = lum + gi[x];
+		const float *cw = gw + (size_t)x * K;
+		float acc = 0;
+		for (uint32_t q = 0; q < K; q++)
+			acc += cw[q] * l[q];
+		out[x] += a0 * acc;
+		if (spill)
+			out[x + w] += a1 * acc;
+	}
+}
+
 static int make_work(const aimark__image *img, work *wk)
 {
 	double d = sqrt((double)img->width * img->height / WORK_AREA);
@@ -72,32 +157,66 @@ static int make_work(const aimark__image *img, work *wk)
 	wk->w = w;
 	wk->h = h;
 	wk->scale = d;
+	/* Cells of 3 or more pixels: every other row and column is enough (the sum is rescaled). */
+	const uint32_t step = d >= 3 ? 2 : 1;
+	const uint32_t ns = (img->width + step - 1) / step; /* samples per row */
 	wk->px = aimark__calloc((size_t)w * h, sizeof *wk->px);
-	float *lum = aimark__malloc((size_t)img->width * sizeof *lum);
-	float *hrow = aimark__malloc(((size_t)w + 1) * sizeof *hrow);
-	int32_t *xo = aimark__malloc((size_t)img->width * sizeof *xo);
-	float *xw = aimark__malloc((size_t)img->width * sizeof *xw);
-	if (!wk->px || !lum || !hrow || !xo || !xw) {
-		aimark__free(lum);
-		aimark__free(hrow);
-		aimark__free(xo);
+	float *xw = aimark__malloc((size_t)ns * sizeof *xw);
+	uint32_t *xs = aimark__malloc(((size_t)w + 1) * sizeof *xs);
+	if (!wk->px || !xw || !xs) {
 		aimark__free(xw);
+		aimark__free(xs);
 		return aimark__error_set(AIMARK_ENOMEM, "out of memory");
 	}
-	/* Each input pixel [x, x+1) falls into output cell floor(x/d), possibly straddling into the next. */
-	const uint32_t stp = d >= 3 ? 2 : 1;
-	for (uint32_t x = 0; x < img->width; x++) {
+	/* Each input pixel [x, x+1) falls into output cell floor(x/d) with weight xw, and the rest
+	   (1 - xw) into the next one when it straddles; xs[o] is the first sample of cell o. */
+	uint32_t o = 0;
+	for (uint32_t i = 0; i < ns; i++) {
+		const uint32_t x = i * step;
 		double c = x / d;
 		uint32_t j = (uint32_t)c;
 		double edge = (j + 1) * d;
-		xo[x] = (int32_t)j;
-		xw[x] = (float)(edge >= x + stp ? 1.0 : (edge - x) / stp);
+		xw[i] = (float)(edge >= x + step ? 1.0 : (edge - x) / step);
+		while (o <= w && o <= j)
+			xs[o++] = i;
 	}
-	const uint32_t ch = img->channels;
-	const int colour = ch >= 3;
+	while (o <= w)
+		xs[o++] = ns;
+	/*
+	 * Gathered per cell, K terms each: the straddling sample of cell o - 1 (weight 1 - xw; the
+	 * others of that cell add exact zeros, so they are left out), then cell o's samples, padded
+	 * with zero weights. The sums are those a scatter over x would form, term for term.
+	 */
+	uint32_t K = 1;
+	for (uint32_t c = 0; c < w; c++)
+		if (xs[c + 1] - xs[c] + 1 > K)
+			K = xs[c + 1] - xs[c] + 1;
+	uint32_t *gi = aimark__malloc((size_t)w * sizeof *gi);
+	float *gw = aimark__malloc((size_t)w * K * sizeof *gw);
+	float *lum = aimark__calloc((size_t)ns + K, sizeof *lum); /* K zeros past the end for the padding terms */
+	if (!gi || !gw || !lum) {
+		aimark__free(lum);
+		aimark__free(xw);
+		aimark__free(xs);
+		aimark__free(gi);
+		aimark__free(gw);
+		return aimark__error_set(AIMARK_ENOMEM, "out of memory");
+	}
+	/* the terms of a cell are consecutive samples: gi[c] is the first */
+	for (uint32_t c = 0; c < w; c++) {
+		float *cw = gw + (size_t)c * K;
+		uint32_t q = 0;
+		gi[c] = xs[c];
+		if (c > 0 && xs[c] > xs[c - 1] && xw[xs[c] - 1] < 1) {
+			gi[c] = xs[c] - 1;
+			cw[q++] = 1 - xw[xs[c] - 1];
+		}
+		for (uint32_t i = xs[c]; i < xs[c + 1]; i++)
+			cw[q++] = xw[i];
+		for (; q < K; q++)
+			cw[q] = 0;
+	}
 	const float norm = (float)(1.0 / (d * d));
-	/* Cells of 3 or more pixels: every other row and column is enough (the sum is rescaled). */
-	const uint32_t step = d >= 3 ? 2 : 1;
 	const float norm_s = norm * (float)(step * step);
 	for (uint32_t y = 0; y < img->height; y += step) {
 		double c = y / d;
@@ -106,61 +225,96 @@ static int make_work(const aimark__image *img, work *wk)
 			break;
 		double edge = (j + 1) * d;
 		float wy = (float)(edge >= y + step ? 1.0 : (edge - y) / step);
-		const unsigned char *row = img->pixels + (size_t)y * img->stride;
-		if (img->bit_depth == 8) {
-			for (uint32_t x = 0; x < img->width; x += step) {
-				const unsigned char *p = row + (size_t)x * ch;
-				lum[x] = colour ? (float)(77 * p[0] + 150 * p[1] + 29 * p[2]) * (1.0f / 256.0f) : (float)p[0];
-			}
-		} else {
-			const uint16_t *r16 = (const uint16_t *)(const void *)row;
-			for (uint32_t x = 0; x < img->width; x += step) {
-				const uint16_t *p = r16 + (size_t)x * ch;
-				float v = colour ? (float)(77 * (uint32_t)p[0] + 150 * (uint32_t)p[1] + 29 * (uint32_t)p[2]) * (1.0f / 256.0f)
-						 : (float)p[0];
-				lum[x] = v * (1.0f / 257.0f);
-			}
-		}
-		memset(hrow, 0, ((size_t)w + 1) * sizeof *hrow);
-		for (uint32_t x = 0; x < img->width; x += step) {
-			int32_t o = xo[x];
-			if (o >= (int32_t)w)
-				break;
-			hrow[o] += xw[x] * lum[x];
-			hrow[o + 1] += (1 - xw[x]) * lum[x];
-		}
+		row_luma(img, img->pixels + (size_t)y * img->stride, step, xs[w], lum);
 		float *out = wk->px + (size_t)j * w;
-		for (uint32_t x = 0; x < w; x++)
-			out[x] += wy * norm_s * hrow[x];
-		if (wy < 1 && j + 1 < h) {
-			out += w;
-			for (uint32_t x = 0; x < w; x++)
-				out[x] += (1 - wy) * norm_s * hrow[x];
+		const float a0 = wy * norm_s, a1 = (1 - wy) * norm_s;
+		const int spill = wy < 1 && j + 1 < h;
+		switch (K) {
+		case 2:
+			gather_row(gi, gw, lum, 2, w, a0, a1, spill, out);
+			break;
+		case 3:
+			gather_row(gi, gw, lum, 3, w, a0, a1, spill, out);
+			break;
+		case 4:
+			gather_row(gi, gw, lum, 4, w, a0, a1, spill, out);
+			break;
+		default:
+			gather_row(gi, gw, lum, K, w, a0, a1, spill, out);
+			break;
 		}
 	}
 	aimark__free(lum);
-	aimark__free(hrow);
-	aimark__free(xo);
 	aimark__free(xw);
+	aimark__free(xs);
+	aimark__free(gi);
+	aimark__free(gw);
 	return 0;
 }
 
 /* ---- 2. whitening and local normalisation ---- */
 
-/* Separable box sum of radius r with clamped borders, src -> dst (may not alias). */
+static inline float clamped(const float *s, int i, uint32_t n)
+{
+	return s[i < 0 ? 0 : (i >= (int)n ? n - 1 : (uint32_t)i)];
+}
+
+/* Horizontal running sums of one row for x in [x0, x1), clamped borders; acc is the sum at x0. */
+static double box_row_part(const float *s, float *t, uint32_t w, int r, uint32_t x0, uint32_t x1, double acc)
+{
+	for (uint32_t x = x0; x < x1; x++) {
+		t[x] = (float)acc;
+		acc += clamped(s, (int)x + r + 1, w) - clamped(s, (int)x - r, w);
+	}
+	return acc;
+}
+
+/*
+ * Separable box sum of radius r with clamped borders, src -> dst (may not alias). The horizontal
+ * running sums (in double) go four rows at a time through the border-free middle, so that the
+ * four dependency chains overlap; each row's sums are added in the same order as one at a time.
+ */
 static void box_filter(const float *src, float *dst, float *tmp, uint32_t w, uint32_t h, int r)
 {
-	for (uint32_t y = 0; y < h; y++) {
+	/* x in [r, mid) reads s[x + r + 1] and s[x - r] without clamping */
+	const uint32_t lo = (uint32_t)r < w ? (uint32_t)r : w;
+	const uint32_t mid = w > (uint32_t)(r + 1) && w - (uint32_t)(r + 1) > lo ? w - (uint32_t)(r + 1) : lo;
+	uint32_t y = 0;
+	for (; y + 4 <= h; y += 4) {
+		const float *s0 = src + (size_t)y * w, *s1 = s0 + w, *s2 = s1 + w, *s3 = s2 + w;
+		float *t0 = tmp + (size_t)y * w, *t1 = t0 + w, *t2 = t1 + w, *t3 = t2 + w;
+		double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+		for (int k = -r; k <= r; k++) {
+			a0 += clamped(s0, k, w);
+			a1 += clamped(s1, k, w);
+			a2 += clamped(s2, k, w);
+			a3 += clamped(s3, k, w);
+		}
+		a0 = box_row_part(s0, t0, w, r, 0, lo, a0);
+		a1 = box_row_part(s1, t1, w, r, 0, lo, a1);
+		a2 = box_row_part(s2, t2, w, r, 0, lo, a2);
+		a3 = box_row_part(s3, t3, w, r, 0, lo, a3);
+		for (uint32_t x = lo; x < mid; x++) {
+			t0[x] = (float)a0;
+			t1[x] = (float)a1;
+			t2[x] = (float)a2;
+			t3[x] = (float)a3;
+			a0 += s0[x + r + 1] - s0[x - r];
+			a1 += s1[x + r + 1] - s1[x - r];
+			a2 += s2[x + r + 1] - s2[x - r];
+			a3 += s3[x + r + 1] - s3[x - r];
+		}
+		box_row_part(s0, t0, w, r, mid, w, a0);
+		box_row_part(s1, t1, w, r, mid, w, a1);
+		box_row_part(s2, t2, w, r, mid, w, a2);
+		box_row_part(s3, t3, w, r, mid, w, a3);
+	}
+	for (; y < h; y++) {
 		const float *s = src + (size_t)y * w;
-		float *t = tmp + (size_t)y * w;
 		double acc = 0;
 		for (int k = -r; k <= r; k++)
-			acc += s[k < 0 ? 0 : (k >= (int)w ? w - 1 : (uint32_t)k)];
-		for (uint32_t x = 0; x < w; x++) {
-			t[x] = (float)acc;
-			int add = (int)x + r + 1, sub = (int)x - r;
-			acc += s[add >= (int)w ? w - 1 : (uint32_t)add] - s[sub < 0 ? 0 : (uint32_t)sub];
-		}
+			acc += clamped(s, k, w);
+		box_row_part(s, tmp + (size_t)y * w, w, r, 0, w, acc);
 	}
 	/* vertical pass row by row (a running sum per column), so that memory is read in order */
 	for (uint32_t x = 0; x < w; x++)
@@ -170,13 +324,16 @@ static void box_filter(const float *src, float *dst, float *tmp, uint32_t w, uin
 		for (uint32_t x = 0; x < w; x++)
 			dst[x] += t[x];
 	}
-	for (uint32_t y = 1; y < h; y++) {
-		int add = (int)y + r, sub = (int)y - r - 1;
+	for (uint32_t yy = 1; yy < h; yy++) {
+		int add = (int)yy + r, sub = (int)yy - r - 1;
 		const float *ta = tmp + (size_t)(add >= (int)h ? h - 1 : (uint32_t)add) * w;
 		const float *ts = tmp + (size_t)(sub < 0 ? 0 : (uint32_t)sub) * w;
-		const float *prev = dst + (size_t)(y - 1) * w;
-		float *d = dst + (size_t)y * w;
-		for (uint32_t x = 0; x < w; x++)
+		const float *prev = dst + (size_t)(yy - 1) * w;
+		float *d = dst + (size_t)yy * w;
+		uint32_t x = 0;
+		for (; x + 4 <= w; x += 4)
+			st4(d + x, ld4(prev + x) + ld4(ta + x) - ld4(ts + x));
+		for (; x < w; x++)
 			d[x] = prev[x] + ta[x] - ts[x];
 	}
 }
@@ -191,10 +348,17 @@ static int whiten(work *wk)
 		return aimark__error_set(AIMARK_ENOMEM, "out of memory");
 	}
 	box_filter(wk->px, a, b, wk->w, wk->h, WHITEN_R);
-	for (size_t i = 0; i < n; i++)
-		wk->px[i] -= a[i] * (1.0f / ((2 * WHITEN_R + 1) * (2 * WHITEN_R + 1)));
-	for (size_t i = 0; i < n; i++)
+	const float inv_area = 1.0f / ((2 * WHITEN_R + 1) * (2 * WHITEN_R + 1));
+	size_t i = 0;
+	for (; i + 4 <= n; i += 4) {
+		v4f p = ld4(wk->px + i) - ld4(a + i) * inv_area;
+		st4(wk->px + i, p);
+		st4(a + i, p * p);
+	}
+	for (; i < n; i++) {
+		wk->px[i] -= a[i] * inv_area;
 		a[i] = wk->px[i] * wk->px[i];
+	}
 	float *var = b;
 	float *tmp = aimark__malloc(n * sizeof *tmp);
 	if (!tmp) {
@@ -203,7 +367,7 @@ static int whiten(work *wk)
 		return aimark__error_set(AIMARK_ENOMEM, "out of memory");
 	}
 	box_filter(a, var, tmp, wk->w, wk->h, 4);
-	for (size_t i = 0; i < n; i++) {
+	for (i = 0; i < n; i++) {
 		float v = wk->px[i] / sqrtf(var[i] * (1.0f / 81.0f) + 0.25f);
 		wk->px[i] = v > 3 ? 3 : v < -3 ? -3 : v;
 	}
@@ -240,6 +404,17 @@ static size_t pow2_at_least(double v)
 	return n;
 }
 
+/* The largest float q with sqrtf(q) <= t (t > 0): as sqrtf is monotonic, sqrtf(q) > t exactly when q is above it. */
+static float sqrt_le_bound(float t)
+{
+	float q = t * t;
+	while (q > 0 && sqrtf(q) > t)
+		q = nextafterf(q, 0);
+	while (sqrtf(nextafterf(q, INFINITY)) <= t)
+		q = nextafterf(q, INFINITY);
+	return q;
+}
+
 static int autocorrelation(const work *wk, double unit, acf_map *acf)
 {
 	/* Zero padding so that lags up to ~230 working pixels (a tile period after a crop to a strip) do not wrap. */
@@ -247,6 +422,7 @@ static int autocorrelation(const work *wk, double unit, acf_map *acf)
 	const size_t nx = pow2_at_least(fmax(wk->w * 1.45, wk->w + pad)), ny = pow2_at_least(fmax(wk->h * 1.45, wk->h + pad));
 	const int lag_cap = (int)(LAG_CAP / unit);
 	const size_t hx = nx / 2 + 1;
+	const int R = 4; /* the flattening's local mean is over (2R+1)^2 bins */
 	int lx = (int)(nx - wk->w), ly = (int)(ny - wk->h);
 	if (lx > lag_cap)
 		lx = lag_cap;
@@ -257,17 +433,57 @@ static int autocorrelation(const work *wk, double unit, acf_map *acf)
 	acf->ly = ly;
 	acf->z = NULL;
 	aimark__fft *fx = NULL, *fy = NULL;
-	float *spec = NULL, *row = NULL, *stage = NULL;
+	float *spec = NULL, *row = NULL, *stage = NULL, *fx2 = NULL;
+	unsigned char *nxf = NULL;
+	double *acc = NULL;
 	int rc = aimark__fft_new(&fx, nx);
 	if (rc == 0)
 		rc = aimark__fft_new(&fy, ny);
 	if (rc < 0)
 		goto done;
-	spec = aimark__calloc(hx * ny * 2, sizeof *spec); /* column-major: spec[(k * ny + r) * 2] */
 	row = aimark__malloc(nx * 2 * sizeof *row);
 	stage = aimark__malloc((size_t)STAGE * hx * 2 * sizeof *stage);
-	acf->z = aimark__calloc((size_t)(2 * ly + 1) * (2 * lx + 1), sizeof *acf->z);
-	if (!spec || !row || !stage || !acf->z) {
+	acf->z = aimark__malloc((size_t)(2 * ly + 1) * (2 * lx + 1) * sizeof *acf->z); /* every lag is written below */
+	nxf = aimark__calloc(hx + ny, 1);
+	fx2 = aimark__malloc((hx + ny) * sizeof *fx2);
+	acc = aimark__malloc(ny * sizeof *acc);
+	if (!row || !stage || !acf->z || !nxf || !fx2 || !acc) {
+		rc = aimark__error_set(AIMARK_ENOMEM, "out of memory");
+		goto done;
+	}
+	unsigned char *nyf = nxf + hx;
+	float *fy2 = fx2 + hx;
+	/* The JPEG grid of the input maps to frequencies m * scale / 8 cycles per working pixel: notch those lines. */
+	for (int m = 1; m < 8; m++) {
+		double f = fmod(m * wk->scale / 8.0, 1.0);
+		if (f > 0.5)
+			f = 1 - f;
+		for (size_t k = 0; k < hx; k++)
+			if (fabs((double)k / nx - f) * nx <= 1.5)
+				nxf[k] = 1;
+		for (size_t r = 0; r < ny; r++) {
+			double fyv = (double)(r <= ny / 2 ? r : ny - r) / ny;
+			if (fabs(fyv - f) * ny <= 1.5)
+				nyf[r] = 1;
+		}
+	}
+	for (size_t k = 0; k < hx; k++)
+		fx2[k] = (float)((double)k / nx * k / nx);
+	for (size_t r = 0; r < ny; r++) {
+		double fyv = (double)(r <= ny / 2 ? r : ny - r) / ny;
+		fy2[r] = (float)(fyv * fyv);
+	}
+	/*
+	 * The band limit zeroes every column k from kcut on (sqrtf(fx2 + fy2) >= sqrtf(fx2) > 0.45):
+	 * those are neither flattened nor transformed back, and only the columns the flattening's
+	 * local mean reads next to the kept ones (up to kcut + R) are transformed at all.
+	 */
+	size_t kcut = 0;
+	while (kcut < hx && !(sqrtf(fx2[kcut]) > 0.45f))
+		kcut++;
+	const size_t kneed = kcut + R + 1 < hx ? kcut + R + 1 : hx;
+	spec = aimark__malloc(kneed * ny * 2 * sizeof *spec); /* column-major: spec[(k * ny + r) * 2], k < kneed */
+	if (!spec) {
 		rc = aimark__error_set(AIMARK_ENOMEM, "out of memory");
 		goto done;
 	}
@@ -277,16 +493,23 @@ static int autocorrelation(const work *wk, double unit, acf_map *acf)
 		uint32_t rn = wk->h - r0 < STAGE ? wk->h - r0 : STAGE;
 		for (uint32_t i = 0; i < rn; i += 2) {
 			uint32_t r = r0 + i;
-			memset(row, 0, nx * 2 * sizeof *row);
+			memset(row + 2 * (size_t)wk->w, 0, (nx - wk->w) * 2 * sizeof *row);
 			const float *p0 = wk->px + (size_t)r * wk->w, *p1 = i + 1 < rn ? p0 + wk->w : NULL;
-			for (uint32_t x = 0; x < wk->w; x++) {
-				row[2 * x] = p0[x];
-				row[2 * x + 1] = p1 ? p1[x] : 0;
+			if (p1) {
+				for (uint32_t x = 0; x < wk->w; x++) {
+					row[2 * x] = p0[x];
+					row[2 * x + 1] = p1[x];
+				}
+			} else {
+				for (uint32_t x = 0; x < wk->w; x++) {
+					row[2 * x] = p0[x];
+					row[2 * x + 1] = 0;
+				}
 			}
 			aimark__fft_run(fx, row, 0);
 			float *s0 = stage + (size_t)i * hx * 2, *s1 = s0 + hx * 2;
-			for (size_t k = 0; k < hx; k++) {
-				size_t kc = (nx - k) % nx;
+			for (size_t k = 0; k < kneed; k++) {
+				size_t kc = k == 0 ? 0 : nx - k;
 				float zr = row[2 * k], zi = row[2 * k + 1], cr = row[2 * kc], ci = -row[2 * kc + 1];
 				s0[2 * k] = 0.5f * (zr + cr);
 				s0[2 * k + 1] = 0.5f * (zi + ci);
@@ -296,7 +519,7 @@ static int autocorrelation(const work *wk, double unit, acf_map *acf)
 				}
 			}
 		}
-		for (size_t k = 0; k < hx; k++) {
+		for (size_t k = 0; k < kneed; k++) {
 			float *d = spec + (k * ny + r0) * 2;
 			for (uint32_t i = 0; i < rn; i++) {
 				d[2 * i] = stage[((size_t)i * hx + k) * 2];
@@ -304,38 +527,52 @@ static int autocorrelation(const work *wk, double unit, acf_map *acf)
 			}
 		}
 	}
-	for (size_t k = 0; k < hx; k++)
-		aimark__fft_run(fy, spec + k * ny * 2, 0);
+	for (size_t k = 0; k < kneed; k++) {
+		float *col = spec + k * ny * 2;
+		memset(col + 2 * (size_t)wk->h, 0, (ny - wk->h) * 2 * sizeof *col);
+		aimark__fft_run(fy, col, 0);
+	}
 	/*
 	 * Power, flattened by its local mean (9x9 bins), band-limited, JPEG grid notched. The power
 	 * goes into each bin's real part and the running sums into its imaginary part, so that no
 	 * second spectrum-sized buffer is needed.
 	 */
-	for (size_t k = 0; k < hx; k++)
-		for (size_t r = 0; r < ny; r++) {
-			float *c = spec + (k * ny + r) * 2;
-			c[0] = c[0] * c[0] + c[1] * c[1];
-		}
+	/* two bins per vector; the imaginary lanes get the sum too, and are overwritten by the box below */
+	for (size_t i = 0; i < kneed * ny * 2; i += 4) {
+		const v4f c = ld4(spec + i), p = c * c;
+		st4(spec + i, p + __builtin_shufflevector(p, p, 1, 0, 3, 2));
+	}
 	{
-		/* box over r (cyclic) into the imaginary parts, then over k (mirrored at the ends); ny is a power of two */
-		const int R = 4;
+		/* box over r (cyclic) into the imaginary parts, then over k (mirrored at the ends); ny is a power of two.
+		   Two columns at a time, one running sum per lane, so that the two dependency chains overlap. */
 		const size_t my = ny - 1;
-		for (size_t k = 0; k < hx; k++) {
-			float *col = spec + k * ny * 2;
-			double acc = 0;
-			for (int j = -R; j <= R; j++)
-				acc += col[2 * ((size_t)(j + (int)ny) & my)];
+		size_t kp = 0;
+		for (; kp + 2 <= kneed; kp += 2) {
+			float *c0 = spec + kp * ny * 2, *c1 = c0 + ny * 2;
+			v2d a = { 0, 0 };
+			for (int j = -R; j <= R; j++) {
+				const size_t idx = 2 * ((size_t)(j + (int)ny) & my);
+				a += (v2d){ c0[idx], c1[idx] };
+			}
 			for (size_t r = 0; r < ny; r++) {
-				col[2 * r + 1] = (float)acc;
-				acc += col[2 * ((r + R + 1) & my)] - col[2 * ((r + ny - R) & my)];
+				const v2f af = __builtin_convertvector(a, v2f);
+				c0[2 * r + 1] = af[0];
+				c1[2 * r + 1] = af[1];
+				const size_t ia = 2 * ((r + R + 1) & my), is = 2 * ((r + ny - R) & my);
+				a += __builtin_convertvector((v2f){ c0[ia], c1[ia] } - (v2f){ c0[is], c1[is] }, v2d);
+			}
+		}
+		for (; kp < kneed; kp++) {
+			float *col = spec + kp * ny * 2;
+			double a = 0;
+			for (int j = -R; j <= R; j++)
+				a += col[2 * ((size_t)(j + (int)ny) & my)];
+			for (size_t r = 0; r < ny; r++) {
+				col[2 * r + 1] = (float)a;
+				a += col[2 * ((r + R + 1) & my)] - col[2 * ((r + ny - R) & my)];
 			}
 		}
 		/* the k direction column by column, one running sum per r, so that memory is read in order */
-		double *acc = aimark__malloc(ny * sizeof *acc);
-		if (acc == NULL) {
-			rc = aimark__error_set(AIMARK_ENOMEM, "out of memory");
-			goto done;
-		}
 		for (size_t r = 0; r < ny; r++)
 			acc[r] = 0;
 		for (int j = -R; j <= R; j++) {
@@ -343,7 +580,7 @@ static int autocorrelation(const work *wk, double unit, acf_map *acf)
 			for (size_t r = 0; r < ny; r++)
 				acc[r] += col[2 * r + 1];
 		}
-		for (size_t k = 0; k < hx; k++) {
+		for (size_t k = 0; k < kcut; k++) {
 			int add = (int)k + R + 1, sub = (int)k - R;
 			if (add >= (int)hx)
 				add = 2 * ((int)hx - 1) - add;
@@ -351,86 +588,80 @@ static int autocorrelation(const work *wk, double unit, acf_map *acf)
 				sub = -sub;
 			float *c = spec + k * ny * 2;
 			const float *ca = spec + (size_t)add * ny * 2, *cs = spec + (size_t)sub * ny * 2;
-			for (size_t r = 0; r < ny; r++) {
-				float mean = (float)(acc[r] / ((2 * R + 1) * (2 * R + 1)));
-				c[2 * r] = c[2 * r] / (mean + 1e-20f);
-				acc[r] += ca[2 * r + 1] - cs[2 * r + 1];
+			/* two bins per step (ny is even): the scalar operations lane by lane, divisions included */
+			const double area = (2 * R + 1) * (2 * R + 1);
+			for (size_t r = 0; r < ny; r += 2) {
+				v2d a2;
+				memcpy(&a2, acc + r, sizeof a2);
+				const v2f mean = __builtin_convertvector(a2 / area, v2f);
+				const v4f cv = ld4(c + 2 * r), av = ld4(ca + 2 * r), sv = ld4(cs + 2 * r);
+				const v2f pw = __builtin_shufflevector(cv, cv, 0, 2) / (mean + 1e-20f);
+				c[2 * r] = pw[0];
+				c[2 * r + 2] = pw[1];
+				a2 += __builtin_convertvector(__builtin_shufflevector(av, av, 1, 3) - __builtin_shufflevector(sv, sv, 1, 3), v2d);
+				memcpy(acc + r, &a2, sizeof a2);
 			}
 		}
-		aimark__free(acc);
 	}
-	/* The JPEG grid of the input maps to frequencies m * scale / 8 cycles per working pixel: notch those lines. */
+	/* Band limit and notches, then back over r; notched columns are zero and need no transform. */
 	{
-		const double s = wk->scale;
-		unsigned char *nxf = aimark__calloc(hx + ny, 1);
-		float *fx2 = aimark__malloc((hx + ny) * sizeof *fx2);
-		if (!nxf || !fx2) {
-			aimark__free(nxf);
-			aimark__free(fx2);
-			rc = aimark__error_set(AIMARK_ENOMEM, "out of memory");
-			goto done;
-		}
-		unsigned char *nyf = nxf + hx;
-		float *fy2 = fx2 + hx;
-		for (int m = 1; m < 8; m++) {
-			double f = fmod(m * s / 8.0, 1.0);
-			if (f > 0.5)
-				f = 1 - f;
-			for (size_t k = 0; k < hx; k++)
-				if (fabs((double)k / nx - f) * nx <= 1.5)
-					nxf[k] = 1;
-			for (size_t r = 0; r < ny; r++) {
-				double fyv = (double)(r <= ny / 2 ? r : ny - r) / ny;
-				if (fabs(fyv - f) * ny <= 1.5)
-					nyf[r] = 1;
+		/* rho = sqrtf(q) against 0.008, 0.45 and 0.3 as comparisons of q, so that only the taper takes a root */
+		const float q_lo = sqrt_le_bound(nextafterf(0.008f, 0)), q_hi = sqrt_le_bound(0.45f), q_taper = sqrt_le_bound(0.3f);
+		for (size_t k = 0; k < kcut; k++) {
+			float *c = spec + k * ny * 2;
+			if (nxf[k]) {
+				memset(c, 0, ny * 2 * sizeof *c);
+				continue;
 			}
-		}
-		for (size_t k = 0; k < hx; k++)
-			fx2[k] = (float)((double)k / nx * k / nx);
-		for (size_t r = 0; r < ny; r++) {
-			double fyv = (double)(r <= ny / 2 ? r : ny - r) / ny;
-			fy2[r] = (float)(fyv * fyv);
-		}
-		for (size_t k = 0; k < hx; k++)
 			for (size_t r = 0; r < ny; r++) {
-				float rho = sqrtf(fx2[k] + fy2[r]);
-				float wgt = rho < 0.008f ? 0 : rho > 0.45f ? 0 : rho > 0.3f ? (0.45f - rho) / 0.15f : 1;
-				float *c = spec + (k * ny + r) * 2;
-				c[0] = (nxf[k] || nyf[r]) ? 0 : wgt * c[0];
-				c[1] = 0;
+				const float q = fx2[k] + fy2[r];
+				float wgt = q <= q_lo || q > q_hi ? 0 : q > q_taper ? (0.45f - sqrtf(q)) / 0.15f : 1;
+				c[2 * r] = nyf[r] ? 0 : wgt * c[2 * r];
+				c[2 * r + 1] = 0;
 			}
-		aimark__free(nxf);
-		aimark__free(fx2);
+			aimark__fft_run(fy, c, 1);
+		}
 	}
-	for (size_t k = 0; k < hx; k++)
-		aimark__fft_run(fy, spec + k * ny * 2, 1);
 	/* Rows of the needed lags, two per complex inverse transform (Hermitian in k), gathered STAGE at a time. */
 	int nrows = 2 * ly + 1;
 	for (int i0 = 0; i0 < nrows; i0 += STAGE) {
 		int in = nrows - i0 < STAGE ? nrows - i0 : STAGE;
-		for (size_t k = 0; k < hx; k++)
+		for (size_t k = 0; k < kcut; k++)
 			for (int i = 0; i < in; i++) {
 				size_t r = (size_t)(i0 + i - ly + (int)ny) & (ny - 1);
 				const float *c = spec + (k * ny + r) * 2;
 				stage[((size_t)i * hx + k) * 2] = c[0];
 				stage[((size_t)i * hx + k) * 2 + 1] = c[1];
 			}
+		for (int i = 0; i < in; i++)
+			memset(stage + ((size_t)i * hx + kcut) * 2, 0, (hx - kcut) * 2 * sizeof *stage);
 		for (int i = 0; i < in; i += 2) {
 			const float *ra = stage + (size_t)i * hx * 2, *rb = i + 1 < in ? ra + hx * 2 : ra;
-			for (size_t k = 0; k < nx; k++) {
-				size_t kk = k < hx ? k : nx - k;
-				float sg = k < hx ? 1.0f : -1.0f; /* conjugate for the mirrored half */
-				float ar = ra[2 * kk], ai = sg * ra[2 * kk + 1], br = rb[2 * kk], bi = sg * rb[2 * kk + 1];
-				row[2 * k] = ar - bi;
-				row[2 * k + 1] = ai + br;
+			/* a + ib: [a.re - b.im, a.im + b.re], two bins per vector */
+			const v4f pm = { -1, 1, -1, 1 };
+			size_t k = 0;
+			for (; k + 2 <= hx; k += 2) {
+				const v4f av = ld4(ra + 2 * k), bv = ld4(rb + 2 * k);
+				st4(row + 2 * k, av + __builtin_shufflevector(bv, bv, 1, 0, 3, 2) * pm);
+			}
+			for (; k < hx; k++) {
+				row[2 * k] = ra[2 * k] - rb[2 * k + 1];
+				row[2 * k + 1] = ra[2 * k + 1] + rb[2 * k];
+			}
+			/* the mirrored half from the conjugates */
+			for (; k < nx; k++) {
+				const size_t kk = nx - k;
+				const float ai = -ra[2 * kk + 1], bi = -rb[2 * kk + 1];
+				row[2 * k] = ra[2 * kk] - bi;
+				row[2 * k + 1] = ai + rb[2 * kk];
 			}
 			aimark__fft_run(fx, row, 1);
 			float *z0 = acf->z + (size_t)(i0 + i) * (2 * lx + 1);
 			for (int vx = -lx; vx <= lx; vx++) {
-				size_t k = (size_t)((vx + (int)nx) % (int)nx);
-				z0[vx + lx] = row[2 * k];
+				const size_t kv = vx < 0 ? (size_t)(vx + (int)nx) : (size_t)vx;
+				z0[vx + lx] = row[2 * kv];
 				if (i + 1 < in)
-					z0[(2 * lx + 1) + vx + lx] = row[2 * k + 1];
+					z0[(2 * lx + 1) + vx + lx] = row[2 * kv + 1];
 			}
 		}
 	}
@@ -438,18 +669,33 @@ static int autocorrelation(const work *wk, double unit, acf_map *acf)
 	{
 		double sum = 0, sum2 = 0;
 		size_t n = 0;
-		for (int vy = -ly; vy <= ly; vy++)
+		for (int vy = -ly; vy <= ly; vy++) {
+			/* the excluded lags of this row are |vx| < e (the test grows with |vx|) */
+			int e = 0;
+			while (e <= lx && (e * e + vy * vy) * unit * unit < R_MIN * R_MIN * 0.5)
+				e++;
+			const float *zr = acf->z + (size_t)(vy + ly) * (2 * lx + 1) + lx;
 			for (int vx = -lx; vx <= lx; vx++) {
-				if ((vx * vx + vy * vy) * unit * unit < R_MIN * R_MIN * 0.5)
-					continue;
-				double v = acf->z[(size_t)(vy + ly) * (2 * lx + 1) + (size_t)(vx + lx)];
+				if (e > 0 && vx == 1 - e)
+					vx = e; /* past the excluded -e+1 .. e-1 */
+				if (vx > lx)
+					break;
+				double v = zr[vx];
 				sum += v;
 				sum2 += v * v;
 				n++;
 			}
+		}
 		double mean = n ? sum / n : 0, sd = n ? sqrt(fmax(sum2 / n - mean * mean, 1e-30)) : 1;
-		size_t total = (size_t)(2 * ly + 1) * (2 * lx + 1);
-		for (size_t i = 0; i < total; i++)
+		size_t total = (size_t)(2 * ly + 1) * (2 * lx + 1), i = 0;
+		const v2d mean2 = { mean, mean }, sd2 = { sd, sd };
+		for (; i + 2 <= total; i += 2) {
+			v2f zv;
+			memcpy(&zv, acf->z + i, sizeof zv);
+			zv = __builtin_convertvector((__builtin_convertvector(zv, v2d) - mean2) / sd2, v2f);
+			memcpy(acf->z + i, &zv, sizeof zv);
+		}
+		for (; i < total; i++)
 			acf->z[i] = (float)((acf->z[i] - mean) / sd);
 	}
 done:
@@ -458,6 +704,9 @@ done:
 	aimark__free(spec);
 	aimark__free(stage);
 	aimark__free(row);
+	aimark__free(nxf);
+	aimark__free(fx2);
+	aimark__free(acc);
 	if (rc < 0) {
 		aimark__free(acf->z);
 		acf->z = NULL;
@@ -465,9 +714,10 @@ done:
 	return rc;
 }
 
-static float acf_at(const acf_map *acf, int vx, int vy)
+static inline float acf_at(const acf_map *acf, int vx, int vy)
 {
-	if (vx < -acf->lx || vx > acf->lx || vy < -acf->ly || vy > acf->ly)
+	/* one unsigned comparison per axis: -l <= v <= l */
+	if ((unsigned)(vx + acf->lx) > 2u * (unsigned)acf->lx || (unsigned)(vy + acf->ly) > 2u * (unsigned)acf->ly)
 		return 0;
 	return acf->z[(size_t)(vy + acf->ly) * (2 * acf->lx + 1) + (size_t)(vx + acf->lx)];
 }
@@ -482,22 +732,28 @@ typedef struct peak {
 static int find_peaks(const acf_map *acf, peak *out, int max)
 {
 	int n = 0;
-	for (int vy = 0; vy <= acf->ly - 2; vy++)
-		for (int vx = -acf->lx + 2; vx <= acf->lx - 2; vx++) {
+	const int lx = acf->lx;
+	const size_t stride = (size_t)(2 * lx + 1);
+	for (int vy = 0; vy <= acf->ly - 2; vy++) {
+		/* every 5x5 neighbour below is inside the map: |vx| <= lx - 2, -2 <= vy - 2, vy + 2 <= ly */
+		const float *zr = acf->z + (size_t)(vy + acf->ly) * stride + lx;
+		for (int vx = -lx + 2; vx <= lx - 2; vx++) {
+			float v = zr[vx];
+			if (v < 3.0f)
+				continue;
 			if (vy == 0 && vx <= 0)
 				continue;
 			if (((double)vx * vx + (double)vy * vy) * acf->unit * acf->unit < R_MIN * R_MIN)
 				continue;
-			float v = acf_at(acf, vx, vy);
-			if (v < 3.0f)
-				continue;
 			int ismax = 1;
-			for (int dy = -2; dy <= 2 && ismax; dy++)
+			for (int dy = -2; dy <= 2 && ismax; dy++) {
+				const float *zn = zr + (ptrdiff_t)dy * (ptrdiff_t)stride + vx;
 				for (int dx = -2; dx <= 2; dx++)
-					if ((dx || dy) && acf_at(acf, vx + dx, vy + dy) > v) {
+					if ((dx || dy) && zn[dx] > v) {
 						ismax = 0;
 						break;
 					}
+			}
 			if (!ismax)
 				continue;
 			/* keep the `max` strongest, sorted */
@@ -515,6 +771,7 @@ static int find_peaks(const acf_map *acf, peak *out, int max)
 			if (n < max)
 				n++;
 		}
+	}
 	return n;
 }
 
@@ -719,16 +976,18 @@ static int find_lattices(const acf_map *acf, lattice *out, int max)
 
 /* ---- 5. folding and synchronisation ---- */
 
-/* Folds the working image into QT x QT bins of tile coordinates; returns the normalised tile. */
-static void fold(const work *wk, const lattice *L, float *tile, float *count)
+/*
+ * Folds the working image into QT x QT bins of tile coordinates; returns the normalised tile.
+ * acc: 2 x QT*QT scratch (each bin's sum and count side by side, one cache line per pixel).
+ */
+static void fold(const work *wk, const lattice *L, float *tile, float *acc)
 {
 	const double T = AIMARK__WM_TILE;
 	double det = L->a[0] * L->b[1] - L->a[1] * L->b[0];
 	/* tile coords (chips) = T * inverse([a b]) * x */
 	double m00 = T * L->b[1] / det, m01 = -T * L->b[0] / det;
 	double m10 = -T * L->a[1] / det, m11 = T * L->a[0] / det;
-	memset(tile, 0, QT * QT * sizeof *tile);
-	memset(count, 0, QT * QT * sizeof *count);
+	memset(acc, 0, 2 * QT * QT * sizeof *acc);
 	const double period = QT;
 	/* Origin at the centre: a small error in the basis drifts half as far at the edges. */
 	const double cx = wk->w / 2.0, cy = wk->h / 2.0;
@@ -748,19 +1007,19 @@ static void fold(const work *wk, const lattice *L, float *tile, float *count)
 			else if (fy < 0)
 				fy += period;
 			int bx = (int)fx, by = (int)fy;
-			if (bx >= QT)
-				bx = QT - 1;
-			if (by >= QT)
-				by = QT - 1;
-			tile[by * QT + bx] += row[x];
-			count[by * QT + bx] += 1;
+			bx -= bx >= QT; /* fx can round up to exactly one period */
+			by -= by >= QT;
+			float *b = acc + 2 * (by * QT + bx);
+			b[0] += row[x];
+			b[1] += 1;
 		}
 	}
 	double sum = 0, sum2 = 0;
 	int n = 0;
 	for (int i = 0; i < QT * QT; i++) {
-		if (count[i] > 0) {
-			tile[i] /= sqrtf(count[i]); /* each bin as a unit-variance statistic */
+		tile[i] = acc[2 * i];
+		if (acc[2 * i + 1] > 0) {
+			tile[i] /= sqrtf(acc[2 * i + 1]); /* each bin as a unit-variance statistic */
 			sum += tile[i];
 			sum2 += (double)tile[i] * tile[i];
 			n++;
@@ -768,7 +1027,7 @@ static void fold(const work *wk, const lattice *L, float *tile, float *count)
 	}
 	double mean = n ? sum / n : 0, sd = n ? sqrt(fmax(sum2 / n - mean * mean, 1e-12)) : 1;
 	for (int i = 0; i < QT * QT; i++)
-		tile[i] = count[i] > 0 ? (float)((tile[i] - mean) / sd) : 0;
+		tile[i] = acc[2 * i + 1] > 0 ? (float)((tile[i] - mean) / sd) : 0;
 }
 
 /*
@@ -813,6 +1072,7 @@ typedef struct sync_hit {
 	int g;
 	double kx, ky;   /* shift in bins (sub-bin) */
 	double z;
+	float raw;       /* the correlation value at the peak (z before normalisation) */
 } sync_hit;
 
 static float tile_at(const float *t, int x, int y)
@@ -825,7 +1085,7 @@ static float tile_at(const float *t, int x, int y)
  * symmetry g, G_g(z) = F(g^-1(z)), transformed. g^-1 is z -> A z + c with A a
  * signed permutation and c made of 0 and QT - 1 = -1 (mod QT), so one
  * transform of F gives all eight: G_g(k) = F(A k) exp(2 pi i (A k).c / QT).
- * spec: 8 x QT*QT complex.
+ * spec: 8 x QT*QT complex; buf: 2 x QT*QT complex scratch.
  */
 static void orientation_spectra(aimark__fft2d *ft, const float *F, float *spec, float *buf)
 {
@@ -835,6 +1095,13 @@ static void orientation_spectra(aimark__fft2d *ft, const float *F, float *spec, 
 		buf[2 * i + 1] = 0;
 	}
 	aimark__fft2d_run(ft, buf, 0);
+	/* the transposed spectrum, so that every orientation reads its source along rows */
+	float *bufT = buf + (size_t)N * 2;
+	for (int y = 0; y < QT; y++)
+		for (int x = 0; x < QT; x++) {
+			bufT[2 * (x * QT + y)] = buf[2 * (y * QT + x)];
+			bufT[2 * (x * QT + y) + 1] = buf[2 * (y * QT + x) + 1];
+		}
 	float ph[2 * QT]; /* exp(2 pi i p / QT) */
 	for (int p = 0; p < QT; p++) {
 		ph[2 * p] = (float)cos(2 * M_PI * p / QT);
@@ -848,16 +1115,26 @@ static void orientation_spectra(aimark__fft2d *ft, const float *F, float *spec, 
 		const int axx = (int)(ex - c0x), ayx = (int)(ey - c0y), axy = (int)(fx - c0x), ayy = (int)(fy - c0y);
 		const int cx = c0x > 0 ? -1 : 0, cy = c0y > 0 ? -1 : 0; /* QT - 1 = -1 mod QT */
 		float *G = spec + (size_t)g * N * 2;
-		for (int ky = 0; ky < QT; ky++)
+		/*
+		 * A is a signed permutation: along an output row (kx varying) the source runs along a row
+		 * of F (axx != 0) or along a column, read as a row of the transpose. j is the varying
+		 * source coordinate, u0 the fixed one; QT is a power of two, so & (QT - 1) is the
+		 * non-negative remainder.
+		 */
+		const int along_x = axx != 0, sj = along_x ? axx : ayx, cj = along_x ? cx : cy, c0 = along_x ? cy : cx;
+		for (int ky = 0; ky < QT; ky++) {
+			const int u0 = (along_x ? ayy * ky : axy * ky) & (QT - 1);
+			const float *src = (along_x ? buf : bufT) + 2 * (size_t)u0 * QT;
+			const int pc = u0 * c0;
+			float *o = G + 2 * (size_t)ky * QT;
 			for (int kx = 0; kx < QT; kx++) {
-				/* QT is a power of two: & (QT - 1) is the non-negative remainder */
-				int ux = (axx * kx + axy * ky) & (QT - 1), uy = (ayx * kx + ayy * ky) & (QT - 1);
-				int p = (ux * cx + uy * cy) & (QT - 1);
-				const float *s = buf + 2 * (uy * QT + ux);
-				float *o = G + 2 * (ky * QT + kx);
-				o[0] = s[0] * ph[2 * p] - s[1] * ph[2 * p + 1];
-				o[1] = s[0] * ph[2 * p + 1] + s[1] * ph[2 * p];
+				const int j = (sj * kx) & (QT - 1);
+				const int p = (j * cj + pc) & (QT - 1);
+				const float *sv = src + 2 * j;
+				o[2 * kx] = sv[0] * ph[2 * p] - sv[1] * ph[2 * p + 1];
+				o[2 * kx + 1] = sv[0] * ph[2 * p + 1] + sv[1] * ph[2 * p];
 			}
+		}
 	}
 }
 
@@ -869,29 +1146,37 @@ static void orientation_spectra(aimark__fft2d *ft, const float *F, float *spec, 
  * 8 x QT^2 hypotheses. At a hit, tile position g^-1(z + k) holds pattern
  * position z.
  */
-static int synchronise(aimark__fft2d *ft, const float *Gspec, const aimark_wm_key *key, float *buf, float *tpl, float *corr,
-		       sync_hit *hits, int *nhits)
+/* The spectrum of the key's sync pattern (QT*QT complex, into S); tpl is QT*QT scratch. */
+static void template_spectrum(aimark__fft2d *ft, const aimark_wm_key *key, float *tpl, float *S)
 {
 	const int N = QT * QT;
 	sync_template(key, tpl);
 	for (int i = 0; i < N; i++) {
-		buf[2 * i] = tpl[i];
-		buf[2 * i + 1] = 0;
+		S[2 * i] = tpl[i];
+		S[2 * i + 1] = 0;
 	}
-	aimark__fft2d_run(ft, buf, 0);
-	float *S = buf + (size_t)N * 2; /* the template spectrum, kept while the pairs are formed */
-	memcpy(S, buf, (size_t)N * 2 * sizeof *S);
+	aimark__fft2d_run(ft, S, 0);
+}
+
+/* S: the key's template spectrum (template_spectrum); buf: QT*QT complex scratch; corr: 8 x QT*QT. */
+static int synchronise(aimark__fft2d *ft, const float *Gspec, const float *S, float *buf, float *corr, sync_hit *hits, int *nhits)
+{
+	const int N = QT * QT;
 	double sum = 0, sum2 = 0;
 	size_t cnt = 0;
 	for (int g = 0; g < 8; g += 2) {
 		const float *a = Gspec + (size_t)g * N * 2, *b = a + (size_t)N * 2;
-		for (int i = 0; i < N; i++) {
-			float sr = S[2 * i], si = -S[2 * i + 1];
-			float pr = a[2 * i] * sr - a[2 * i + 1] * si, pi = a[2 * i] * si + a[2 * i + 1] * sr;
-			float qr = b[2 * i] * sr - b[2 * i + 1] * si, qi = b[2 * i] * si + b[2 * i + 1] * sr;
-			/* P + iQ */
-			buf[2 * i] = pr - qi;
-			buf[2 * i + 1] = pi + qr;
+		/*
+		 * P = a conj(S), Q = b conj(S), buf = P + iQ, two bins per vector: each lane forms the
+		 * scalar products (a.re S.re + a.im S.im, a.im S.re - a.re S.im, ...) exactly.
+		 */
+		const v4f pm = { -1, 1, -1, 1 }, mp = { 1, -1, 1, -1 };
+		for (int i = 0; i < N; i += 2) {
+			const v4f sv = ld4(S + 2 * i), av = ld4(a + 2 * i), bv = ld4(b + 2 * i);
+			const v4f sre = __builtin_shufflevector(sv, sv, 0, 0, 2, 2), sim = __builtin_shufflevector(sv, sv, 1, 1, 3, 3) * mp;
+			const v4f P = av * sre + __builtin_shufflevector(av, av, 1, 0, 3, 2) * sim;
+			const v4f Q = bv * sre + __builtin_shufflevector(bv, bv, 1, 0, 3, 2) * sim;
+			st4(buf + 2 * i, P + __builtin_shufflevector(Q, Q, 1, 0, 3, 2) * pm);
 		}
 		aimark__fft2d_run(ft, buf, 1);
 		float *c0 = corr + (size_t)g * N, *c1 = c0 + N;
@@ -906,9 +1191,21 @@ static int synchronise(aimark__fft2d *ft, const float *Gspec, const aimark_wm_ke
 	double mean = sum / cnt, sd = sqrt(fmax(sum2 / cnt - mean * mean, 1e-30));
 	sync_hit best[SYNC_PEAKS];
 	int nb = 0;
+	/* z is non-decreasing in the raw value: a value not above the current last one's cannot enter */
+	float last_raw = 0;
 	for (int g = 0; g < 8; g++) {
 		const float *cg = corr + (size_t)g * N;
 		for (int i = 0; i < N; i++) {
+			if (nb == SYNC_PEAKS && (i & 3) == 0) {
+				/* four at a time while none of them can enter (N is a multiple of 4) */
+				const v4i up = ld4(cg + i) > last_raw;
+				if ((up[0] | up[1] | up[2] | up[3]) == 0) {
+					i += 3;
+					continue;
+				}
+			}
+			if (nb == SYNC_PEAKS && cg[i] <= last_raw)
+				continue;
 			double z = (cg[i] - mean) / sd;
 			if (nb == SYNC_PEAKS && z <= best[nb - 1].z)
 				continue;
@@ -922,7 +1219,7 @@ static int synchronise(aimark__fft2d *ft, const float *Gspec, const aimark_wm_ke
 					}
 			if (!ismax)
 				continue;
-			sync_hit h = { g, x, y, z };
+			sync_hit h = { g, x, y, z, cg[i] };
 			float c = cg[i], l = tile_at(cg, x - 1, y), r = tile_at(cg, x + 1, y), u = tile_at(cg, x, y - 1), d = tile_at(cg, x, y + 1);
 			double ox = (l - r) / (2.0 * (l - 2 * c + r) - 1e-12), oy = (u - d) / (2.0 * (u - 2 * c + d) - 1e-12);
 			if (fabs(ox) < 0.75)
@@ -938,6 +1235,8 @@ static int synchronise(aimark__fft2d *ft, const float *Gspec, const aimark_wm_ke
 			best[pos] = h;
 			if (nb < SYNC_PEAKS)
 				nb++;
+			if (nb == SYNC_PEAKS)
+				last_raw = best[nb - 1].raw;
 		}
 	}
 	memcpy(hits, best, (size_t)nb * sizeof *hits);
@@ -952,15 +1251,18 @@ static float sample_chip(const float *F, double px, double py)
 	/* matched filter: bilinear chip kernel (radius one chip = QF bins) around (px, py) */
 	double acc = 0;
 	int x0 = (int)floor(px) - QF + 1, y0 = (int)floor(py) - QF + 1;
+	double wx[2 * QF];
+	for (int i = 0; i < 2 * QF; i++)
+		wx[i] = 1 - fabs(x0 + i - px) / QF;
 	for (int y = y0; y < y0 + 2 * QF; y++) {
 		double wy = 1 - fabs(y - py) / QF;
 		if (wy <= 0)
 			continue;
-		for (int x = x0; x < x0 + 2 * QF; x++) {
-			double wx = 1 - fabs(x - px) / QF;
-			if (wx <= 0)
+		const float *row = F + (y & (QT - 1)) * QT;
+		for (int i = 0; i < 2 * QF; i++) {
+			if (wx[i] <= 0)
 				continue;
-			acc += wx * wy * tile_at(F, x, y);
+			acc += wx[i] * wy * row[(x0 + i) & (QT - 1)];
 		}
 	}
 	return (float)acc;
@@ -999,11 +1301,12 @@ static double normal_tail(double z)
 	return 0.5 * erfc(z / sqrt(2.0));
 }
 
-static void sync_buffers_free(aimark__fft2d *ft, float **tile, float **count, float **Gspec, float **buf, float **corr, float **tpl)
+static void sync_buffers_free(aimark__fft2d *ft, float **tile, float **count, float **Gspec, float **buf, float **corr, float **tpl,
+			      float **scache)
 {
 	aimark__fft2d_dispose(ft);
-	float **all[6] = { tile, count, Gspec, buf, corr, tpl };
-	for (int i = 0; i < 6; i++) {
+	float **all[7] = { tile, count, Gspec, buf, corr, tpl, scache };
+	for (int i = 0; i < 7; i++) {
 		aimark__free(*all[i]);
 		*all[i] = NULL;
 	}
@@ -1037,6 +1340,10 @@ int aimark__wm_image_detect_ex(const aimark__image *img, const aimark_wm_key *co
 	/* The folding and synchronisation buffers (2 MB) are allocated only once a lattice search is done, and
 	   freed before the next one, so that they never add to the autocorrelation's spectrum in the peak. */
 	float *tile = NULL, *count = NULL, *Gspec = NULL, *buf = NULL, *corr = NULL, *tpl = NULL;
+	/* The first keys' template spectra, kept from one lattice to the next (they do not depend on it). */
+	float *scache = NULL;
+	int sready[SPEC_CACHE];
+	const size_t ncache = n_keys < SPEC_CACHE ? n_keys : SPEC_CACHE;
 	int rc = make_work(img, &wk);
 	if (rc == 0)
 		rc = whiten(&wk);
@@ -1063,7 +1370,7 @@ int aimark__wm_image_detect_ex(const aimark__image *img, const aimark_wm_key *co
 			break; /* pass 0 synchronised: the payload is what failed, another lattice search will not help */
 		aimark__free(acf.z);
 		acf.z = NULL;
-		sync_buffers_free(&ft, &tile, &count, &Gspec, &buf, &corr, &tpl);
+		sync_buffers_free(&ft, &tile, &count, &Gspec, &buf, &corr, &tpl, &scache);
 		if (pass == 0) {
 			rc = decimate(&wk, &dec);
 			if (rc == 0)
@@ -1080,12 +1387,14 @@ int aimark__wm_image_detect_ex(const aimark__image *img, const aimark_wm_key *co
 		st.lattices += nl;
 		if (nl > 0 && tile == NULL) {
 			tile = aimark__malloc(QT * QT * sizeof *tile);
-			count = aimark__malloc(QT * QT * sizeof *count);
+			count = aimark__malloc(2 * QT * QT * sizeof *count);
 			Gspec = aimark__malloc((size_t)QT * QT * 2 * 8 * sizeof *Gspec);
 			buf = aimark__malloc((size_t)QT * QT * 4 * sizeof *buf);
 			corr = aimark__malloc((size_t)QT * QT * 8 * sizeof *corr);
 			tpl = aimark__malloc(QT * QT * sizeof *tpl);
-			if (!tile || !count || !Gspec || !buf || !corr || !tpl) {
+			scache = aimark__malloc(ncache * QT * QT * 2 * sizeof *scache);
+			memset(sready, 0, sizeof sready);
+			if (!tile || !count || !Gspec || !buf || !corr || !tpl || !scache) {
 				rc = aimark__error_set(AIMARK_ENOMEM, "out of memory");
 				goto done;
 			}
@@ -1105,7 +1414,12 @@ int aimark__wm_image_detect_ex(const aimark__image *img, const aimark_wm_key *co
 			for (size_t k = 0; k < n_keys && !res->authenticated; k++) {
 				sync_hit hits[SYNC_PEAKS];
 				int nh = 0;
-				rc = synchronise(&ft, Gspec, keys[k], buf, tpl, corr, hits, &nh);
+				float *S = k < ncache ? scache + k * QT * QT * 2 : buf + QT * QT * 2;
+				if (k >= ncache || !sready[k])
+					template_spectrum(&ft, keys[k], tpl, S);
+				if (k < ncache)
+					sready[k] = 1;
+				rc = synchronise(&ft, Gspec, S, buf, corr, hits, &nh);
 				if (rc < 0)
 					goto done;
 				for (int h = 0; h < nh; h++) {
@@ -1149,7 +1463,7 @@ int aimark__wm_image_detect_ex(const aimark__image *img, const aimark_wm_key *co
 done:
 	if (stats)
 		*stats = st;
-	sync_buffers_free(&ft, &tile, &count, &Gspec, &buf, &corr, &tpl);
+	sync_buffers_free(&ft, &tile, &count, &Gspec, &buf, &corr, &tpl, &scache);
 	aimark__free(wk.px);
 	aimark__free(dec.px);
 	aimark__free(acf.z);

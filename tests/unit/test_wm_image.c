@@ -518,6 +518,87 @@ static void test_fft_matches_dft(void **state)
 	assert_int_equal(aimark__fft_new(&f, 1), AIMARK_EINVAL);
 }
 
+/*
+ * The 2-D transform (the detector's folded tile and sync correlation) runs its column transforms across
+ * the rows: against a direct 2-D DFT for small shapes, and against the 1-D transform applied to each
+ * gathered column at the detector's 128 x 128, both directions.
+ */
+static void test_fft2d_matches_dft(void **state)
+{
+	(void)state;
+	static const size_t shapes[][2] = { { 2, 2 }, { 2, 8 }, { 8, 2 }, { 4, 16 }, { 16, 4 }, { 32, 8 }, { 8, 64 }, { 32, 32 } };
+	for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
+		const size_t rows = shapes[si][0], cols = shapes[si][1], n = rows * cols;
+		float *x = malloc(2 * n * sizeof *x), *y = malloc(2 * n * sizeof *y);
+		for (size_t i = 0; i < 2 * n; i++)
+			x[i] = (float)((hash2((int)i, (int)n, 9) & 0xffff) / 32768.0 - 1.0);
+		aimark__fft2d f;
+		assert_int_equal(aimark__fft2d_init(&f, rows, cols), 0);
+		for (int inv = 0; inv <= 1; inv++) {
+			memcpy(y, x, 2 * n * sizeof *y);
+			aimark__fft2d_run(&f, y, inv);
+			double worst = 0;
+			for (size_t ky = 0; ky < rows; ky++)
+				for (size_t kx = 0; kx < cols; kx++) {
+					double re = 0, im = 0;
+					for (size_t py = 0; py < rows; py++)
+						for (size_t px = 0; px < cols; px++) {
+							double ph = (double)((py * ky) % rows) / rows + (double)((px * kx) % cols) / cols;
+							double a = (inv ? 2 : -2) * M_PI * ph;
+							const float *v = x + 2 * (py * cols + px);
+							re += v[0] * cos(a) - v[1] * sin(a);
+							im += v[0] * sin(a) + v[1] * cos(a);
+						}
+					const float *o = y + 2 * (ky * cols + kx);
+					worst = fmax(worst, fmax(fabs(re - o[0]), fabs(im - o[1])));
+				}
+			if (worst > 1e-4 * sqrt((double)n) * log2((double)n) + 1e-5)
+				fail_msg("fft2d %zux%zu inverse=%d: error %g", rows, cols, inv, worst);
+			/* the one-shot form gives the same */
+			float *z = malloc(2 * n * sizeof *z);
+			memcpy(z, x, 2 * n * sizeof *z);
+			assert_int_equal(aimark__fft_2d(z, rows, cols, inv), 0);
+			for (size_t i = 0; i < 2 * n; i++)
+				if (fabs(z[i] - y[i]) > 1e-6 * (1 + fabs(y[i])))
+					fail_msg("fft_2d %zux%zu differs at %zu: %g %g", rows, cols, i, z[i], y[i]);
+			free(z);
+		}
+		aimark__fft2d_dispose(&f);
+		free(x);
+		free(y);
+	}
+	/* 128 x 128: rows then gathered columns through the 1-D transform */
+	const size_t N = 128;
+	float *x = malloc(2 * N * N * sizeof *x), *y = malloc(2 * N * N * sizeof *y), col[2 * 128];
+	aimark__fft2d f;
+	aimark__fft *f1 = NULL;
+	assert_int_equal(aimark__fft2d_init(&f, N, N), 0);
+	assert_int_equal(aimark__fft_new(&f1, N), 0);
+	for (int inv = 0; inv <= 1; inv++) {
+		for (size_t i = 0; i < 2 * N * N; i++)
+			x[i] = y[i] = (float)((hash2((int)i, inv, 11) & 0xffff) / 32768.0 - 1.0);
+		aimark__fft2d_run(&f, y, inv);
+		for (size_t r = 0; r < N; r++)
+			aimark__fft_run(f1, x + 2 * r * N, inv);
+		double worst = 0;
+		for (size_t c = 0; c < N; c++) {
+			for (size_t r = 0; r < N; r++) {
+				col[2 * r] = x[2 * (r * N + c)];
+				col[2 * r + 1] = x[2 * (r * N + c) + 1];
+			}
+			aimark__fft_run(f1, col, inv);
+			for (size_t r = 0; r < N; r++)
+				worst = fmax(worst, fmax(fabs(col[2 * r] - y[2 * (r * N + c)]), fabs(col[2 * r + 1] - y[2 * (r * N + c) + 1])));
+		}
+		if (worst > 1e-3)
+			fail_msg("fft2d 128x128 inverse=%d: differs from the 1-D transform by %g", inv, worst);
+	}
+	aimark__fft_free(f1);
+	aimark__fft2d_dispose(&f);
+	free(x);
+	free(y);
+}
+
 /* aimark_verify reads a JPEG's watermark through the luma-only path: the same answer as the public detector gives. */
 static void test_verify_jpeg_same_as_detect(void **state)
 {
@@ -591,6 +672,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fft_matches_dft),
+		cmocka_unit_test(test_fft2d_matches_dft),
 		cmocka_unit_test(test_roundtrip_rgb),
 		cmocka_unit_test(test_keyed),
 		cmocka_unit_test(test_geometry),
