@@ -19,16 +19,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static aimark_c2pa_signer *signer;
 
-/* One test signer for the whole run, in a scratch directory. */
+/* One test signer for the whole run, made in a scratch directory that is removed once it is loaded. */
 static void make_signer(void)
 {
+	static const char *files[] = { AIMARK_C2PA_KEYDIR_CHAIN, AIMARK_C2PA_KEYDIR_KEY, AIMARK_C2PA_KEYDIR_ROOT };
 	char dir[] = "/tmp/aimark-fuzz-c2pa-XXXXXX";
-	char keys[64];
+	char keys[64], path[96];
 	if (mkdtemp(dir) == NULL)
 		abort();
 	snprintf(keys, sizeof keys, "%s/k", dir);
 	if (aimark_c2pa_keydir_create_test(keys, "Aimark Fuzz", NULL, 30) != 0 || aimark_c2pa_signer_load_dir(&signer, keys) != 0)
 		abort();
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+		snprintf(path, sizeof path, "%s/%s", keys, files[i]);
+		unlink(path);
+	}
+	if (rmdir(keys) != 0 || rmdir(dir) != 0)
+		abort(); /* the key directory holds files this harness does not know of */
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
