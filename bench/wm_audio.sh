@@ -35,7 +35,8 @@ sox -t raw -r 16000 -e signed -b 16 -c 1 "$SPEECH_DIR/goforward.raw" -t raw -r 1
 sox "$OUT/tmp/librivox.wav" "$OUT/src/speech-librivox-a.wav" trim 0 12
 sox "$OUT/tmp/librivox.wav" "$OUT/src/speech-librivox-b.wav" trim 12.7 12
 sox "$OUT/tmp/misc.wav" "$OUT/src/speech-misc-a.wav" trim 0 12
-sox "$OUT/tmp/misc.wav" "$OUT/src/speech-misc-b.wav" trim 12 12
+# the recordings add up to 19.5 s: the second clip is their last 12 s (it overlaps the first by 4.5 s)
+sox "$OUT/tmp/misc.wav" "$OUT/src/speech-misc-b.wav" trim -12
 for f in "$MUSIC_DIR"/*.ogg; do
   name=$(basename "$f" .ogg)
   dur=$(soxi -D "$f")
