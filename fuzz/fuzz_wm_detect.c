@@ -12,19 +12,11 @@
 #include "aimark/watermark.h"
 #include "codec/image_codec.h"
 #include "wm/wm_image.h"
-
-static aimark_wm_key *g_keys[2];
+#include "wm_keys.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (g_keys[0] == NULL) {
-		unsigned char b[32] = { 0 };
-		if (aimark_wm_key_new(&g_keys[0], b) != 0)
-			abort();
-		b[0] = 1;
-		if (aimark_wm_key_new(&g_keys[1], b) != 0)
-			abort();
-	}
+	const aimark_wm_key *const *keys = fuzz_wm_keys();
 	if (size < 6)
 		return 0;
 	uint32_t w = 1 + ((uint32_t)data[0] << 8 | data[1]) % 256;
@@ -40,7 +32,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < n && size > 0; i++)
 		img.pixels[i] = data[i % size];
 	aimark_wm_result r;
-	const aimark_wm_key *const *keys = (const aimark_wm_key *const *)g_keys;
 	int rc = aimark__wm_image_detect(&img, keys, 2, &r);
 	if (rc == 0 && r.detected && !r.authenticated && r.false_alarm_probability > AIMARK__WM_MAX_FALSE_ALARM)
 		abort();
@@ -48,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	/* embedding into the same buffer must work or fail cleanly */
 	static const unsigned char payload[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
-	(void)aimark__wm_image_embed(&img, g_keys[0], payload, 1.0f);
+	(void)aimark__wm_image_embed(&img, keys[0], payload, 1.0f);
 	aimark__image_dispose(&img);
 	return 0;
 }

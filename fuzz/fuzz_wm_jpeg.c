@@ -15,12 +15,11 @@
 #include "codec/image_codec.h"
 #include "core/internal.h"
 #include "wm/wm_image.h"
+#include "wm_keys.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAX_PIXELS (1u << 20)
-
-static aimark_wm_key *g_keys[2];
 
 /* Width x height of the first SOFn marker, or 0 when none is found. */
 static uint64_t claimed_pixels(const uint8_t *d, size_t n)
@@ -46,23 +45,15 @@ static void check_result(int rc, const aimark_wm_result *r)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (g_keys[0] == NULL) {
-		unsigned char b[32] = { 0 };
-		if (aimark_wm_key_new(&g_keys[0], b) != 0)
-			abort();
-		b[0] = 1;
-		if (aimark_wm_key_new(&g_keys[1], b) != 0)
-			abort();
-	}
+	const aimark_wm_key *const *keys = fuzz_wm_keys();
 	if (claimed_pixels(data, size) > MAX_PIXELS)
 		return 0;
-	const aimark_wm_key *const *keys = (const aimark_wm_key *const *)g_keys;
 	aimark_wm_result r;
 	check_result(aimark__wm_jpeg_detect(data, size, keys, 2, &r), &r);
 
 	static const unsigned char payload[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
 	aimark_buf out = AIMARK_BUF_INIT;
-	if (aimark__wm_jpeg_embed(data, size, g_keys[0], payload, 1.0f, &out) == 0) {
+	if (aimark__wm_jpeg_embed(data, size, keys[0], payload, 1.0f, &out) == 0) {
 		aimark__image in_img, out_img;
 		memset(&in_img, 0, sizeof in_img);
 		memset(&out_img, 0, sizeof out_img);

@@ -20,6 +20,7 @@
 
 #include "codec/image_codec.h"
 #include "core/internal.h"
+#include "core/vec4.h"
 #include "crypto/crypto.h"
 #include "wm/wm_image.h"
 
@@ -52,20 +53,6 @@ static void dct_basis(float basis[8][8])
 			basis[u][x] = (float)((u == 0 ? sqrt(1.0 / 8) : 0.5) * cos((2 * x + 1) * u * M_PI / 16));
 }
 
-typedef float v4 __attribute__((vector_size(16)));
-
-static inline v4 load4(const float *p)
-{
-	v4 v;
-	memcpy(&v, p, sizeof v);
-	return v;
-}
-
-static inline void store4(float *p, v4 v)
-{
-	memcpy(p, &v, sizeof v);
-}
-
 /*
  * Per-pixel activity of a block (mean absolute second difference, h + v) from its dequantised
  * coefficients: gh[i] and gv[i] are the second difference's power gain at coefficient i
@@ -73,13 +60,13 @@ static inline void store4(float *p, v4 v)
  */
 static float block_activity(const JCOEF *c, const float qf[64], const float gh[64], const float gv[64])
 {
-	v4 eh = { 0 }, ev = { 0 };
+	v4f eh = { 0 }, ev = { 0 };
 	for (int i = 0; i < 64; i += 4) {
-		v4 f = { (float)c[i], (float)c[i + 1], (float)c[i + 2], (float)c[i + 3] };
-		f *= load4(qf + i);
+		v4f f = { (float)c[i], (float)c[i + 1], (float)c[i + 2], (float)c[i + 3] };
+		f *= v4f_load(qf + i);
 		f *= f;
-		eh += f * load4(gh + i);
-		ev += f * load4(gv + i);
+		eh += f * v4f_load(gh + i);
+		ev += f * v4f_load(gv + i);
 	}
 	float h = eh[0] + eh[1] + eh[2] + eh[3], v = ev[0] + ev[1] + ev[2] + ev[3];
 	/* mean |x| = 0.8 sigma for Gaussian-like detail */
@@ -184,10 +171,10 @@ static void change_row(coef_job *j, uint32_t yy, double inv_chip, uint32_t bw, u
 	const float *p0 = j->ptile + (size_t)iy * W8, *p1 = j->ptile + (size_t)iy1 * W8;
 	const float *a0 = mask_row(j, c0, bw, W8), *a1 = mask_row(j, c1, bw, W8);
 	for (uint32_t x = 0; x < W8; x += 4) {
-		v4 pp = load4(p0 + x), aa = load4(a0 + x);
-		pp += (load4(p1 + x) - pp) * wy;
-		aa += (load4(a1 + x) - aa) * wc;
-		store4(out + x, pp * aa);
+		v4f pp = v4f_load(p0 + x), aa = v4f_load(a0 + x);
+		pp += (v4f_load(p1 + x) - pp) * wy;
+		aa += (v4f_load(a1 + x) - aa) * wc;
+		v4f_store(out + x, pp * aa);
 	}
 }
 
@@ -199,7 +186,7 @@ static void change_row(coef_job *j, uint32_t yy, double inv_chip, uint32_t bw, u
 typedef struct dct_tables {
 	int K; /* frequencies kept per axis */
 	float basis[8][8], half[8][4];
-	v4 bt[8][2], ht[4][2];
+	v4f bt[8][2], ht[4][2];
 } dct_tables;
 
 static void dct_tables_init(dct_tables *t, int K)
@@ -229,39 +216,39 @@ static void dct_tables_init(dct_tables *t, int K)
  */
 static void block_dct(const dct_tables *t, const float *d, size_t stride, float dct[8][8])
 {
-	v4 rows[8][2];
+	v4f rows[8][2];
 	for (int r = 0; r < 8; r++) {
-		rows[r][0] = load4(d + (size_t)r * stride);
-		rows[r][1] = load4(d + (size_t)r * stride + 4);
+		rows[r][0] = v4f_load(d + (size_t)r * stride);
+		rows[r][1] = v4f_load(d + (size_t)r * stride + 4);
 	}
 	for (int v = 0; v < t->K; v++) {
-		v4 c0 = { 0 }, c1 = { 0 };
+		v4f c0 = { 0 }, c1 = { 0 };
 #pragma GCC unroll 8
 		for (int r = 0; r < 8; r++) {
 			c0 += rows[r][0] * t->basis[v][r];
 			c1 += rows[r][1] * t->basis[v][r];
 		}
 		float col[8];
-		store4(col, c0);
-		store4(col + 4, c1);
-		v4 a0 = { 0 }, a1 = { 0 };
+		v4f_store(col, c0);
+		v4f_store(col + 4, c1);
+		v4f a0 = { 0 }, a1 = { 0 };
 #pragma GCC unroll 8
 		for (int x = 0; x < 8; x++) {
 			a0 += t->bt[x][0] * col[x];
 			a1 += t->bt[x][1] * col[x];
 		}
-		store4(dct[v], a0);
-		store4(dct[v] + 4, a1);
+		v4f_store(dct[v], a0);
+		v4f_store(dct[v] + 4, a1);
 	}
 }
 
 /* The same from the even samples of the even rows only. */
 static void block_dct_sub(const dct_tables *t, const float *d, size_t stride, float dct[8][8])
 {
-	v4 tmp[4][2];
+	v4f tmp[4][2];
 	for (int k = 0; k < 4; k++) {
 		const float *row = d + (size_t)(2 * k) * stride;
-		v4 a0 = { 0 }, a1 = { 0 };
+		v4f a0 = { 0 }, a1 = { 0 };
 		for (int x = 0; x < 4; x++) {
 			a0 += t->ht[x][0] * row[2 * x];
 			a1 += t->ht[x][1] * row[2 * x];
@@ -270,18 +257,15 @@ static void block_dct_sub(const dct_tables *t, const float *d, size_t stride, fl
 		tmp[k][1] = a1;
 	}
 	for (int v = 0; v < t->K; v++) {
-		v4 c0 = { 0 }, c1 = { 0 };
+		v4f c0 = { 0 }, c1 = { 0 };
 		for (int k = 0; k < 4; k++) {
 			c0 += tmp[k][0] * t->half[v][k];
 			c1 += tmp[k][1] * t->half[v][k];
 		}
-		store4(dct[v], c0);
-		store4(dct[v] + 4, c1);
+		v4f_store(dct[v], c0);
+		v4f_store(dct[v] + 4, c1);
 	}
 }
-
-typedef int32_t v4i __attribute__((vector_size(16)));
-typedef uint32_t v4u __attribute__((vector_size(16)));
 
 static inline v4u mix32x4(v4u x)
 {
@@ -302,16 +286,16 @@ static void quantise_block(JCOEF *blk, const float dct[8][8], int K, const float
 {
 	const v4u lane = { 0, 1, 2, 3 };
 	const v4u seed = (v4u){ 0, 0, 0, 0 } + ((block_index << 6) ^ 0x9e3779b9U);
-	const v4 floor_v = { DITHER_FLOOR, DITHER_FLOOR, DITHER_FLOOR, DITHER_FLOOR };
+	const v4f floor_v = { DITHER_FLOOR, DITHER_FLOOR, DITHER_FLOOR, DITHER_FLOOR };
 	for (int v = 0; v < K; v++) {
 		int32_t add[8];
 		for (int h = 0; h < 2; h++) {
 			const uint32_t idx0 = (uint32_t)(v * 8 + h * 4);
-			v4 steps = load4(dct[v] + h * 4) * load4(inv_q + idx0);
+			v4f steps = v4f_load(dct[v] + h * 4) * v4f_load(inv_q + idx0);
 			v4i bits = (v4i)(mix32x4(seed ^ (lane + idx0)) >> 8);
-			v4 t = steps + __builtin_convertvector(bits, v4) * (1.0f / 16777216.0f);
+			v4f t = steps + __builtin_convertvector(bits, v4f) * (1.0f / 16777216.0f);
 			v4i a = __builtin_convertvector(t, v4i); /* truncates toward zero */
-			a += (v4i)(t < __builtin_convertvector(a, v4)); /* -1 where that rounded up: floor */
+			a += (v4i)(t < __builtin_convertvector(a, v4f)); /* -1 where that rounded up: floor */
 			/* a change far below one step would mostly add dither noise: leave it out */
 			a &= (v4i)(steps >= floor_v) | (v4i)(steps <= -floor_v);
 			memcpy(add + h * 4, &a, sizeof a);

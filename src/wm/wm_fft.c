@@ -9,27 +9,33 @@
 #include <string.h>
 
 #include "core/internal.h"
+#include "core/vec4.h"
 #include "wm/wm_fft.h"
 
-/* Four floats (two complex values) in one vector: GCC and clang vector extensions. */
-typedef float v4 __attribute__((vector_size(16)));
-
-static inline v4 vload(const float *p)
-{
-	v4 v;
-	memcpy(&v, p, sizeof v); /* unaligned load */
-	return v;
-}
-
-static inline void vstore(float *p, v4 v)
-{
-	memcpy(p, &v, sizeof v);
-}
-
-/* [re0 im0 re1 im1] -> [im0 re0 im1 re1] */
-static inline v4 swap_ri(v4 v)
+/* Two complex values per vector, [re0 im0 re1 im1]; this swaps them to [im0 re0 im1 re1]. */
+static inline v4f swap_ri(v4f v)
 {
 	return __builtin_shufflevector(v, v, 1, 0, 3, 2);
+}
+
+/*
+ * One vector (two complex values) of radix-4 butterflies at offset k of the four quarters x0..x3:
+ * stage 2h pairs (x0, x1) and (x2, x3) with twiddle w1, stage 4h pairs (a0, a2) with w2 and
+ * (a1, a3) with w2 * (-i s), the quarter turn.
+ */
+static inline void radix4_step(float *x0, float *x1, float *x2, float *x3, size_t k, v4f w1r, v4f w1i, v4f w2r, v4f w2i,
+			       v4f quarter)
+{
+	const v4f b1 = v4f_load(x1 + k), b3 = v4f_load(x3 + k);
+	const v4f t1 = b1 * w1r + swap_ri(b1) * w1i, t3 = b3 * w1r + swap_ri(b3) * w1i;
+	const v4f c0 = v4f_load(x0 + k), c2 = v4f_load(x2 + k);
+	const v4f a0 = c0 + t1, a1 = c0 - t1, a2 = c2 + t3, a3 = c2 - t3;
+	const v4f u2 = a2 * w2r + swap_ri(a2) * w2i, u3 = a3 * w2r + swap_ri(a3) * w2i;
+	const v4f v3 = swap_ri(u3) * quarter;
+	v4f_store(x0 + k, a0 + u2);
+	v4f_store(x2 + k, a0 - u2);
+	v4f_store(x1 + k, a1 + v3);
+	v4f_store(x3 + k, a1 - v3);
 }
 
 struct aimark__fft {
@@ -145,11 +151,11 @@ void aimark__fft_run(const aimark__fft *f, float *d, int inverse)
 		size_t i = 0;
 		/* two pairs (a0 b0)(a1 b1) per step: [a0 a1] +- [b0 b1] */
 		for (; i + 8 <= 2 * n; i += 8) {
-			const v4 v0 = vload(d + i), v1 = vload(d + i + 4);
-			const v4 lo = __builtin_shufflevector(v0, v1, 0, 1, 4, 5), hi = __builtin_shufflevector(v0, v1, 2, 3, 6, 7);
-			const v4 sum = lo + hi, dif = lo - hi;
-			vstore(d + i, __builtin_shufflevector(sum, dif, 0, 1, 4, 5));
-			vstore(d + i + 4, __builtin_shufflevector(sum, dif, 2, 3, 6, 7));
+			const v4f v0 = v4f_load(d + i), v1 = v4f_load(d + i + 4);
+			const v4f lo = __builtin_shufflevector(v0, v1, 0, 1, 4, 5), hi = __builtin_shufflevector(v0, v1, 2, 3, 6, 7);
+			const v4f sum = lo + hi, dif = lo - hi;
+			v4f_store(d + i, __builtin_shufflevector(sum, dif, 0, 1, 4, 5));
+			v4f_store(d + i + 4, __builtin_shufflevector(sum, dif, 2, 3, 6, 7));
 		}
 		for (; i < 2 * n; i += 4) {
 			float ar = d[i], ai = d[i + 1], br = d[i + 2], bi = d[i + 3];
@@ -161,21 +167,21 @@ void aimark__fft_run(const aimark__fft *f, float *d, int inverse)
 	}
 	/* Inverse: conjugate twiddles, and the quarter turn -i becomes +i. */
 	const float s = inverse ? -1.0f : 1.0f;
-	const v4 quarter = { s, -s, s, -s }; /* (-i s) z = swap(z) * [s -s] */
+	const v4f quarter = { s, -s, s, -s }; /* (-i s) z = swap(z) * [s -s] */
 	const float *tw = f->tw;
 	for (size_t h = h0; 4 * h <= n; h *= 4) {
 		const size_t q = 2 * h; /* floats per quarter */
 		if (h == 1) {
 			/* four values e0..e3 in two vectors: a0 = e0 + e1, a1 = e0 - e1, a2 = e2 + e3, a3 = e2 - e3 */
-			const v4 q3 = { 0, 0, s, -s };
+			const v4f q3 = { 0, 0, s, -s };
 			for (size_t i = 0; i < 2 * n; i += 8) {
-				const v4 v0 = vload(d + i), v1 = vload(d + i + 4);
-				const v4 lo = __builtin_shufflevector(v0, v1, 0, 1, 4, 5), hi = __builtin_shufflevector(v0, v1, 2, 3, 6, 7);
-				const v4 sum = lo + hi, dif = lo - hi;         /* [a0 a2], [a1 a3] */
-				const v4 rot = swap_ri(dif) * q3;               /* upper half: (-i s) * a3 */
-				const v4 x = __builtin_shufflevector(sum, dif, 0, 1, 4, 5), y = __builtin_shufflevector(sum, rot, 2, 3, 6, 7);
-				vstore(d + i, x + y);                           /* [a0 + a2, a1 + b3] */
-				vstore(d + i + 4, x - y);                       /* [a0 - a2, a1 - b3] */
+				const v4f v0 = v4f_load(d + i), v1 = v4f_load(d + i + 4);
+				const v4f lo = __builtin_shufflevector(v0, v1, 0, 1, 4, 5), hi = __builtin_shufflevector(v0, v1, 2, 3, 6, 7);
+				const v4f sum = lo + hi, dif = lo - hi;         /* [a0 a2], [a1 a3] */
+				const v4f rot = swap_ri(dif) * q3;               /* upper half: (-i s) * a3 */
+				const v4f x = __builtin_shufflevector(sum, dif, 0, 1, 4, 5), y = __builtin_shufflevector(sum, rot, 2, 3, 6, 7);
+				v4f_store(d + i, x + y);                           /* [a0 + a2, a1 + b3] */
+				v4f_store(d + i + 4, x - y);                       /* [a0 - a2, a1 - b3] */
 			}
 			tw += 8;
 			continue;
@@ -185,19 +191,8 @@ void aimark__fft_run(const aimark__fft *f, float *d, int inverse)
 			const float *w = tw;
 			/* two butterflies (k, k + 1) per step: h is even here */
 			for (size_t k = 0; k < 2 * h; k += 4, w += 16) {
-				const v4 w1r = vload(w), w1i = vload(w + 4) * s, w2r = vload(w + 8), w2i = vload(w + 12) * s;
-				const v4 b1 = vload(x1 + k), b3 = vload(x3 + k);
-				/* stage 2h: (x0, x1) and (x2, x3) with w1 */
-				const v4 t1 = b1 * w1r + swap_ri(b1) * w1i, t3 = b3 * w1r + swap_ri(b3) * w1i;
-				const v4 c0 = vload(x0 + k), c2 = vload(x2 + k);
-				const v4 a0 = c0 + t1, a1 = c0 - t1, a2 = c2 + t3, a3 = c2 - t3;
-				/* stage 4h: (a0, a2) with w2, (a1, a3) with w2 * (-i s) */
-				const v4 u2 = a2 * w2r + swap_ri(a2) * w2i, u3 = a3 * w2r + swap_ri(a3) * w2i;
-				const v4 v3 = swap_ri(u3) * quarter;
-				vstore(x0 + k, a0 + u2);
-				vstore(x2 + k, a0 - u2);
-				vstore(x1 + k, a1 + v3);
-				vstore(x3 + k, a1 - v3);
+				const v4f w1r = v4f_load(w), w1i = v4f_load(w + 4) * s, w2r = v4f_load(w + 8), w2i = v4f_load(w + 12) * s;
+				radix4_step(x0, x1, x2, x3, k, w1r, w1i, w2r, w2i, quarter);
 			}
 		}
 		tw += 8 * h;
@@ -220,9 +215,9 @@ int aimark__fft2d_init(aimark__fft2d *f, size_t rows, size_t cols)
 static void swap_floats(float *a, float *b, size_t n)
 {
 	for (size_t i = 0; i < n; i += 4) {
-		const v4 x = vload(a + i), y = vload(b + i);
-		vstore(a + i, y);
-		vstore(b + i, x);
+		const v4f x = v4f_load(a + i), y = v4f_load(b + i);
+		v4f_store(a + i, y);
+		v4f_store(b + i, x);
 	}
 }
 
@@ -244,14 +239,14 @@ static void fft_columns(const aimark__fft *fc, float *d, size_t cols, int invers
 		for (size_t i = 0; i < n; i += 2) {
 			float *a = d + i * rs, *b = a + rs;
 			for (size_t c = 0; c < rs; c += 4) {
-				const v4 x = vload(a + c), y = vload(b + c);
-				vstore(a + c, x + y);
-				vstore(b + c, x - y);
+				const v4f x = v4f_load(a + c), y = v4f_load(b + c);
+				v4f_store(a + c, x + y);
+				v4f_store(b + c, x - y);
 			}
 		}
 	}
 	const float s = inverse ? -1.0f : 1.0f;
-	const v4 quarter = { s, -s, s, -s };
+	const v4f quarter = { s, -s, s, -s };
 	const float *tw = fc->tw;
 	for (size_t h = h0; 4 * h <= n; h *= 4) {
 		for (size_t i = 0; i < n; i += 4 * h) {
@@ -260,31 +255,22 @@ static void fft_columns(const aimark__fft *fc, float *d, size_t cols, int invers
 				if (h == 1) {
 					/* the twiddle-free first sweep of an even power, as in aimark__fft_run */
 					for (size_t c = 0; c < rs; c += 4) {
-						const v4 e0 = vload(x0 + c), e1 = vload(x1 + c), e2 = vload(x2 + c), e3 = vload(x3 + c);
-						const v4 a0 = e0 + e1, a1 = e0 - e1, a2 = e2 + e3, a3 = e2 - e3;
-						const v4 b3 = swap_ri(a3) * quarter;
-						vstore(x0 + c, a0 + a2);
-						vstore(x2 + c, a0 - a2);
-						vstore(x1 + c, a1 + b3);
-						vstore(x3 + c, a1 - b3);
+						const v4f e0 = v4f_load(x0 + c), e1 = v4f_load(x1 + c), e2 = v4f_load(x2 + c), e3 = v4f_load(x3 + c);
+						const v4f a0 = e0 + e1, a1 = e0 - e1, a2 = e2 + e3, a3 = e2 - e3;
+						const v4f b3 = swap_ri(a3) * quarter;
+						v4f_store(x0 + c, a0 + a2);
+						v4f_store(x2 + c, a0 - a2);
+						v4f_store(x1 + c, a1 + b3);
+						v4f_store(x3 + c, a1 - b3);
 					}
 					continue;
 				}
 				/* twiddles of butterfly k from the 1-D layout: [r r r' r'] [-i i -i' i'] for w1, then w2 */
 				const float *w = tw + 16 * (k / 2) + 2 * (k & 1);
-				const v4 w1r = { w[0], w[0], w[0], w[0] }, w1i = (v4){ w[4], w[5], w[4], w[5] } * s;
-				const v4 w2r = { w[8], w[8], w[8], w[8] }, w2i = (v4){ w[12], w[13], w[12], w[13] } * s;
+				const v4f w1r = { w[0], w[0], w[0], w[0] }, w1i = (v4f){ w[4], w[5], w[4], w[5] } * s;
+				const v4f w2r = { w[8], w[8], w[8], w[8] }, w2i = (v4f){ w[12], w[13], w[12], w[13] } * s;
 				for (size_t c = 0; c < rs; c += 4) {
-					const v4 b1 = vload(x1 + c), b3 = vload(x3 + c);
-					const v4 t1 = b1 * w1r + swap_ri(b1) * w1i, t3 = b3 * w1r + swap_ri(b3) * w1i;
-					const v4 c0 = vload(x0 + c), c2 = vload(x2 + c);
-					const v4 a0 = c0 + t1, a1 = c0 - t1, a2 = c2 + t3, a3 = c2 - t3;
-					const v4 u2 = a2 * w2r + swap_ri(a2) * w2i, u3 = a3 * w2r + swap_ri(a3) * w2i;
-					const v4 v3 = swap_ri(u3) * quarter;
-					vstore(x0 + c, a0 + u2);
-					vstore(x2 + c, a0 - u2);
-					vstore(x1 + c, a1 + v3);
-					vstore(x3 + c, a1 - v3);
+					radix4_step(x0, x1, x2, x3, c, w1r, w1i, w2r, w2i, quarter);
 				}
 			}
 		}

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "core/internal.h"
+#include "core/vec4.h"
 #include "wm/wm_fft.h"
 #include "wm/wm_image.h"
 #include "wm/wm_key.h"
@@ -42,27 +43,13 @@
 _Static_assert((QT & (QT - 1)) == 0, "the folded tile side must be a power of two");
 
 /*
- * Four floats per vector (GCC/clang vector extensions, as in wm_fft.c) for the simple loops that
- * the compiler does not vectorise at -O2; each lane does the scalar code's operations.
+ * Vectors (core/vec4.h, and the narrower ones below) for the simple loops that the compiler does
+ * not vectorise at -O2; each lane does the scalar code's operations.
  */
-typedef float v4f __attribute__((vector_size(16)));
-typedef int32_t v4i __attribute__((vector_size(16)));
 typedef unsigned char u8x16 __attribute__((vector_size(16)));
 typedef uint16_t u16x8 __attribute__((vector_size(16)));
 typedef float v2f __attribute__((vector_size(8)));
 typedef double v2d __attribute__((vector_size(16)));
-
-static inline v4f ld4(const float *p)
-{
-	v4f v;
-	memcpy(&v, p, sizeof v);
-	return v;
-}
-
-static inline void st4(float *p, v4f v)
-{
-	memcpy(p, &v, sizeof v);
-}
 
 typedef struct work {
 	uint32_t w, h;
@@ -104,10 +91,10 @@ static void row_luma(const aimark__image *img, const unsigned char *row, uint32_
 				memcpy(&b, row + i, sizeof b);
 				const u16x8 lo = (u16x8)__builtin_shufflevector(b, z8, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
 				const u16x8 hi = (u16x8)__builtin_shufflevector(b, z8, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
-				st4(lum + i, __builtin_convertvector((v4i)__builtin_shufflevector(lo, z16, 0, 8, 1, 9, 2, 10, 3, 11), v4f));
-				st4(lum + i + 4, __builtin_convertvector((v4i)__builtin_shufflevector(lo, z16, 4, 12, 5, 13, 6, 14, 7, 15), v4f));
-				st4(lum + i + 8, __builtin_convertvector((v4i)__builtin_shufflevector(hi, z16, 0, 8, 1, 9, 2, 10, 3, 11), v4f));
-				st4(lum + i + 12, __builtin_convertvector((v4i)__builtin_shufflevector(hi, z16, 4, 12, 5, 13, 6, 14, 7, 15), v4f));
+				v4f_store(lum + i, __builtin_convertvector((v4i)__builtin_shufflevector(lo, z16, 0, 8, 1, 9, 2, 10, 3, 11), v4f));
+				v4f_store(lum + i + 4, __builtin_convertvector((v4i)__builtin_shufflevector(lo, z16, 4, 12, 5, 13, 6, 14, 7, 15), v4f));
+				v4f_store(lum + i + 8, __builtin_convertvector((v4i)__builtin_shufflevector(hi, z16, 0, 8, 1, 9, 2, 10, 3, 11), v4f));
+				v4f_store(lum + i + 12, __builtin_convertvector((v4i)__builtin_shufflevector(hi, z16, 4, 12, 5, 13, 6, 14, 7, 15), v4f));
 			}
 #endif
 			for (; i < n; i++)
@@ -332,7 +319,7 @@ static void box_filter(const float *src, float *dst, float *tmp, uint32_t w, uin
 		float *d = dst + (size_t)yy * w;
 		uint32_t x = 0;
 		for (; x + 4 <= w; x += 4)
-			st4(d + x, ld4(prev + x) + ld4(ta + x) - ld4(ts + x));
+			v4f_store(d + x, v4f_load(prev + x) + v4f_load(ta + x) - v4f_load(ts + x));
 		for (; x < w; x++)
 			d[x] = prev[x] + ta[x] - ts[x];
 	}
@@ -351,9 +338,9 @@ static int whiten(work *wk)
 	const float inv_area = 1.0f / ((2 * WHITEN_R + 1) * (2 * WHITEN_R + 1));
 	size_t i = 0;
 	for (; i + 4 <= n; i += 4) {
-		v4f p = ld4(wk->px + i) - ld4(a + i) * inv_area;
-		st4(wk->px + i, p);
-		st4(a + i, p * p);
+		v4f p = v4f_load(wk->px + i) - v4f_load(a + i) * inv_area;
+		v4f_store(wk->px + i, p);
+		v4f_store(a + i, p * p);
 	}
 	for (; i < n; i++) {
 		wk->px[i] -= a[i] * inv_area;
@@ -539,8 +526,8 @@ static int autocorrelation(const work *wk, double unit, acf_map *acf)
 	 */
 	/* two bins per vector; the imaginary lanes get the sum too, and are overwritten by the box below */
 	for (size_t i = 0; i < kneed * ny * 2; i += 4) {
-		const v4f c = ld4(spec + i), p = c * c;
-		st4(spec + i, p + __builtin_shufflevector(p, p, 1, 0, 3, 2));
+		const v4f c = v4f_load(spec + i), p = c * c;
+		v4f_store(spec + i, p + __builtin_shufflevector(p, p, 1, 0, 3, 2));
 	}
 	{
 		/* box over r (cyclic) into the imaginary parts, then over k (mirrored at the ends); ny is a power of two.
@@ -594,7 +581,7 @@ static int autocorrelation(const work *wk, double unit, acf_map *acf)
 				v2d a2;
 				memcpy(&a2, acc + r, sizeof a2);
 				const v2f mean = __builtin_convertvector(a2 / area, v2f);
-				const v4f cv = ld4(c + 2 * r), av = ld4(ca + 2 * r), sv = ld4(cs + 2 * r);
+				const v4f cv = v4f_load(c + 2 * r), av = v4f_load(ca + 2 * r), sv = v4f_load(cs + 2 * r);
 				const v2f pw = __builtin_shufflevector(cv, cv, 0, 2) / (mean + 1e-20f);
 				c[2 * r] = pw[0];
 				c[2 * r + 2] = pw[1];
@@ -641,8 +628,8 @@ static int autocorrelation(const work *wk, double unit, acf_map *acf)
 			const v4f pm = { -1, 1, -1, 1 };
 			size_t k = 0;
 			for (; k + 2 <= hx; k += 2) {
-				const v4f av = ld4(ra + 2 * k), bv = ld4(rb + 2 * k);
-				st4(row + 2 * k, av + __builtin_shufflevector(bv, bv, 1, 0, 3, 2) * pm);
+				const v4f av = v4f_load(ra + 2 * k), bv = v4f_load(rb + 2 * k);
+				v4f_store(row + 2 * k, av + __builtin_shufflevector(bv, bv, 1, 0, 3, 2) * pm);
 			}
 			for (; k < hx; k++) {
 				row[2 * k] = ra[2 * k] - rb[2 * k + 1];
@@ -1172,11 +1159,11 @@ static int synchronise(aimark__fft2d *ft, const float *Gspec, const float *S, fl
 		 */
 		const v4f pm = { -1, 1, -1, 1 }, mp = { 1, -1, 1, -1 };
 		for (int i = 0; i < N; i += 2) {
-			const v4f sv = ld4(S + 2 * i), av = ld4(a + 2 * i), bv = ld4(b + 2 * i);
+			const v4f sv = v4f_load(S + 2 * i), av = v4f_load(a + 2 * i), bv = v4f_load(b + 2 * i);
 			const v4f sre = __builtin_shufflevector(sv, sv, 0, 0, 2, 2), sim = __builtin_shufflevector(sv, sv, 1, 1, 3, 3) * mp;
 			const v4f P = av * sre + __builtin_shufflevector(av, av, 1, 0, 3, 2) * sim;
 			const v4f Q = bv * sre + __builtin_shufflevector(bv, bv, 1, 0, 3, 2) * sim;
-			st4(buf + 2 * i, P + __builtin_shufflevector(Q, Q, 1, 0, 3, 2) * pm);
+			v4f_store(buf + 2 * i, P + __builtin_shufflevector(Q, Q, 1, 0, 3, 2) * pm);
 		}
 		aimark__fft2d_run(ft, buf, 1);
 		float *c0 = corr + (size_t)g * N, *c1 = c0 + N;
@@ -1198,7 +1185,7 @@ static int synchronise(aimark__fft2d *ft, const float *Gspec, const float *S, fl
 		for (int i = 0; i < N; i++) {
 			if (nb == SYNC_PEAKS && (i & 3) == 0) {
 				/* four at a time while none of them can enter (N is a multiple of 4) */
-				const v4i up = ld4(cg + i) > last_raw;
+				const v4i up = v4f_load(cg + i) > last_raw;
 				if ((up[0] | up[1] | up[2] | up[3]) == 0) {
 					i += 3;
 					continue;
