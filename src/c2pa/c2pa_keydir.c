@@ -20,8 +20,12 @@ static int read_small_file(const char *path, aimark_buf *out)
 	if (fd < 0)
 		return aimark__error_set(errno == ENOENT ? AIMARK_ENOTFOUND : AIMARK_EIO, "%s: %s", path, strerror(errno));
 	int rc = 0;
+	/* One allocation of the file's size, so that a private key leaves no copy in memory freed by a realloc. */
+	struct stat st;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 && st.st_size <= FILE_MAX)
+		rc = aimark__buf_reserve_exact(out, (size_t)st.st_size);
 	unsigned char buf[8192];
-	for (;;) {
+	while (rc == 0) {
 		ssize_t n = read(fd, buf, sizeof buf);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -39,6 +43,7 @@ static int read_small_file(const char *path, aimark_buf *out)
 			break;
 	}
 	close(fd);
+	aimark__wipe(buf, sizeof buf);
 	return rc;
 }
 
