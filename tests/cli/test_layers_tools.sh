@@ -50,6 +50,18 @@ rc=$(verify "$work/as.json" --trust "$work/k" --key "$work/k" "$work/a-stripped.
 rc=$(verify "$work/ao.json" --key "$work/other" "$work/a-stripped.mp3")
 [ "$(json "$work/ao.json" "d['watermark']['detected']")" = False ] && ok || bad "a foreign key detected the audio watermark"
 
+# Audio that does not decode (a WAV of an unknown coding): both content layers say so, the verdict stands.
+python3 -c "
+import struct, sys
+data = bytes(16000)
+fmt = struct.pack('<HHIIHH', 0x7777, 1, 16000, 32000, 2, 16)
+riff = b'WAVE' + b'fmt ' + struct.pack('<I', len(fmt)) + fmt + b'data' + struct.pack('<I', len(data)) + data
+sys.stdout.buffer.write(b'RIFF' + struct.pack('<I', len(riff)) + riff)" > "$work/unknown-coding.wav"
+rc=$(verify "$work/u.json" --key "$work/k" "$work/unknown-coding.wav")
+[ "$rc" = 1 ] && ok || bad "undecodable audio: exit $rc (want 1: not labelled)"
+[ "$(json "$work/u.json" "sorted(f['message'].split(':')[0] for f in d['findings'] if f['code'] == 'layer-not-checked')")" = "['audio decode', 'explicit']" ] \
+  && ok || bad "undecodable audio: the explicit and watermark layers are not both reported as not checked"
+
 # Options that make no sense are refused before anything is written.
 # A custom label text is found when verify is told it (the defaults are always looked for).
 custom="AI生成内容 by Model X"
