@@ -81,12 +81,8 @@ typedef struct coef_job {
 	unsigned char *mem;
 	unsigned long mem_len;
 	float *mask, *mask2;
-	float *delta;   /* 8 pixel rows of the change, W8 wide */
-	float *ptile;   /* the tile's 64 chip rows interpolated along x at every column: T x W8 */
-	float *mx;      /* 3 mask rows interpolated along x, a ring indexed by block row % 3 */
-	int64_t mx_row[3];
-	float *xf, *cf;
-	uint32_t *xi, *xi1, *ci, *ci1;
+	float *delta; /* 8 pixel rows of the change, W8 wide */
+	aimark__wm_field field;
 	aimark__wm_plan *plan;
 } coef_job;
 
@@ -100,81 +96,10 @@ static void job_free(coef_job *j)
 	aimark__free(j->mask);
 	aimark__free(j->mask2);
 	aimark__free(j->delta);
-	aimark__free(j->ptile);
-	aimark__free(j->mx);
-	aimark__free(j->xf);
-	aimark__free(j->cf);
-	aimark__free(j->xi);
-	aimark__free(j->xi1);
-	aimark__free(j->ci);
-	aimark__free(j->ci1);
+	aimark__wm_field_dispose(&j->field);
 	if (j->plan) {
 		aimark__wipe(j->plan, sizeof *j->plan);
 		aimark__free(j->plan);
-	}
-}
-
-/* Per column: chip index, next chip (the tile wraps) and fraction; mask block, next block and fraction (block centres at 8b + 3.5). */
-static void fill_columns(coef_job *j, uint32_t W8, uint32_t bw, double inv_chip)
-{
-	const uint32_t T = AIMARK__WM_TILE;
-	for (uint32_t x = 0; x < W8; x++) {
-		double t = x * inv_chip, fl = floor(t);
-		j->xi[x] = (uint32_t)((uint64_t)fl % T);
-		j->xi1[x] = (j->xi[x] + 1) % T;
-		j->xf[x] = (float)(t - fl);
-		double c = (x - 3.5) / 8.0;
-		if (c < 0)
-			c = 0;
-		uint32_t c0 = (uint32_t)c;
-		if (c0 >= bw - 1) {
-			j->ci[x] = j->ci1[x] = bw - 1;
-			j->cf[x] = 0;
-		} else {
-			j->ci[x] = c0;
-			j->ci1[x] = c0 + 1;
-			j->cf[x] = (float)(c - c0);
-		}
-	}
-}
-
-/* out[x] = linear interpolation of src between i0[x] and i1[x] at fraction f[x]. */
-static void interp_row(float *out, const float *src, const uint32_t *i0, const uint32_t *i1, const float *f, uint32_t n)
-{
-	for (uint32_t x = 0; x < n; x++)
-		out[x] = src[i0[x]] + f[x] * (src[i1[x]] - src[i0[x]]);
-}
-
-/* Mask block row `c` interpolated along x, from the three-row ring (a block row needs rows by - 1 .. by + 1). */
-static const float *mask_row(coef_job *j, uint32_t c, uint32_t bw, uint32_t W8)
-{
-	float *row = j->mx + (size_t)(c % 3) * W8;
-	if (j->mx_row[c % 3] != (int64_t)c) {
-		interp_row(row, j->mask + (size_t)c * bw, j->ci, j->ci1, j->cf, W8);
-		j->mx_row[c % 3] = c;
-	}
-	return row;
-}
-
-/* Pixel row `yy` of the change: the pattern (bilinear over chips) times the mask (bilinear over block centres). */
-static void change_row(coef_job *j, uint32_t yy, double inv_chip, uint32_t bw, uint32_t bh, uint32_t W8, float *out)
-{
-	const uint32_t T = AIMARK__WM_TILE;
-	double t = yy * inv_chip, fl = floor(t);
-	uint32_t iy = (uint32_t)((uint64_t)fl % T), iy1 = (iy + 1) % T;
-	const float wy = (float)(t - fl);
-	double c = (yy - 3.5) / 8.0;
-	if (c < 0)
-		c = 0;
-	uint32_t c0 = (uint32_t)c, c1 = c0 + 1 < bh ? c0 + 1 : c0;
-	const float wc = c0 + 1 < bh ? (float)(c - c0) : 0;
-	const float *p0 = j->ptile + (size_t)iy * W8, *p1 = j->ptile + (size_t)iy1 * W8;
-	const float *a0 = mask_row(j, c0, bw, W8), *a1 = mask_row(j, c1, bw, W8);
-	for (uint32_t x = 0; x < W8; x += 4) {
-		v4f pp = v4f_load(p0 + x), aa = v4f_load(a0 + x);
-		pp += (v4f_load(p1 + x) - pp) * wy;
-		aa += (v4f_load(a1 + x) - aa) * wc;
-		v4f_store(out + x, pp * aa);
 	}
 }
 
@@ -353,24 +278,12 @@ static int embed_coefficients(coef_job *j, const unsigned char *jpeg, size_t len
 	j->plan = aimark__malloc(sizeof *j->plan);
 	RETURN_ENOMEM_IF_NULL(j->plan);
 	RETURN_IF_ERR(aimark__wm_image_plan(j->plan, key, payload, W, H));
-	const uint32_t bw = y->width_in_blocks, bh = y->height_in_blocks, T = AIMARK__WM_TILE;
-	const double inv_chip = 1.0 / j->plan->chip;
+	const uint32_t bw = y->width_in_blocks, bh = y->height_in_blocks;
 	j->mask = aimark__calloc((size_t)bw * bh, sizeof *j->mask);
 	j->mask2 = aimark__calloc((size_t)bw * bh, sizeof *j->mask2);
 	const uint32_t W8 = bw * 8; /* whole blocks: a multiple of 8, so the row loops run in 4-float vectors */
 	j->delta = aimark__malloc((size_t)W8 * 8 * sizeof *j->delta);
-	j->ptile = aimark__malloc((size_t)W8 * T * sizeof *j->ptile);
-	j->mx = aimark__malloc((size_t)W8 * 3 * sizeof *j->mx);
-	j->xi = aimark__malloc((size_t)W8 * sizeof *j->xi);
-	j->xi1 = aimark__malloc((size_t)W8 * sizeof *j->xi1);
-	j->xf = aimark__malloc((size_t)W8 * sizeof *j->xf);
-	j->ci = aimark__malloc((size_t)W8 * sizeof *j->ci);
-	j->ci1 = aimark__malloc((size_t)W8 * sizeof *j->ci1);
-	j->cf = aimark__malloc((size_t)W8 * sizeof *j->cf);
-	RETURN_IF(!j->mask || !j->mask2 || !j->delta || !j->ptile || !j->mx || !j->xi || !j->xi1 || !j->xf || !j->ci || !j->ci1 ||
-			  !j->cf,
-		  AIMARK_ENOMEM, "out of memory");
-	j->mx_row[0] = j->mx_row[1] = j->mx_row[2] = -1;
+	RETURN_IF(!j->mask || !j->mask2 || !j->delta, AIMARK_ENOMEM, "out of memory");
 
 	/* 1. Mask per block from its AC energy, smoothed, within the mean-square budget. */
 	float gh[64], gv[64], qf[64];
@@ -385,33 +298,10 @@ static int embed_coefficients(coef_job *j, const unsigned char *jpeg, size_t len
 		for (uint32_t bx = 0; bx < bw; bx++)
 			j->mask2[(size_t)by * bw + bx] = aimark__wm_mask_from_activity(block_activity(rows[0][bx], qf, gh, gv));
 	}
-	double sum2 = 0;
-	for (uint32_t by = 0; by < bh; by++)
-		for (uint32_t bx = 0; bx < bw; bx++) {
-			float s = 0;
-			int n = 0;
-			for (int dy = -1; dy <= 1; dy++)
-				for (int dx = -1; dx <= 1; dx++) {
-					int yy = (int)by + dy, xx = (int)bx + dx;
-					if (yy < 0 || xx < 0 || yy >= (int)bh || xx >= (int)bw)
-						continue;
-					s += j->mask2[(size_t)yy * bw + xx];
-					n++;
-				}
-			j->mask[(size_t)by * bw + bx] = s / (float)n;
-			sum2 += (double)(s / n) * (s / n);
-		}
-	double mse = sum2 / ((double)bw * bh) * (4.0 / 9.0);
-	float scale = strength;
-	if (mse > AIMARK__WM_MAX_MSE)
-		scale *= (float)sqrt(AIMARK__WM_MAX_MSE / mse);
-	for (size_t i = 0; i < (size_t)bw * bh; i++)
-		j->mask[i] *= scale;
+	aimark__wm_mask_smooth(j->mask2, j->mask, bw, bh, strength);
 
-	/* 2. The change, separably: x-interpolated pattern rows and mask rows, combined per pixel row. */
-	fill_columns(j, W8, bw, inv_chip);
-	for (uint32_t i = 0; i < T; i++)
-		interp_row(j->ptile + (size_t)i * W8, j->plan->tile + (size_t)i * T, j->xi, j->xi1, j->xf, W8);
+	/* 2. The change, pixel row by pixel row (wm_image_field.c), over cells that are the 8 x 8 blocks. */
+	RETURN_IF_ERR(aimark__wm_field_init(&j->field, j->plan, j->mask, bw, bh, 8, W8));
 	dct_tables tab;
 	const double chip = j->plan->chip;
 	dct_tables_init(&tab, chip < 3 ? 8 : chip < 6 ? 6 : 4); /* the pattern is smooth: only low frequencies matter */
@@ -427,7 +317,7 @@ static int embed_coefficients(coef_job *j, const unsigned char *jpeg, size_t len
 	/* 3. Block row by block row: the change in pixels, its low-frequency DCT, dithered quantisation. */
 	for (uint32_t by = 0; by < bh; by++) {
 		for (int r = 0; r < 8; r += sub ? 2 : 1)
-			change_row(j, by * 8 + (uint32_t)r, inv_chip, bw, bh, W8, j->delta + (size_t)r * W8);
+			aimark__wm_field_row(&j->field, by * 8 + (uint32_t)r, j->delta + (size_t)r * W8);
 		JBLOCKARRAY rows = (*in->mem->access_virt_barray)((j_common_ptr)in, coefs[0], by, 1, TRUE);
 		for (uint32_t bx = 0; bx < bw; bx++) {
 			float dct[8][8];

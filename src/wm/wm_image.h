@@ -45,6 +45,36 @@ int aimark__wm_image_plan(aimark__wm_plan *plan, const aimark_wm_key *key, const
 /* Mask amplitude for a local activity (mean absolute second difference, 8-bit units). */
 float aimark__wm_mask_from_activity(float activity);
 
+/*
+ * 3x3 smoothing of the cells' raw mask amplitudes into `mask`, times `strength`, scaled down where
+ * the mean-square change would exceed AIMARK__WM_MAX_MSE. wm_image_field.c.
+ */
+void aimark__wm_mask_smooth(const float *raw, float *mask, uint32_t cells_w, uint32_t cells_h, float strength);
+
+/*
+ * The change field of the pixel path and the JPEG coefficient path: mask (bilinear over the centres
+ * of `cell`-pixel cells) times pattern (bilinear over the plan's chips), one pixel row at a time.
+ * `plan` and `mask` are borrowed. wm_image_field.c.
+ */
+typedef struct aimark__wm_field {
+	const aimark__wm_plan *plan;
+	const float *mask;           /* cells_w x cells_h amplitudes */
+	uint32_t cells_w, cells_h, cell;
+	uint32_t width;              /* row length: the image width rounded up to a multiple of 4 */
+	double inv_chip;
+	float *ptile;                /* the tile's chip rows interpolated along x: AIMARK__WM_TILE x width */
+	float *mx;                   /* three mask cell rows interpolated along x, a ring indexed by row % 3 */
+	int64_t mx_row[3];
+	float *xf, *cf;              /* per column: fraction towards the next chip, the next cell centre */
+	uint32_t *xi, *xi1, *ci, *ci1;
+} aimark__wm_field;
+
+int aimark__wm_field_init(aimark__wm_field *f, const aimark__wm_plan *plan, const float *mask, uint32_t cells_w,
+			  uint32_t cells_h, uint32_t cell, uint32_t width);
+/* Row `y` of the change into out[0, f->width). */
+void aimark__wm_field_row(aimark__wm_field *f, uint32_t y, float *out);
+void aimark__wm_field_dispose(aimark__wm_field *f);
+
 /* Embeds `payload` (8 bytes; aimark passes the first 8 bytes of SHA-256(ProduceID)) keyed by `key` into the
    colour channels of `img` in place; strength 1.0 = default. */
 int aimark__wm_image_embed(aimark__image *img, const aimark_wm_key *key, const unsigned char payload[8], float strength);

@@ -89,8 +89,8 @@ int aimark__wm_image_embed(aimark__image *img, const aimark_wm_key *key, const u
 		aimark__free(plan);
 		return rc;
 	}
-	const uint32_t W = img->width, H = img->height, T = AIMARK__WM_TILE;
-	const double chip = plan->chip, inv_chip = 1.0 / chip;
+	const uint32_t W = img->width, H = img->height;
+	const double chip = plan->chip;
 	/* Mask cells of about half a chip. */
 	uint32_t cs = (uint32_t)(chip / 2);
 	if (cs < 4)
@@ -99,13 +99,10 @@ int aimark__wm_image_embed(aimark__image *img, const aimark_wm_key *key, const u
 	float *cell = aimark__calloc((size_t)Wc * Hc, sizeof *cell);
 	float *cell2 = aimark__calloc((size_t)Wc * Hc, sizeof *cell2);
 	float *lum = aimark__malloc(3 * (size_t)W * sizeof *lum);
-	uint32_t *xi = aimark__malloc((size_t)W * sizeof *xi);   /* chip index of each column */
-	float *xf = aimark__malloc((size_t)W * sizeof *xf);      /* fraction towards the next chip */
-	uint32_t *ci = aimark__malloc((size_t)W * sizeof *ci);   /* mask cell of each column */
-	float *cf = aimark__malloc((size_t)W * sizeof *cf);
-	float *prow = aimark__malloc((T + 1) * sizeof *prow);
-	float *mrow = aimark__malloc(((size_t)Wc + 1) * sizeof *mrow);
-	if (!cell || !cell2 || !lum || !xi || !xf || !ci || !cf || !prow || !mrow) {
+	float *drow = aimark__malloc(((size_t)W + 3) * sizeof *drow); /* one row of the change */
+	aimark__wm_field field;
+	memset(&field, 0, sizeof field);
+	if (!cell || !cell2 || !lum || !drow) {
 		rc = aimark__error_set(AIMARK_ENOMEM, "out of memory");
 		goto done;
 	}
@@ -143,7 +140,6 @@ int aimark__wm_image_embed(aimark__image *img, const aimark_wm_key *key, const u
 			rows[1] = rows[2];
 			rows[2] = t;
 		}
-		double sum2 = 0;
 		for (uint32_t cy = 0; cy < Hc; cy++) {
 			uint32_t hh = (cy + 1) * cs <= H ? cs : H - cy * cs;
 			for (uint32_t cx = 0; cx < Wc; cx++) {
@@ -152,74 +148,23 @@ int aimark__wm_image_embed(aimark__image *img, const aimark_wm_key *key, const u
 				cell2[(size_t)cy * Wc + cx] = aimark__wm_mask_from_activity(cell[(size_t)cy * Wc + cx] / (float)(ww * rows_used));
 			}
 		}
-		/* 3x3 smoothing so that the amplitude varies gently. */
-		for (uint32_t cy = 0; cy < Hc; cy++)
-			for (uint32_t cx = 0; cx < Wc; cx++) {
-				float s = 0;
-				int n = 0;
-				for (int dy = -1; dy <= 1; dy++)
-					for (int dx = -1; dx <= 1; dx++) {
-						int yy = (int)cy + dy, xx = (int)cx + dx;
-						if (yy < 0 || xx < 0 || yy >= (int)Hc || xx >= (int)Wc)
-							continue;
-						s += cell2[(size_t)yy * Wc + xx];
-						n++;
-					}
-				cell[(size_t)cy * Wc + cx] = s / (float)n;
-				sum2 += (double)(s / n) * (s / n);
-			}
-		/* Never exceed the mean-square budget (bilinear chips have mean square 4/9). */
-		double mse = sum2 / ((double)Wc * Hc) * (4.0 / 9.0);
-		float scale = strength;
-		if (mse > AIMARK__WM_MAX_MSE)
-			scale *= (float)sqrt(AIMARK__WM_MAX_MSE / mse);
+		/* 3x3 smoothing so that the amplitude varies gently, within the mean-square budget. */
+		aimark__wm_mask_smooth(cell2, cell, Wc, Hc, strength);
 		if (img->bit_depth == 16)
-			scale *= 257.0f;
-		for (size_t i = 0; i < (size_t)Wc * Hc; i++)
-			cell[i] *= scale;
+			for (size_t i = 0; i < (size_t)Wc * Hc; i++)
+				cell[i] *= 257.0f;
 	}
+	rc = aimark__wm_field_init(&field, plan, cell, Wc, Hc, cs, W);
+	if (rc < 0)
+		goto done;
 
-	for (uint32_t x = 0; x < W; x++) {
-		double t = x * inv_chip;
-		double fl = floor(t);
-		xi[x] = (uint32_t)((uint64_t)fl % T);
-		xf[x] = (float)(t - fl);
-		double c = (x + 0.5) / cs - 0.5;
-		if (c < 0)
-			c = 0;
-		uint32_t c0 = (uint32_t)c;
-		if (c0 >= Wc - 1) {
-			ci[x] = Wc - 1;
-			cf[x] = 0;
-		} else {
-			ci[x] = c0;
-			cf[x] = (float)(c - c0);
-		}
-	}
 	const uint32_t ch = img->channels, colour_ch = (ch == 2 || ch == 4) ? ch - 1 : ch;
 	for (uint32_t y = 0; y < H; y++) {
-		double t = y * inv_chip, fl = floor(t);
-		uint32_t iy = (uint32_t)((uint64_t)fl % T), iy1 = (iy + 1) % T;
-		float wy = (float)(t - fl);
-		for (uint32_t i = 0; i < T; i++)
-			prow[i] = plan->tile[iy * T + i] + wy * (plan->tile[iy1 * T + i] - plan->tile[iy * T + i]);
-		prow[T] = prow[0];
-		double c = (y + 0.5) / cs - 0.5;
-		if (c < 0)
-			c = 0;
-		uint32_t c0 = (uint32_t)c, c1 = c0 + 1 < Hc ? c0 + 1 : c0;
-		float wc = c0 + 1 < Hc ? (float)(c - c0) : 0;
-		const float *m0 = cell + (size_t)c0 * Wc, *m1 = cell + (size_t)c1 * Wc;
-		for (uint32_t i = 0; i < Wc; i++)
-			mrow[i] = m0[i] + wc * (m1[i] - m0[i]);
-		mrow[Wc] = mrow[Wc - 1];
+		aimark__wm_field_row(&field, y, drow);
 		unsigned char *row = img->pixels + (size_t)y * img->stride;
 		float carry = 0;
 		for (uint32_t x = 0; x < W; x++) {
-			uint32_t a = xi[x], m = ci[x];
-			float p = prow[a] + xf[x] * (prow[a + 1] - prow[a]);
-			float amp = mrow[m] + cf[x] * (mrow[m + 1] - mrow[m]);
-			float d = p * amp;
+			float d = drow[x];
 			if (img->bit_depth == 8) {
 				/*
 				 * Samples are integers, so rounding the change once rounds every channel. The
@@ -252,11 +197,7 @@ done:
 	aimark__free(cell);
 	aimark__free(cell2);
 	aimark__free(lum);
-	aimark__free(xi);
-	aimark__free(xf);
-	aimark__free(ci);
-	aimark__free(cf);
-	aimark__free(prow);
-	aimark__free(mrow);
+	aimark__free(drow);
+	aimark__wm_field_dispose(&field);
 	return rc;
 }
