@@ -322,7 +322,7 @@ static int mkv_read(aimark_source *src, aimark__meta *meta)
 						       el.id, (unsigned long long)el.offset);
 				break;
 			}
-			uint64_t end;
+			uint64_t end = 0;
 			rc = cluster_end(src, &el, lay->seg_end, &end, &budget);
 			if (rc)
 				break;

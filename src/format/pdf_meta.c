@@ -742,7 +742,7 @@ static int get_object(pdf_doc *doc, uint32_t num, size_t from, span *val, size_t
 		return 0;
 	}
 	RETURN_IF(e.a > PDF_MAX_OBJNUM, AIMARK_EFORMAT, "PDF: bad object stream number for object %u", num);
-	objstm *s;
+	objstm *s = NULL;
 	doc->depth++;
 	int rc = load_objstm(doc, (uint32_t)e.a, from, &s);
 	doc->depth--;

@@ -168,7 +168,7 @@ int aimark__zip_open(aimark__zip *zip, const unsigned char *data, size_t size, c
 	memset(zip, 0, sizeof *zip);
 	zip->data = data;
 	zip->size = size;
-	size_t eocd;
+	size_t eocd = 0;
 	RETURN_IF_ERR(find_eocd(data, size, &eocd, what));
 	const unsigned char *q = data + eocd;
 	uint64_t n_disk = aimark__le16(q + 8), n_total = aimark__le16(q + 10);
