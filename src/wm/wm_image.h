@@ -85,12 +85,18 @@ int aimark__wm_image_detect(const aimark__image *img, const aimark_wm_key *const
 /* Detection threshold: the largest false-alarm probability accepted for a detection. */
 #define AIMARK__WM_MAX_FALSE_ALARM 1e-9
 
-/* Optional statistics from a detection, for the benchmark's calibration of the false-alarm model. */
+/*
+ * Optional statistics from a detection, for the benchmark's calibration of the false-alarm model.
+ * decode_every_peak is read: nonzero decodes every synchronisation peak, also those too weak for the
+ * detector to decode otherwise, so that the tag-prefix tail can be measured on unmarked images.
+ */
 typedef struct aimark__wm_detect_stats {
+	int decode_every_peak;   /* in */
 	int attempts;            /* payload decodes tried */
 	int best_tag_prefix;     /* longest run of matching tag bits among the attempts */
 	double best_sync_z;      /* strongest synchronisation peak */
 	int lattices;            /* lattice candidates examined */
+	int searches;            /* lattice searches run: 2 when the full-resolution one followed the decimated one */
 } aimark__wm_detect_stats;
 
 int aimark__wm_image_detect_ex(const aimark__image *img, const aimark_wm_key *const *keys, size_t n_keys,

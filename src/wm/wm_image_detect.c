@@ -4,7 +4,7 @@
  *  2. Whitening (minus the 5x5 mean) and local contrast normalisation, so
  *     that the host image counts as unit noise everywhere.
  *  3. Autocorrelation through the FFT (first on 2x2 averages, then if needed
- *     at full working resolution), with the power spectrum flattened
+ *     at full working resolution for short periods), with the power spectrum flattened
  *     and the JPEG 8x8 grid frequencies notched: the tile repetition shows
  *     as a lattice of peaks whatever scale, aspect, rotation or flip the
  *     image went through.
@@ -12,7 +12,8 @@
  *     tile coordinates; the image is folded into one tile.
  *  5. Per key: cyclic correlation of the 8 square orientations of the folded
  *     tile with the key's sync pattern gives the translation and orientation.
- *  6. Matched-filter chip values -> soft coded bits -> Viterbi -> tag check.
+ *  6. Matched-filter chip values -> soft coded bits -> Viterbi -> tag check,
+ *     for sync peaks strong enough to carry a readable payload.
  * The lattice and the folded tile do not depend on the key, so many keys cost
  * little more than one.
  */
@@ -36,11 +37,16 @@
 #define CHASE_FLIPS 0        /* Chase decoding off: no gain measured on the benchmark (see docs) */
 #define R_MIN 56.0           /* shortest tile period looked for: 64 chips of 0.875 working pixels */
 #define LAG_CAP 420          /* largest autocorrelation lag kept, working pixels */
+#define FALLBACK_LAG 160     /* ... in the fallback search (pass 1 after pass 0 on a large image) */
+#define FALLBACK_SCORE 15.0  /* the fallback search folds only lattices scoring at least this */
+#define DECODE_Z 6.0         /* sync peaks below this z are not decoded */
 #define SPEC_CACHE 8         /* template spectra kept across lattices (128 KiB each) */
 #define STAGE 16             /* rows staged between row and column transforms (even) */
 #define WHITEN_R 2           /* whitening subtracts the (2R+1)^2 local mean */
 
 _Static_assert((QT & (QT - 1)) == 0, "the folded tile side must be a power of two");
+#define FOLD_FRAC 25         /* fractional bits of the fold's fixed-point bin coordinates: 2^(32 - FOLD_FRAC) = QT */
+_Static_assert(1u << (32 - FOLD_FRAC) == QT, "fold coordinates wrap at one period");
 
 /*
  * Vectors (core/vec4.h, and the narrower ones below) for the simple loops that the compiler does
@@ -257,7 +263,8 @@ static double box_row_part(const float *s, float *t, uint32_t w, int r, uint32_t
 }
 
 /*
- * Separable box sum of radius r with clamped borders, src -> dst (may not alias). The horizontal
+ * Separable box sum of radius r with clamped borders, src -> dst (dst may be src, as src is read only by the
+ * horizontal pass, into tmp). The horizontal
  * running sums (in double) go four rows at a time through the border-free middle, so that the
  * four dependency chains overlap; each row's sums are added in the same order as one at a time.
  */
@@ -346,21 +353,14 @@ static int whiten(work *wk)
 		wk->px[i] -= a[i] * inv_area;
 		a[i] = wk->px[i] * wk->px[i];
 	}
-	float *var = b;
-	float *tmp = aimark__malloc(n * sizeof *tmp);
-	if (!tmp) {
-		aimark__free(a);
-		aimark__free(b);
-		return aimark__error_set(AIMARK_ENOMEM, "out of memory");
-	}
-	box_filter(a, var, tmp, wk->w, wk->h, 4);
+	float *var = a; /* the local variance replaces the squares */
+	box_filter(a, var, b, wk->w, wk->h, 4);
 	for (i = 0; i < n; i++) {
 		float v = wk->px[i] / sqrtf(var[i] * (1.0f / 81.0f) + 0.25f);
 		wk->px[i] = v > 3 ? 3 : v < -3 ? -3 : v;
 	}
 	aimark__free(a);
 	aimark__free(b);
-	aimark__free(tmp);
 	return 0;
 }
 
@@ -402,15 +402,34 @@ static float sqrt_le_bound(float t)
 	return q;
 }
 
-static int autocorrelation(const work *wk, double unit, acf_map *acf)
+/*
+ * What one lattice search looks at (working pixels): the largest lag kept, and the zero padding that keeps
+ * lags up to `clean` free of cyclic wrap (`spread`: pad to at least this multiple of each side too). Lags
+ * past the padding are kept only when `wrapped` is set.
+ */
+typedef struct acf_window {
+	double lag_cap, clean, spread;
+	int wrapped;
+} acf_window;
+
+/* The main searches: lags up to ~230 (a tile period after a crop to a strip) do not wrap. */
+static const acf_window WINDOW_FULL = { LAG_CAP, 230.0, 1.45, 0 };
+/*
+ * The fallback search on a large image looks for the short periods that the decimated search misses (small
+ * chips: the marked image pasted into a larger canvas), in a transform of half the size. Its lags stop at
+ * FALLBACK_LAG; those past the padding wrap over rows or columns that overlap little (at most a third of
+ * what the lag's own overlap is, on a 4:3 image), which only adds noise there.
+ */
+static const acf_window WINDOW_FALLBACK = { FALLBACK_LAG, 64.0, 1.0, 1 };
+
+static int autocorrelation(const work *wk, double unit, acf_window win, acf_map *acf)
 {
-	/* Zero padding so that lags up to ~230 working pixels (a tile period after a crop to a strip) do not wrap. */
-	const double pad = 230.0 / unit;
-	const size_t nx = pow2_at_least(fmax(wk->w * 1.45, wk->w + pad)), ny = pow2_at_least(fmax(wk->h * 1.45, wk->h + pad));
-	const int lag_cap = (int)(LAG_CAP / unit);
+	const double pad = win.clean / unit;
+	const size_t nx = pow2_at_least(fmax(wk->w * win.spread, wk->w + pad)), ny = pow2_at_least(fmax(wk->h * win.spread, wk->h + pad));
+	const int lag_cap = (int)(win.lag_cap / unit);
 	const size_t hx = nx / 2 + 1;
 	const int R = 4; /* the flattening's local mean is over (2R+1)^2 bins */
-	int lx = (int)(nx - wk->w), ly = (int)(ny - wk->h);
+	int lx = (int)(win.wrapped ? nx / 2 - 1 : nx - wk->w), ly = (int)(win.wrapped ? ny / 2 - 1 : ny - wk->h);
 	if (lx > lag_cap)
 		lx = lag_cap;
 	if (ly > lag_cap)
@@ -978,25 +997,21 @@ static void fold(const work *wk, const lattice *L, float *tile, float *acc)
 	const double period = QT;
 	/* Origin at the centre: a small error in the basis drifts half as far at the edges. */
 	const double cx = wk->w / 2.0, cy = wk->h / 2.0;
+	/*
+	 * Bin coordinates in 32-bit fixed point, FOLD_FRAC fractional bits: the top bits are the bin, and
+	 * the wrap at one period is the integer's own. The step's rounding drifts by at most w * 2^-(FOLD_FRAC+1)
+	 * of a bin along a row (about 1e-5).
+	 */
+	const double one = (double)(1u << FOLD_FRAC);
+	const uint32_t dx = (uint32_t)(int32_t)lround(m00 * QF * one), dy = (uint32_t)(int32_t)lround(m10 * QF * one);
 	for (uint32_t y = 0; y < wk->h; y++) {
 		const float *row = wk->px + (size_t)y * wk->w;
 		double tx = (m00 * -cx + m01 * (y - cy)) * QF, ty = (m10 * -cx + m11 * (y - cy)) * QF;
-		double dx = m00 * QF, dy = m10 * QF;
 		double fx = tx - period * floor(tx / period), fy = ty - period * floor(ty / period);
-		for (uint32_t x = 0; x < wk->w; x++, fx += dx, fy += dy) {
-			/* |dx|, |dy| are far below one period: one correction keeps them in [0, period) */
-			if (fx >= period)
-				fx -= period;
-			else if (fx < 0)
-				fx += period;
-			if (fy >= period)
-				fy -= period;
-			else if (fy < 0)
-				fy += period;
-			int bx = (int)fx, by = (int)fy;
-			bx -= bx >= QT; /* fx can round up to exactly one period */
-			by -= by >= QT;
-			float *b = acc + 2 * (by * QT + bx);
+		/* fx can round up to exactly one period: the conversion wraps it to 0, as the period does */
+		uint32_t ux = (uint32_t)(uint64_t)llround(fx * one), uy = (uint32_t)(uint64_t)llround(fy * one);
+		for (uint32_t x = 0; x < wk->w; x++, ux += dx, uy += dy) {
+			float *b = acc + 2 * ((uy >> FOLD_FRAC) * QT + (ux >> FOLD_FRAC));
 			b[0] += row[x];
 			b[1] += 1;
 		}
@@ -1309,6 +1324,7 @@ int aimark__wm_image_detect_ex(const aimark__image *img, const aimark_wm_key *co
 	res->false_alarm_probability = 1.0;
 	aimark__wm_detect_stats st;
 	memset(&st, 0, sizeof st);
+	st.decode_every_peak = stats ? stats->decode_every_peak : 0;
 	RETURN_IF(img == NULL || img->pixels == NULL || (keys == NULL && n_keys > 0), AIMARK_EINVAL, "watermark: bad argument");
 	RETURN_IF(img->channels < 1 || img->channels > 4 || (img->bit_depth != 8 && img->bit_depth != 16), AIMARK_EUNSUPPORTED,
 		  "watermark: %u channels at %u bits unsupported", img->channels, img->bit_depth);
@@ -1340,8 +1356,9 @@ int aimark__wm_image_detect_ex(const aimark__image *img, const aimark_wm_key *co
 	 * Pass 0 looks for the lattice on the whitened image averaged over 2x2 pixels (a quarter of
 	 * the FFT work: the tile's lattice lives in its low harmonics, which survive). When that finds
 	 * no synchronisation at all, pass 1 looks again at full working resolution, which matters when
-	 * the chips became small (an image pasted into a larger canvas). Small images go straight to
-	 * full resolution.
+	 * the chips became small (an image pasted into a larger canvas): only for short periods
+	 * (WINDOW_FALLBACK), and only into strong lattices. Small images go straight to full resolution,
+	 * with the full window. The hypothesis counts below are those of two full passes, an upper bound.
 	 */
 	const double sync_hyp = (double)PASSES * MAX_LATTICES * 8 * QT * QT * (double)n_keys;
 	const double decode_hyp = (double)PASSES * MAX_LATTICES * SYNC_PEAKS * (1 << CHASE_FLIPS) * (double)n_keys;
@@ -1361,16 +1378,17 @@ int aimark__wm_image_detect_ex(const aimark__image *img, const aimark_wm_key *co
 		if (pass == 0) {
 			rc = decimate(&wk, &dec);
 			if (rc == 0)
-				rc = autocorrelation(&dec, 2.0, &acf);
+				rc = autocorrelation(&dec, 2.0, WINDOW_FULL, &acf);
 			aimark__free(dec.px);
 			dec.px = NULL;
 		} else {
-			rc = autocorrelation(&wk, 1.0, &acf);
+			rc = autocorrelation(&wk, 1.0, decimated ? WINDOW_FALLBACK : WINDOW_FULL, &acf);
 		}
 		if (rc < 0)
 			goto done;
 		lattice lat[MAX_LATTICES];
 		int nl = find_lattices(&acf, lat, MAX_LATTICES);
+		st.searches++;
 		st.lattices += nl;
 		if (nl > 0 && tile == NULL) {
 			tile = aimark__malloc(QT * QT * sizeof *tile);
@@ -1389,7 +1407,11 @@ int aimark__wm_image_detect_ex(const aimark__image *img, const aimark_wm_key *co
 			if (rc < 0)
 				goto done;
 		}
+		/* In the fallback search a lattice of noise is the rule: only a strong one is worth a fold. */
+		const double min_score = pass == 1 && decimated ? FALLBACK_SCORE : -1e30;
 		for (int li = 0; li < nl && !res->authenticated; li++) {
+			if (lat[li].score < min_score)
+				break; /* best first */
 			int seen = 0;
 			for (int t = 0; t < ntried && !seen; t++)
 				seen = same_lattice(&tried[t], &lat[li]);
@@ -1410,6 +1432,12 @@ int aimark__wm_image_detect_ex(const aimark__image *img, const aimark_wm_key *co
 				if (rc < 0)
 					goto done;
 				for (int h = 0; h < nh; h++) {
+					if (hits[h].z < DECODE_Z && !st.decode_every_peak) {
+						/* far below what any decodable mark gives: only the score is kept */
+						if (hits[h].z > best_z)
+							best_z = hits[h].z;
+						continue;
+					}
 					unsigned char payload[8];
 					int auth = 0, errors = 0, prefix = 0, decodes = 0;
 					rc = decode_hit(tile, keys[k], &hits[h], payload, &auth, &errors, stats ? &prefix : NULL, &decodes);
