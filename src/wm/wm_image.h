@@ -95,7 +95,7 @@ typedef struct aimark__wm_detect_stats {
 	int attempts;            /* payload decodes tried */
 	int best_tag_prefix;     /* longest run of matching tag bits among the attempts */
 	double best_sync_z;      /* strongest synchronisation peak */
-	int lattices;            /* lattice candidates examined */
+	int lattices;            /* lattice candidates kept (the fallback search drops weak ones) */
 	int searches;            /* lattice searches run: 2 when the full-resolution one followed the decimated one */
 } aimark__wm_detect_stats;
 

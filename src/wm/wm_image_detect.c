@@ -418,7 +418,7 @@ static const acf_window WINDOW_FULL = { LAG_CAP, 230.0, 1.45, 0 };
  * The fallback search on a large image looks for the short periods that the decimated search misses (small
  * chips: the marked image pasted into a larger canvas), in a transform of half the size. Its lags stop at
  * FALLBACK_LAG; those past the padding wrap over rows or columns that overlap little (at most a third of
- * what the lag's own overlap is, on a 4:3 image), which only adds noise there.
+ * the lag's own overlap, for a side of 448), which only adds noise there.
  */
 static const acf_window WINDOW_FALLBACK = { FALLBACK_LAG, 64.0, 1.0, 1 };
 
@@ -1389,6 +1389,11 @@ int aimark__wm_image_detect_ex(const aimark__image *img, const aimark_wm_key *co
 		lattice lat[MAX_LATTICES];
 		int nl = find_lattices(&acf, lat, MAX_LATTICES);
 		st.searches++;
+		/* In the fallback search a lattice of noise is the rule: only a strong one is worth a fold
+		   (the lattices come best first). */
+		if (pass == 1 && decimated)
+			while (nl > 0 && lat[nl - 1].score < FALLBACK_SCORE)
+				nl--;
 		st.lattices += nl;
 		if (nl > 0 && tile == NULL) {
 			tile = aimark__malloc(QT * QT * sizeof *tile);
@@ -1407,11 +1412,7 @@ int aimark__wm_image_detect_ex(const aimark__image *img, const aimark_wm_key *co
 			if (rc < 0)
 				goto done;
 		}
-		/* In the fallback search a lattice of noise is the rule: only a strong one is worth a fold. */
-		const double min_score = pass == 1 && decimated ? FALLBACK_SCORE : -1e30;
 		for (int li = 0; li < nl && !res->authenticated; li++) {
-			if (lat[li].score < min_score)
-				break; /* best first */
 			int seen = 0;
 			for (int t = 0; t < ntried && !seen; t++)
 				seen = same_lattice(&tried[t], &lat[li]);
