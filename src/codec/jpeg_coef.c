@@ -438,7 +438,9 @@ int aimark__wm_jpeg_detect(const unsigned char *jpeg, size_t len, const aimark_w
 	RETURN_ENOMEM_IF_NULL(j);
 	aimark__image img;
 	memset(&img, 0, sizeof img);
-	int rc = decode_luma(j, jpeg, len, 2 * AIMARK__WM_WORK_AREA, &img);
+	/* The DCT scaling's own low-pass stands in for most of the working image's area averaging: a 1 MP JPEG
+	   decodes at 1/2 (about 0.95x the working area) instead of in full, at half the detection's cost. */
+	int rc = decode_luma(j, jpeg, len, 0.9 * AIMARK__WM_WORK_AREA, &img);
 	if (j->made)
 		jpeg_destroy_decompress(&j->in);
 	aimark__free(j);

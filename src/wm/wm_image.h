@@ -106,8 +106,8 @@ int aimark__wm_image_detect_ex(const aimark__image *img, const aimark_wm_key *co
 #define AIMARK__WM_WORK_AREA 262144.0
 
 /*
- * Detection straight from a JPEG file: decodes only the luminance, at a DCT
- * scaling (1/2 .. 1/8) that keeps at least twice the working area, then
+ * Detection straight from a JPEG file: decodes only the luminance, at the
+ * largest DCT scaling (1/2 .. 1/8) that keeps at least 90% of the working area, then
  * aimark__wm_image_detect(). Much cheaper than a full decode for large images.
  * src/codec/jpeg_coef.c.
  */

@@ -38,6 +38,7 @@
 #define R_MIN 56.0           /* shortest tile period looked for: 64 chips of 0.875 working pixels */
 #define LAG_CAP 420          /* largest autocorrelation lag kept, working pixels */
 #define FALLBACK_LAG 160     /* ... in the fallback search (pass 1 after pass 0 on a large image) */
+#define FALLBACK_SIDE 448    /* the fallback search looks at the working image's centre, at most this square */
 #define FALLBACK_SCORE 15.0  /* the fallback search folds only lattices scoring at least this */
 #define DECODE_Z 6.0         /* sync peaks below this z are not decoded */
 #define SPEC_CACHE 8         /* template spectra kept across lattices (128 KiB each) */
@@ -366,6 +367,20 @@ static int whiten(work *wk)
 
 /* ---- 3. autocorrelation ---- */
 
+/* The centre of the working image, at most `side` x `side` (for the fallback lattice search only). */
+static int crop_centre(const work *wk, uint32_t side, work *out)
+{
+	out->w = wk->w < side ? wk->w : side;
+	out->h = wk->h < side ? wk->h : side;
+	out->scale = wk->scale;
+	out->px = aimark__malloc((size_t)out->w * out->h * sizeof *out->px);
+	RETURN_ENOMEM_IF_NULL(out->px);
+	const uint32_t x0 = (wk->w - out->w) / 2, y0 = (wk->h - out->h) / 2;
+	for (uint32_t y = 0; y < out->h; y++)
+		memcpy(out->px + (size_t)y * out->w, wk->px + (size_t)(y0 + y) * wk->w + x0, out->w * sizeof *out->px);
+	return 0;
+}
+
 /* 2x2 averages of the working image (for the lattice search only). */
 static int decimate(const work *wk, work *out)
 {
@@ -416,9 +431,10 @@ typedef struct acf_window {
 static const acf_window WINDOW_FULL = { LAG_CAP, 230.0, 1.45, 0 };
 /*
  * The fallback search on a large image looks for the short periods that the decimated search misses (small
- * chips: the marked image pasted into a larger canvas), in a transform of half the size. Its lags stop at
- * FALLBACK_LAG; those past the padding wrap over rows or columns that overlap little (at most a third of
- * the lag's own overlap, for a side of 448), which only adds noise there.
+ * chips: the marked image pasted into a larger canvas), on the centre of the working image (FALLBACK_SIDE,
+ * 69% of the long side of a 16:10 image: many periods of a short one), in a 512 x 512 transform. Its lags
+ * stop at FALLBACK_LAG; those past the padding wrap over rows or columns that overlap little (at most a
+ * third of the lag's own overlap), which only adds noise there.
  */
 static const acf_window WINDOW_FALLBACK = { FALLBACK_LAG, 64.0, 1.0, 1 };
 
@@ -1381,8 +1397,14 @@ int aimark__wm_image_detect_ex(const aimark__image *img, const aimark_wm_key *co
 				rc = autocorrelation(&dec, 2.0, WINDOW_FULL, &acf);
 			aimark__free(dec.px);
 			dec.px = NULL;
+		} else if (decimated) {
+			rc = crop_centre(&wk, FALLBACK_SIDE, &dec);
+			if (rc == 0)
+				rc = autocorrelation(&dec, 1.0, WINDOW_FALLBACK, &acf);
+			aimark__free(dec.px);
+			dec.px = NULL;
 		} else {
-			rc = autocorrelation(&wk, 1.0, decimated ? WINDOW_FALLBACK : WINDOW_FULL, &acf);
+			rc = autocorrelation(&wk, 1.0, WINDOW_FULL, &acf);
 		}
 		if (rc < 0)
 			goto done;
