@@ -1352,7 +1352,8 @@ int aimark__wm_image_detect_ex(const aimark__image *img, const aimark_wm_key *co
 	if (n_keys == 0 || img->width < AIMARK__WM_MIN_SIDE || img->height < AIMARK__WM_MIN_SIDE)
 		return 0;
 
-	work wk = { 0, 0, NULL, 1 }, dec = { 0, 0, NULL, 1 };
+	/* part: what a lattice search runs on when it is not the working image (its 2x2 averages, its centre) */
+	work wk = { 0, 0, NULL, 1 }, part = { 0, 0, NULL, 1 };
 	aimark__fft2d ft;
 	memset(&ft, 0, sizeof ft);
 	acf_map acf = { 0, 0, 1.0, NULL };
@@ -1392,17 +1393,17 @@ int aimark__wm_image_detect_ex(const aimark__image *img, const aimark_wm_key *co
 		acf.z = NULL;
 		sync_buffers_free(&ft, &tile, &count, &Gspec, &buf, &corr, &tpl, &scache);
 		if (pass == 0) {
-			rc = decimate(&wk, &dec);
+			rc = decimate(&wk, &part);
 			if (rc == 0)
-				rc = autocorrelation(&dec, 2.0, WINDOW_FULL, &acf);
-			aimark__free(dec.px);
-			dec.px = NULL;
+				rc = autocorrelation(&part, 2.0, WINDOW_FULL, &acf);
+			aimark__free(part.px);
+			part.px = NULL;
 		} else if (decimated) {
-			rc = crop_centre(&wk, FALLBACK_SIDE, &dec);
+			rc = crop_centre(&wk, FALLBACK_SIDE, &part);
 			if (rc == 0)
-				rc = autocorrelation(&dec, 1.0, WINDOW_FALLBACK, &acf);
-			aimark__free(dec.px);
-			dec.px = NULL;
+				rc = autocorrelation(&part, 1.0, WINDOW_FALLBACK, &acf);
+			aimark__free(part.px);
+			part.px = NULL;
 		} else {
 			rc = autocorrelation(&wk, 1.0, WINDOW_FULL, &acf);
 		}
@@ -1503,7 +1504,7 @@ done:
 		*stats = st;
 	sync_buffers_free(&ft, &tile, &count, &Gspec, &buf, &corr, &tpl, &scache);
 	aimark__free(wk.px);
-	aimark__free(dec.px);
+	aimark__free(part.px);
 	aimark__free(acf.z);
 	return rc;
 }
