@@ -117,7 +117,7 @@ for f in "$OUT"/marked/*.wav; do
   "$BIN" detect "$OUT/tmp/cat.wav" | sed "s|\"file\":\"[^\"]*\"|\"attack\":\"concat-3+10+3s\",\"clip\":\"$b\"|" >> "$OUT/attacks.jsonl"
 done
 
-echo "== bundled samples (samples/audio, 6.7-7.6 s): whole file right after marking, strength 1 and 1.5"
+echo "== bundled samples (samples/audio, 6.7-7.7 s): whole file right after marking, strength 1 and 1.5"
 for f in "$ROOT"/samples/audio/speech-zh.wav "$ROOT"/samples/audio/speech-en.flac "$ROOT"/samples/audio/music.mp3; do
   b=$(basename "$f"); b=${b%.*}
   ffmpeg $Q -i "$f" -c:a pcm_s16le "$OUT/tmp/bundled.wav"
