@@ -53,14 +53,81 @@ static double luma_at(const aimark__image *img, uint32_t x, uint32_t y)
 }
 
 /*
+ * The image's luma averaged over k x k blocks (the last blocks clipped to the image). The work scale's cells
+ * span several image pixels on all but small images: read from this plane they cost k^2 times fewer reads.
+ */
+typedef struct luma_plane {
+	float *px;
+	uint32_t w, h, k;
+} luma_plane;
+
+static int plane_make(const aimark__image *img, uint32_t k, luma_plane *p)
+{
+	p->k = k;
+	p->w = (img->width + k - 1) / k;
+	p->h = (img->height + k - 1) / k;
+	p->px = aimark__calloc((size_t)p->w * p->h, sizeof *p->px);
+	double *acc = aimark__calloc(p->w, sizeof *acc);
+	if (p->px == NULL || acc == NULL) {
+		aimark__free(p->px);
+		aimark__free(acc);
+		p->px = NULL;
+		return aimark__error_set(AIMARK_ENOMEM, "out of memory");
+	}
+	for (uint32_t by = 0; by < p->h; by++) {
+		const uint32_t y0 = by * k, y1 = y0 + k < img->height ? y0 + k : img->height;
+		for (uint32_t i = 0; i < p->w; i++)
+			acc[i] = 0.0;
+		for (uint32_t y = y0; y < y1; y++) {
+			const unsigned char *row = img->pixels + (size_t)y * img->stride;
+			for (uint32_t i = 0, x = 0; i < p->w; i++) {
+				const uint32_t x1 = x + k < img->width ? x + k : img->width;
+				double sum = 0.0;
+				if (img->bit_depth == 8 && img->channels >= 3) { /* luma_at's weights, in the common case without its loop */
+					const unsigned char *q = row + (size_t)x * img->channels;
+					for (; x < x1; x++, q += img->channels)
+						sum += 0.299 * q[0] + 0.587 * q[1] + 0.114 * q[2];
+				} else {
+					for (; x < x1; x++)
+						sum += luma_at(img, x, y);
+				}
+				acc[i] += sum;
+			}
+		}
+		for (uint32_t i = 0; i < p->w; i++) {
+			const uint32_t x0 = i * k, x1 = x0 + k < img->width ? x0 + k : img->width;
+			p->px[(size_t)by * p->w + i] = (float)(acc[i] / ((double)(x1 - x0) * (y1 - y0)));
+		}
+	}
+	aimark__free(acc);
+	return 0;
+}
+
+/* Luma at integer (x, y) of the plane when there is one, else of the image. */
+static inline double sample_at(const aimark__image *img, const luma_plane *pl, long x, long y)
+{
+	return pl ? pl->px[(size_t)y * pl->w + (size_t)x] : luma_at(img, (uint32_t)x, (uint32_t)y);
+}
+
+/*
  * The image's luma over cells of d x d image pixels: cell (i, j) averages the
  * pixels whose centres fall in [x0 + i*d, x0 + (i+1)*d) x [y0 + j*d, ...).
  * Cells with no pixel inside the image are NaN. Large cells are sampled on
- * a grid of about 4 x 4 pixels, which is enough to average them.
+ * a grid of about 4 x 4 pixels, which is enough to average them. With a
+ * plane `pl` whose blocks are no larger than the cells, its block averages
+ * stand in for the pixels (block centres in the cell).
  */
-static int work_luma(const aimark__image *img, double x0, double y0, double d, uint32_t w, uint32_t h, float **out)
+static int work_luma(const aimark__image *img, const luma_plane *pl, double x0, double y0, double d, uint32_t w, uint32_t h,
+		     float **out)
 {
 	*out = NULL;
+	long W = (long)img->width, H = (long)img->height;
+	if (pl != NULL && d >= pl->k) {
+		x0 /= pl->k, y0 /= pl->k, d /= pl->k;
+		W = (long)pl->w, H = (long)pl->h;
+	} else {
+		pl = NULL;
+	}
 	long step = d >= 8.0 ? (long)(d / 4.0) : 1;
 	float *buf = aimark__calloc((size_t)w * h, sizeof *buf);
 	RETURN_ENOMEM_IF_NULL(buf);
@@ -68,17 +135,17 @@ static int work_luma(const aimark__image *img, double x0, double y0, double d, u
 		double ya = y0 + j * d, yb = ya + d;
 		long r0 = (long)ceil(ya - 0.5), r1 = (long)ceil(yb - 0.5); /* rows whose centre y+0.5 is in [ya, yb) */
 		if (r0 < 0) r0 = 0;
-		if (r1 > (long)img->height) r1 = (long)img->height;
+		if (r1 > H) r1 = H;
 		for (uint32_t i = 0; i < w; i++) {
 			double xa = x0 + i * d, xb = xa + d;
 			long c0 = (long)ceil(xa - 0.5), c1 = (long)ceil(xb - 0.5);
 			if (c0 < 0) c0 = 0;
-			if (c1 > (long)img->width) c1 = (long)img->width;
+			if (c1 > W) c1 = W;
 			double sum = 0.0;
 			long n = 0;
 			for (long y = r0 + step / 2; y < r1; y += step)
 				for (long x = c0 + step / 2; x < c1; x += step, n++)
-					sum += luma_at(img, (uint32_t)x, (uint32_t)y);
+					sum += sample_at(img, pl, x, y);
 			buf[(size_t)j * w + i] = n > 0 ? (float)(sum / n) : NAN;
 		}
 	}
@@ -232,8 +299,8 @@ static void predict(const aimark__explicit_image_geometry *g, int position, uint
 }
 
 /* Matches template `t` (rendered at 1/d of the predicted size) around prediction `p`; updates *best. */
-static int match(const aimark__image *img, const tmpl *t, double d, const char *text, int position, const predicted *p,
-		 candidate *best)
+static int match(const aimark__image *img, const luma_plane *pl, const tmpl *t, double d, const char *text, int position,
+		 const predicted *p, candidate *best)
 {
 	uint32_t shortest = img->width < img->height ? img->width : img->height;
 	long win = 3 + lround(0.005 * shortest / d);
@@ -245,7 +312,7 @@ static int match(const aimark__image *img, const tmpl *t, double d, const char *
 	RETURN_ENOMEM_IF_NULL(off);
 	for (size_t k = 0; k < t->n; k++)
 		off[k] = (size_t)(t->index[k] / t->width) * lw + t->index[k] % t->width;
-	int rc = work_luma(img, x0, y0, d, lw, lh, &luma);
+	int rc = work_luma(img, pl, x0, y0, d, lw, lh, &luma);
 	if (rc < 0) {
 		aimark__free(off);
 		return rc;
@@ -327,8 +394,8 @@ static int cached_fit(aimark__label_font *font, const char *text, uint32_t targe
  * One size hypothesis: the label drawn on a `w0` x `h0` original, the image
  * then resized by `r`, and the label's size off by `j` about its anchor.
  */
-static int try_size(aimark__label_font *font, const aimark__image *img, const char *text, fit_cache *fits, uint32_t w0,
-		    uint32_t h0, double r, double j, candidate *best)
+static int try_size(aimark__label_font *font, const aimark__image *img, const luma_plane *pl, const char *text, fit_cache *fits,
+		    uint32_t w0, uint32_t h0, double r, double j, candidate *best)
 {
 	uint32_t size;
 	aimark__label_metrics m;
@@ -366,35 +433,39 @@ static int try_size(aimark__label_font *font, const aimark__image *img, const ch
 			return rc == AIMARK_ENOMEM ? rc : 0; /* an unrenderable size is no match */
 		for (int pos = 0; pos < AIMARK__EXPLICIT_POSITION_COUNT && rc == 0; pos++)
 			if (room[pos])
-				rc = match(img, &t, d, text, pos, &where[pos], best);
+				rc = match(img, pl, &t, d, text, pos, &where[pos], best);
 		tmpl_dispose(&t);
 	}
 	return rc;
 }
 
-static int search_text(aimark__label_font *font, const aimark__image *img, const char *text, candidate *best)
+/* The label as drawn on an image of this size, which a proportional resize keeps, give or take JITTER_MIN. */
+static const double JITTER[] = { 1.0, 0.96, 1.04, 0.92, 1.08 };
+#define JITTER_MIN 0.92
+/* Shortest side of an original whose label is at the legibility floor: 20x the floor. */
+#define FLOOR_SIDE (AIMARK__EXPLICIT_IMAGE_MIN_TEXT_PX * 1000.0 / AIMARK__EXPLICIT_IMAGE_HEIGHT_PERMILLE)
+
+static int search_text(aimark__label_font *font, const aimark__image *img, const luma_plane *pl, const char *text, candidate *best)
 {
 	uint32_t W = img->width, H = img->height;
 	uint32_t shortest = W < H ? W : H;
 	fit_cache fits;
 	memset(&fits, 0, sizeof fits);
-	/* The label as drawn on an image of this size, which a proportional resize keeps. */
-	static const double jitter[] = { 1.0, 0.96, 1.04, 0.92, 1.08 };
-	for (size_t k = 0; k < sizeof jitter / sizeof jitter[0]; k++)
-		RETURN_IF_ERR(try_size(font, img, text, &fits, W, H, 1.0, jitter[k], best));
+	for (size_t k = 0; k < sizeof JITTER / sizeof JITTER[0]; k++)
+		RETURN_IF_ERR(try_size(font, img, pl, text, &fits, W, H, 1.0, JITTER[k], best));
 	/*
 	 * Labels drawn at the legibility floor do not scale with the image: an
 	 * original whose shortest side was below 20x the floor, resized by
 	 * 0.45x-2.2x, has a label of another relative size.
 	 */
-	double floor_side = AIMARK__EXPLICIT_IMAGE_MIN_TEXT_PX * 1000.0 / AIMARK__EXPLICIT_IMAGE_HEIGHT_PERMILLE;
+	const double floor_side = FLOOR_SIDE;
 	for (double r = RESIZE_MAX; r >= RESIZE_MIN; r /= 1.05) {
 		if (shortest / r >= floor_side || fabs(r - 1.0) < 0.02)
 			continue;
 		uint32_t w0 = (uint32_t)lround(W / r), h0 = (uint32_t)lround(H / r);
 		if (w0 == 0 || h0 == 0)
 			continue;
-		RETURN_IF_ERR(try_size(font, img, text, &fits, w0, h0, r, 1.0, best));
+		RETURN_IF_ERR(try_size(font, img, pl, text, &fits, w0, h0, r, 1.0, best));
 	}
 	aimark_error_clear();
 	return 0;
@@ -417,11 +488,26 @@ int aimark__explicit_image_detect(const aimark__image *img, const char *hint_tex
 		texts[ntexts++] = AIMARK__EXPLICIT_TEXT_ZH;
 	if (hint_text == NULL || strcmp(hint_text, AIMARK__EXPLICIT_TEXT_EN) != 0)
 		texts[ntexts++] = AIMARK__EXPLICIT_TEXT_EN;
+	/*
+	 * The plane's block: below the smallest work-scale cell of any hypothesis. An image too large to have
+	 * had its label at the legibility floor before a resize (the resize hypotheses of search_text) has
+	 * text at least JITTER_MIN x its required height, so cells of at least that / WORK_TEXT_HEIGHT.
+	 */
+	const uint32_t shortest = img->width < img->height ? img->width : img->height;
+	uint32_t k = 1;
+	if (shortest >= FLOOR_SIDE * RESIZE_MAX) {
+		const double cell = JITTER_MIN * aimark__explicit_image_required_height(img->width, img->height) / WORK_TEXT_HEIGHT;
+		k = cell >= 2.0 ? (uint32_t)floor(0.9 * cell) : 1;
+		if (k > 16)
+			k = 16;
+	}
+	luma_plane plane = { NULL, 0, 0, 1 };
+	int rc = k > 1 ? plane_make(img, k, &plane) : 0;
 	candidate best;
 	memset(&best, 0, sizeof best);
-	int rc = 0;
 	for (size_t i = 0; i < ntexts && rc == 0; i++)
-		rc = search_text(font, img, texts[i], &best);
+		rc = search_text(font, img, k > 1 ? &plane : NULL, texts[i], &best);
+	aimark__free(plane.px);
 	aimark__label_font_close(font);
 	if (rc < 0)
 		return rc;

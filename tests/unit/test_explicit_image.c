@@ -670,6 +670,30 @@ static void test_detect_after_attacks(void **state)
 	aimark__image_dispose(&s);
 }
 
+/*
+ * Large images: the detector reads its working scale from a plane of k x k block averages (k = 3 at
+ * 2560 x 1600, 4 after a 1.5x resize), and still finds the label after JPEG and resizes, but not in the
+ * unlabelled image.
+ */
+static void test_detect_large_image(void **state)
+{
+	(void)state;
+	aimark__image n;
+	make_image(&n, 2560, 1600, 3);
+	fill_natural(&n, 44);
+	assert_not_detected(&n, "large unlabelled");
+	label_attack_detect(&n, NULL, "bottom-right", "zh", "large");
+	aimark__image img, a;
+	copy_image(&n, &img);
+	aimark__explicit_image_info info;
+	assert_int_equal(apply(&img, NULL, "top-left", "en", &info), 0);
+	resize(&img, 1.5, &a);
+	assert_detected(&a, NULL, info.text, "top-left", "large, resize 1.5x");
+	aimark__image_dispose(&a);
+	aimark__image_dispose(&img);
+	aimark__image_dispose(&n);
+}
+
 static void test_detect_custom_text(void **state)
 {
 	(void)state;
@@ -747,6 +771,7 @@ int main(void)
 		cmocka_unit_test(test_bad_options),
 		cmocka_unit_test(test_font_sources),
 		cmocka_unit_test(test_detect_after_attacks),
+		cmocka_unit_test(test_detect_large_image),
 		cmocka_unit_test(test_detect_custom_text),
 		cmocka_unit_test(test_no_false_detection),
 	};
