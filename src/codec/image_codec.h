@@ -55,6 +55,14 @@ int aimark__image_decode(const unsigned char *data, size_t len, const char *form
 int aimark__image_encode(const aimark__image *img, const aimark__image_coding *coding,
 			 const unsigned char *original, size_t original_len, aimark_buf *out);
 
+/*
+ * Decodes a JPEG's luminance only (RGB-coded JPEGs: RGB), at 1/denom with denom the largest of 1, 2, 4 and 8
+ * not above max_denom(width, height); returns the full size and denom too. src/codec/jpeg_coef.c.
+ * Errors: those of aimark__image_decode.
+ */
+int aimark__jpeg_decode_luma(const unsigned char *jpeg, size_t len, uint32_t (*max_denom)(uint32_t width, uint32_t height),
+			     aimark__image *img, uint32_t *width, uint32_t *height, unsigned *denom);
+
 /* Estimates the IJG quality (1-100) of a JPEG's luminance quantisation table (64 values, natural order). */
 int aimark__jpeg_estimate_quality(const uint16_t table[64]);
 

@@ -378,10 +378,9 @@ int aimark__wm_jpeg_embed(const unsigned char *jpeg, size_t len, const aimark_wm
 }
 
 /*
- * Detection input from a JPEG: only the luminance, and at the largest DCT
- * scaling (1/2, 1/4, 1/8) that still leaves at least twice the detector's
- * working area. Chroma is never inverse-transformed and the image is never
- * decoded at full size, so this costs a fraction of a full decode.
+ * Detection input from a JPEG: only the luminance, at a DCT scaling (1/2, 1/4,
+ * 1/8) that the caller bounds. Chroma is never inverse-transformed and the
+ * image is never decoded at full size, so this costs a fraction of a full decode.
  */
 typedef struct luma_job {
 	struct jpeg_decompress_struct in;
@@ -389,7 +388,8 @@ typedef struct luma_job {
 	int made;
 } luma_job;
 
-static int decode_luma(luma_job *j, const unsigned char *jpeg, size_t len, double min_area, aimark__image *img)
+static int decode_luma(luma_job *j, const unsigned char *jpeg, size_t len, uint32_t (*max_denom)(uint32_t, uint32_t),
+		       aimark__image *img, uint32_t *width, uint32_t *height, unsigned *denom_out)
 {
 	j->in.err = jpeg_std_error(&j->err.pub);
 	j->err.pub.error_exit = on_error;
@@ -407,10 +407,13 @@ static int decode_luma(luma_job *j, const unsigned char *jpeg, size_t len, doubl
 		  "JPEG: CMYK images are not supported");
 	if (j->in.jpeg_color_space == JCS_YCbCr || j->in.jpeg_color_space == JCS_GRAYSCALE)
 		j->in.out_color_space = JCS_GRAYSCALE;
-	double area = (double)j->in.image_width * j->in.image_height;
+	const uint32_t limit = max_denom(j->in.image_width, j->in.image_height);
 	unsigned denom = 1;
-	while (denom < 8 && area / ((double)denom * denom * 4) >= min_area)
+	while (denom < 8 && denom * 2 <= limit)
 		denom *= 2;
+	*width = j->in.image_width;
+	*height = j->in.image_height;
+	*denom_out = denom;
 	j->in.scale_num = 1;
 	j->in.scale_denom = denom;
 	/* the accurate IDCT, as a full decode uses: the fast one loses enough of a compressed mark's
@@ -428,24 +431,47 @@ static int decode_luma(luma_job *j, const unsigned char *jpeg, size_t len, doubl
 	return 0;
 }
 
-int aimark__wm_jpeg_detect(const unsigned char *jpeg, size_t len, const aimark_wm_key *const *keys, size_t n_keys,
-			   aimark_wm_result *res)
+int aimark__jpeg_decode_luma(const unsigned char *jpeg, size_t len, uint32_t (*max_denom)(uint32_t width, uint32_t height),
+			     aimark__image *img, uint32_t *width, uint32_t *height, unsigned *denom)
 {
-	RETURN_IF(jpeg == NULL || res == NULL, AIMARK_EINVAL, "watermark: bad argument");
+	memset(img, 0, sizeof *img);
+	RETURN_IF(jpeg == NULL || max_denom == NULL, AIMARK_EINVAL, "JPEG: bad argument");
 	RETURN_IF(len < 4 || jpeg[0] != 0xFF || jpeg[1] != 0xD8, AIMARK_EFORMAT, "JPEG: no SOI marker at offset 0");
 	RETURN_IF(len > ULONG_MAX, AIMARK_ELIMIT, "JPEG: too large");
 	luma_job *j = aimark__calloc(1, sizeof *j);
 	RETURN_ENOMEM_IF_NULL(j);
-	aimark__image img;
-	memset(&img, 0, sizeof img);
-	/* The DCT scaling's own low-pass stands in for most of the working image's area averaging: a 1 MP JPEG
-	   decodes at 1/2 (about 0.95x the working area) instead of in full, at half the detection's cost. */
-	int rc = decode_luma(j, jpeg, len, 0.9 * AIMARK__WM_WORK_AREA, &img);
+	int rc = decode_luma(j, jpeg, len, max_denom, img, width, height, denom);
 	if (j->made)
 		jpeg_destroy_decompress(&j->in);
 	aimark__free(j);
-	if (rc == 0)
-		rc = aimark__wm_image_detect(&img, keys, n_keys, res);
+	if (rc < 0)
+		aimark__image_dispose(img);
+	return rc;
+}
+
+/*
+ * The watermark detector's scaling: the largest that keeps 90% of its working area. The DCT scaling's own
+ * low-pass stands in for most of the working image's area averaging: a 1 MP JPEG decodes at 1/2 (about
+ * 0.95x the working area) instead of in full, at half the detection's cost.
+ */
+static uint32_t wm_max_denom(uint32_t width, uint32_t height)
+{
+	const double area = (double)width * height;
+	uint32_t denom = 1;
+	while (denom < 8 && area / ((double)denom * denom * 4) >= 0.9 * AIMARK__WM_WORK_AREA)
+		denom *= 2;
+	return denom;
+}
+
+int aimark__wm_jpeg_detect(const unsigned char *jpeg, size_t len, const aimark_wm_key *const *keys, size_t n_keys,
+			   aimark_wm_result *res)
+{
+	RETURN_IF(jpeg == NULL || res == NULL, AIMARK_EINVAL, "watermark: bad argument");
+	aimark__image img;
+	uint32_t width, height;
+	unsigned denom;
+	RETURN_IF_ERR(aimark__jpeg_decode_luma(jpeg, len, wm_max_denom, &img, &width, &height, &denom));
+	int rc = aimark__wm_image_detect(&img, keys, n_keys, res);
 	aimark__image_dispose(&img);
 	return rc;
 }

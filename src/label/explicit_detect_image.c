@@ -61,9 +61,19 @@ typedef struct luma_plane {
 	uint32_t w, h, k;
 } luma_plane;
 
-static int plane_make(const aimark__image *img, uint32_t k, luma_plane *p)
+/*
+ * What the detector examines: an image of `width` x `height` pixels, held as `img` at 1/scale of that
+ * (a JPEG decoded at a DCT scaling), and its plane when it has one (always when scale > 1).
+ */
+typedef struct view {
+	const aimark__image *img;
+	uint32_t width, height, scale;
+	const luma_plane *pl;
+} view;
+
+static int plane_make(const aimark__image *img, uint32_t k, uint32_t unit, luma_plane *p)
 {
-	p->k = k;
+	p->k = k * unit; /* in pixels of the full-size image, whose pixels are `unit` x `unit` of this one's */
 	p->w = (img->width + k - 1) / k;
 	p->h = (img->height + k - 1) / k;
 	p->px = aimark__calloc((size_t)p->w * p->h, sizeof *p->px);
@@ -117,12 +127,13 @@ static inline double sample_at(const aimark__image *img, const luma_plane *pl, l
  * plane `pl` whose blocks are no larger than the cells, its block averages
  * stand in for the pixels (block centres in the cell).
  */
-static int work_luma(const aimark__image *img, const luma_plane *pl, double x0, double y0, double d, uint32_t w, uint32_t h,
-		     float **out)
+static int work_luma(const view *v, double x0, double y0, double d, uint32_t w, uint32_t h, float **out)
 {
 	*out = NULL;
+	const aimark__image *img = v->img;
+	const luma_plane *pl = v->pl;
 	long W = (long)img->width, H = (long)img->height;
-	if (pl != NULL && d >= pl->k) {
+	if (pl != NULL && (d >= pl->k || v->scale > 1)) { /* a scaled image is read through its plane only */
 		x0 /= pl->k, y0 /= pl->k, d /= pl->k;
 		W = (long)pl->w, H = (long)pl->h;
 	} else {
@@ -299,10 +310,9 @@ static void predict(const aimark__explicit_image_geometry *g, int position, uint
 }
 
 /* Matches template `t` (rendered at 1/d of the predicted size) around prediction `p`; updates *best. */
-static int match(const aimark__image *img, const luma_plane *pl, const tmpl *t, double d, const char *text, int position,
-		 const predicted *p, candidate *best)
+static int match(const view *src, const tmpl *t, double d, const char *text, int position, const predicted *p, candidate *best)
 {
-	uint32_t shortest = img->width < img->height ? img->width : img->height;
+	uint32_t shortest = src->width < src->height ? src->width : src->height;
 	long win = 3 + lround(0.005 * shortest / d);
 	/* Work-scale origin: the template's top-left at offset (win, win) when the prediction is exact. */
 	double x0 = p->ink_x - (t->ink_x + win) * d, y0 = p->ink_y - (t->ink_y + win) * d;
@@ -312,7 +322,7 @@ static int match(const aimark__image *img, const luma_plane *pl, const tmpl *t, 
 	RETURN_ENOMEM_IF_NULL(off);
 	for (size_t k = 0; k < t->n; k++)
 		off[k] = (size_t)(t->index[k] / t->width) * lw + t->index[k] % t->width;
-	int rc = work_luma(img, pl, x0, y0, d, lw, lh, &luma);
+	int rc = work_luma(src, x0, y0, d, lw, lh, &luma);
 	if (rc < 0) {
 		aimark__free(off);
 		return rc;
@@ -394,8 +404,8 @@ static int cached_fit(aimark__label_font *font, const char *text, uint32_t targe
  * One size hypothesis: the label drawn on a `w0` x `h0` original, the image
  * then resized by `r`, and the label's size off by `j` about its anchor.
  */
-static int try_size(aimark__label_font *font, const aimark__image *img, const luma_plane *pl, const char *text, fit_cache *fits,
-		    uint32_t w0, uint32_t h0, double r, double j, candidate *best)
+static int try_size(aimark__label_font *font, const view *v, const char *text, fit_cache *fits, uint32_t w0, uint32_t h0,
+		    double r, double j, candidate *best)
 {
 	uint32_t size;
 	aimark__label_metrics m;
@@ -417,7 +427,7 @@ static int try_size(aimark__label_font *font, const aimark__image *img, const lu
 		aimark__explicit_image_geometry g;
 		room[pos] = aimark__explicit_image_place(&m, size, pos, w0, h0, &g) == 0;
 		if (room[pos]) {
-			predict(&g, pos, img->width, img->height, r, j, &where[pos]);
+			predict(&g, pos, v->width, v->height, r, j, &where[pos]);
 			halo = g.halo;
 			any = 1;
 		}
@@ -433,7 +443,7 @@ static int try_size(aimark__label_font *font, const aimark__image *img, const lu
 			return rc == AIMARK_ENOMEM ? rc : 0; /* an unrenderable size is no match */
 		for (int pos = 0; pos < AIMARK__EXPLICIT_POSITION_COUNT && rc == 0; pos++)
 			if (room[pos])
-				rc = match(img, pl, &t, d, text, pos, &where[pos], best);
+				rc = match(v, &t, d, text, pos, &where[pos], best);
 		tmpl_dispose(&t);
 	}
 	return rc;
@@ -445,14 +455,14 @@ static const double JITTER[] = { 1.0, 0.96, 1.04, 0.92, 1.08 };
 /* Shortest side of an original whose label is at the legibility floor: 20x the floor. */
 #define FLOOR_SIDE (AIMARK__EXPLICIT_IMAGE_MIN_TEXT_PX * 1000.0 / AIMARK__EXPLICIT_IMAGE_HEIGHT_PERMILLE)
 
-static int search_text(aimark__label_font *font, const aimark__image *img, const luma_plane *pl, const char *text, candidate *best)
+static int search_text(aimark__label_font *font, const view *v, const char *text, candidate *best)
 {
-	uint32_t W = img->width, H = img->height;
+	uint32_t W = v->width, H = v->height;
 	uint32_t shortest = W < H ? W : H;
 	fit_cache fits;
 	memset(&fits, 0, sizeof fits);
 	for (size_t k = 0; k < sizeof JITTER / sizeof JITTER[0]; k++)
-		RETURN_IF_ERR(try_size(font, img, pl, text, &fits, W, H, 1.0, JITTER[k], best));
+		RETURN_IF_ERR(try_size(font, v, text, &fits, W, H, 1.0, JITTER[k], best));
 	/*
 	 * Labels drawn at the legibility floor do not scale with the image: an
 	 * original whose shortest side was below 20x the floor, resized by
@@ -465,20 +475,58 @@ static int search_text(aimark__label_font *font, const aimark__image *img, const
 		uint32_t w0 = (uint32_t)lround(W / r), h0 = (uint32_t)lround(H / r);
 		if (w0 == 0 || h0 == 0)
 			continue;
-		RETURN_IF_ERR(try_size(font, img, pl, text, &fits, w0, h0, r, 1.0, best));
+		RETURN_IF_ERR(try_size(font, v, text, &fits, w0, h0, r, 1.0, best));
 	}
 	aimark_error_clear();
 	return 0;
 }
 
+uint32_t aimark__explicit_image_plane_block(uint32_t width, uint32_t height)
+{
+	/*
+	 * Below the smallest work-scale cell of any hypothesis. An image too large to have had its label at
+	 * the legibility floor before a resize (the resize hypotheses of search_text) has text at least
+	 * JITTER_MIN x its required height, so cells of at least that / WORK_TEXT_HEIGHT.
+	 */
+	const uint32_t shortest = width < height ? width : height;
+	if (shortest < FLOOR_SIDE * RESIZE_MAX)
+		return 1;
+	const double cell = JITTER_MIN * aimark__explicit_image_required_height(width, height) / WORK_TEXT_HEIGHT;
+	const uint32_t k = cell >= 2.0 ? (uint32_t)floor(0.9 * cell) : 1;
+	return k > 16 ? 16 : k;
+}
+
 int aimark__explicit_image_detect(const aimark__image *img, const char *hint_text, json_t **out)
+{
+	*out = NULL;
+	RETURN_IF(img == NULL, AIMARK_EINVAL, "explicit label: no image");
+	return aimark__explicit_image_detect_scaled(img, img->width, img->height, 1, hint_text, out);
+}
+
+int aimark__explicit_image_detect_scaled(const aimark__image *img, uint32_t width, uint32_t height, uint32_t scale,
+					 const char *hint_text, json_t **out)
 {
 	*out = NULL;
 	RETURN_IF(img == NULL || img->pixels == NULL || img->width == 0 || img->height == 0, AIMARK_EINVAL, "explicit label: no image");
 	RETURN_IF(img->channels < 1 || img->channels > 4 || (img->bit_depth != 8 && img->bit_depth != 16), AIMARK_EUNSUPPORTED,
 		  "explicit label: %u channels at %u bits unsupported", img->channels, img->bit_depth);
+	RETURN_IF(scale == 0 || (uint64_t)img->width * scale < width || (uint64_t)img->height * scale < height ||
+			  (img->width - 1) * (uint64_t)scale >= width || (img->height - 1) * (uint64_t)scale >= height,
+		  AIMARK_EINVAL, "explicit label: a %ux%u image is not %ux%u at 1/%u", img->width, img->height, width, height, scale);
+	/* the plane's block in image pixels: a whole number of them, and at least one */
+	const uint32_t block = aimark__explicit_image_plane_block(width, height);
+	const uint32_t k = block / scale > 1 ? block / scale : 1;
+	luma_plane plane = { NULL, 0, 0, 1 };
+	int rc = k > 1 || scale > 1 ? plane_make(img, k, scale, &plane) : 0;
+	if (rc < 0)
+		return rc;
+	view v = { img, width, height, scale, plane.px ? &plane : NULL };
 	aimark__label_font *font = NULL;
-	RETURN_IF_ERR(aimark__label_font_open(&font, NULL));
+	rc = aimark__label_font_open(&font, NULL);
+	if (rc < 0) {
+		aimark__free(plane.px);
+		return rc;
+	}
 	const char *texts[3];
 	size_t ntexts = 0;
 	if (hint_text != NULL && hint_text[0] != '\0' && strlen(hint_text) <= AIMARK__EXPLICIT_TEXT_MAX &&
@@ -488,25 +536,10 @@ int aimark__explicit_image_detect(const aimark__image *img, const char *hint_tex
 		texts[ntexts++] = AIMARK__EXPLICIT_TEXT_ZH;
 	if (hint_text == NULL || strcmp(hint_text, AIMARK__EXPLICIT_TEXT_EN) != 0)
 		texts[ntexts++] = AIMARK__EXPLICIT_TEXT_EN;
-	/*
-	 * The plane's block: below the smallest work-scale cell of any hypothesis. An image too large to have
-	 * had its label at the legibility floor before a resize (the resize hypotheses of search_text) has
-	 * text at least JITTER_MIN x its required height, so cells of at least that / WORK_TEXT_HEIGHT.
-	 */
-	const uint32_t shortest = img->width < img->height ? img->width : img->height;
-	uint32_t k = 1;
-	if (shortest >= FLOOR_SIDE * RESIZE_MAX) {
-		const double cell = JITTER_MIN * aimark__explicit_image_required_height(img->width, img->height) / WORK_TEXT_HEIGHT;
-		k = cell >= 2.0 ? (uint32_t)floor(0.9 * cell) : 1;
-		if (k > 16)
-			k = 16;
-	}
-	luma_plane plane = { NULL, 0, 0, 1 };
-	int rc = k > 1 ? plane_make(img, k, &plane) : 0;
 	candidate best;
 	memset(&best, 0, sizeof best);
 	for (size_t i = 0; i < ntexts && rc == 0; i++)
-		rc = search_text(font, img, k > 1 ? &plane : NULL, texts[i], &best);
+		rc = search_text(font, &v, texts[i], &best);
 	aimark__free(plane.px);
 	aimark__label_font_close(font);
 	if (rc < 0)

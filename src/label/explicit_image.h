@@ -120,4 +120,19 @@ int aimark__explicit_image_apply(aimark__image *img, const aimark_mark_options *
  */
 int aimark__explicit_image_detect(const aimark__image *img, const char *hint_text, json_t **out);
 
+/*
+ * The same for a `width` x `height` image held at 1/scale (`img` is ceil(width / scale) x
+ * ceil(height / scale), e.g. a JPEG decoded at a DCT scaling; its luma is enough). Positions and sizes
+ * are those of the full-size image. AIMARK_EINVAL when the sizes do not match.
+ */
+int aimark__explicit_image_detect_scaled(const aimark__image *img, uint32_t width, uint32_t height, uint32_t scale,
+					 const char *hint_text, json_t **out);
+
+/*
+ * The detector's finest detail on a `width` x `height` image, in pixels: it averages over blocks of this
+ * size, so the image may be held at any 1/scale with scale up to it (1 for images whose label may sit at the
+ * legibility floor).
+ */
+uint32_t aimark__explicit_image_plane_block(uint32_t width, uint32_t height);
+
 #endif

@@ -100,22 +100,36 @@ static int check_image(aimark_report *r, const unsigned char *data, size_t len, 
 		       int watermark)
 {
 	/*
-	 * A JPEG's watermark is read from its luminance alone, decoded at a DCT
-	 * scaling (src/codec/jpeg_coef.c): a fraction of a full decode, and the
-	 * same answer as aimark_wm_image_detect_memory gives for the file.
+	 * A JPEG is never decoded in full here: its watermark and its explicit
+	 * label are each read from its luminance alone, decoded at a DCT scaling
+	 * (src/codec/jpeg_coef.c). The watermark gets the same answer as
+	 * aimark_wm_image_detect_memory gives for the file.
 	 */
-	int jpeg_wm = watermark && strcmp(r->format, "jpeg") == 0;
+	const int jpeg = strcmp(r->format, "jpeg") == 0;
 	int rc = 0;
 	aimark__image img;
 	memset(&img, 0, sizeof img);
-	if (explicit_label || (watermark && !jpeg_wm)) {
+	if ((explicit_label || watermark) && !jpeg) {
 		rc = aimark__image_decode(data, len, r->format, &img, NULL);
 		if (rc < 0)
 			return note_failure(r, "image decode", rc);
 	}
 	if (explicit_label) {
 		json_t *e = NULL;
-		rc = aimark__explicit_image_detect(&img, o->explicit_text, &e);
+		if (jpeg) {
+			/* The explicit-label detector averages over blocks of aimark__explicit_image_plane_block pixels:
+			   a JPEG's luminance decoded at up to that DCT scaling serves it as well as a full decode. */
+			aimark__image luma;
+			uint32_t width = 0, height = 0;
+			unsigned denom = 1;
+			rc = aimark__jpeg_decode_luma(data, len, aimark__explicit_image_plane_block, &luma, &width, &height, &denom);
+			if (rc < 0)
+				return note_failure(r, "image decode", rc);
+			rc = aimark__explicit_image_detect_scaled(&luma, width, height, denom, o->explicit_text, &e);
+			aimark__image_dispose(&luma);
+		} else {
+			rc = aimark__explicit_image_detect(&img, o->explicit_text, &e);
+		}
 		if (rc < 0) {
 			json_decref(e);
 			rc = note_failure(r, "explicit", rc);
@@ -125,7 +139,7 @@ static int check_image(aimark_report *r, const unsigned char *data, size_t len, 
 	}
 	if (rc == 0 && watermark) {
 		aimark_wm_result res;
-		rc = jpeg_wm ? aimark__wm_jpeg_detect(data, len, o->watermark_keys, o->n_watermark_keys, &res)
+		rc = jpeg ? aimark__wm_jpeg_detect(data, len, o->watermark_keys, o->n_watermark_keys, &res)
 			     : aimark__wm_image_detect(&img, o->watermark_keys, o->n_watermark_keys, &res);
 		if (rc < 0)
 			rc = note_failure(r, "watermark", rc);

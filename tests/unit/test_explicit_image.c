@@ -694,6 +694,48 @@ static void test_detect_large_image(void **state)
 	aimark__image_dispose(&n);
 }
 
+/*
+ * A large JPEG's luminance decoded at a DCT scaling (what aimark_verify does): the detector, told the
+ * full size, finds the label there as in the full decode; sizes that do not match are refused.
+ */
+static void test_detect_scaled_jpeg(void **state)
+{
+	(void)state;
+	aimark__image img;
+	make_image(&img, 2560, 1600, 3);
+	fill_natural(&img, 45);
+	aimark__explicit_image_info info;
+	assert_int_equal(apply(&img, NULL, "bottom-left", "zh", &info), 0);
+	aimark__image_coding coding;
+	memset(&coding, 0, sizeof coding);
+	strcpy(coding.format, "jpeg");
+	coding.quality = 80;
+	aimark_buf jpg = AIMARK_BUF_INIT;
+	assert_int_equal(aimark__image_encode(&img, &coding, NULL, 0, &jpg), 0);
+	aimark__image_dispose(&img);
+	assert_int_equal(aimark__explicit_image_plane_block(2560, 1600), 3);
+	aimark__image luma;
+	uint32_t w = 0, h = 0;
+	unsigned denom = 0;
+	assert_int_equal(aimark__jpeg_decode_luma(jpg.ptr, jpg.size, aimark__explicit_image_plane_block, &luma, &w, &h, &denom), 0);
+	assert_int_equal(denom, 2);
+	assert_int_equal(w, 2560);
+	assert_int_equal(h, 1600);
+	assert_int_equal(luma.width, 1280);
+	assert_int_equal(luma.channels, 1);
+	json_t *o = NULL;
+	assert_int_equal(aimark__explicit_image_detect_scaled(&luma, w, h, denom, NULL, &o), 0);
+	assert_true(json_is_true(json_object_get(o, "detected")));
+	assert_string_equal(json_string_value(json_object_get(o, "text")), info.text);
+	assert_string_equal(json_string_value(json_object_get(o, "position")), "bottom-left");
+	json_decref(o);
+	assert_int_equal(aimark__explicit_image_detect_scaled(&luma, w, h, 4, NULL, &o), AIMARK_EINVAL);
+	assert_null(o);
+	assert_int_equal(aimark__explicit_image_detect_scaled(&luma, w + 2, h, denom, NULL, &o), AIMARK_EINVAL);
+	aimark__image_dispose(&luma);
+	aimark_buf_dispose(&jpg);
+}
+
 static void test_detect_custom_text(void **state)
 {
 	(void)state;
@@ -772,6 +814,7 @@ int main(void)
 		cmocka_unit_test(test_font_sources),
 		cmocka_unit_test(test_detect_after_attacks),
 		cmocka_unit_test(test_detect_large_image),
+		cmocka_unit_test(test_detect_scaled_jpeg),
 		cmocka_unit_test(test_detect_custom_text),
 		cmocka_unit_test(test_no_false_detection),
 	};
