@@ -117,14 +117,19 @@ static void resize(const aimark__image *in, double f, aimark__image *out)
 			}
 }
 
-static void jpeg_round_trip(const aimark__image *in, int quality, aimark__image *out)
+static void jpeg_encode(const aimark__image *in, int quality, aimark_buf *out)
 {
 	aimark__image_coding coding;
 	memset(&coding, 0, sizeof coding);
 	strcpy(coding.format, "jpeg");
 	coding.quality = quality;
+	assert_int_equal(aimark__image_encode(in, &coding, NULL, 0, out), 0);
+}
+
+static void jpeg_round_trip(const aimark__image *in, int quality, aimark__image *out)
+{
 	aimark_buf buf = AIMARK_BUF_INIT;
-	assert_int_equal(aimark__image_encode(in, &coding, NULL, 0, &buf), 0);
+	jpeg_encode(in, quality, &buf);
 	aimark__image_coding back;
 	assert_int_equal(aimark__image_decode(buf.ptr, buf.size, "jpeg", out, &back), 0);
 	assert_true(abs(back.quality - quality) <= 2);
@@ -706,12 +711,8 @@ static void test_detect_scaled_jpeg(void **state)
 	fill_natural(&img, 45);
 	aimark__explicit_image_info info;
 	assert_int_equal(apply(&img, NULL, "bottom-left", "zh", &info), 0);
-	aimark__image_coding coding;
-	memset(&coding, 0, sizeof coding);
-	strcpy(coding.format, "jpeg");
-	coding.quality = 80;
 	aimark_buf jpg = AIMARK_BUF_INIT;
-	assert_int_equal(aimark__image_encode(&img, &coding, NULL, 0, &jpg), 0);
+	jpeg_encode(&img, 80, &jpg);
 	aimark__image_dispose(&img);
 	assert_int_equal(aimark__explicit_image_plane_block(2560, 1600), 3);
 	aimark__image luma;
