@@ -449,12 +449,8 @@ int aimark__jpeg_decode_luma(const unsigned char *jpeg, size_t len, uint32_t (*m
 	return rc;
 }
 
-/*
- * The watermark detector's scaling: the largest that keeps 90% of its working area. The DCT scaling's own
- * low-pass stands in for most of the working image's area averaging: a 1 MP JPEG decodes at 1/2 (about
- * 0.95x the working area) instead of in full, at half the detection's cost.
- */
-static uint32_t wm_max_denom(uint32_t width, uint32_t height)
+/* The DCT scaling's own low-pass stands in for most of the working image's area averaging. */
+uint32_t aimark__wm_jpeg_max_denom(uint32_t width, uint32_t height)
 {
 	const double area = (double)width * height;
 	uint32_t denom = 1;
@@ -470,7 +466,7 @@ int aimark__wm_jpeg_detect(const unsigned char *jpeg, size_t len, const aimark_w
 	aimark__image img;
 	uint32_t width, height;
 	unsigned denom;
-	RETURN_IF_ERR(aimark__jpeg_decode_luma(jpeg, len, wm_max_denom, &img, &width, &height, &denom));
+	RETURN_IF_ERR(aimark__jpeg_decode_luma(jpeg, len, aimark__wm_jpeg_max_denom, &img, &width, &height, &denom));
 	int rc = aimark__wm_image_detect(&img, keys, n_keys, res);
 	aimark__image_dispose(&img);
 	return rc;

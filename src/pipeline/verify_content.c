@@ -100,33 +100,41 @@ static int check_image(aimark_report *r, const unsigned char *data, size_t len, 
 		       int watermark)
 {
 	/*
-	 * A JPEG is never decoded in full here: its watermark and its explicit
-	 * label are each read from its luminance alone, decoded at a DCT scaling
-	 * (src/codec/jpeg_coef.c). The watermark gets the same answer as
-	 * aimark_wm_image_detect_memory gives for the file.
+	 * A JPEG is never decoded in full here: its luminance alone is decoded, at
+	 * a DCT scaling (src/codec/jpeg_coef.c). The watermark's scaling is the one
+	 * aimark_wm_image_detect_memory uses, so it gets the same answer; the
+	 * explicit-label detector, which averages over blocks of
+	 * aimark__explicit_image_plane_block pixels, takes that decode when it is
+	 * no coarser than a block, and decodes at its own scaling otherwise.
 	 */
 	const int jpeg = strcmp(r->format, "jpeg") == 0;
 	int rc = 0;
 	aimark__image img;
 	memset(&img, 0, sizeof img);
-	if ((explicit_label || watermark) && !jpeg) {
+	uint32_t width = 0, height = 0;
+	unsigned denom = 1;
+	if (jpeg && watermark)
+		rc = aimark__jpeg_decode_luma(data, len, aimark__wm_jpeg_max_denom, &img, &width, &height, &denom);
+	else if (!jpeg && (explicit_label || watermark))
 		rc = aimark__image_decode(data, len, r->format, &img, NULL);
-		if (rc < 0)
-			return note_failure(r, "image decode", rc);
-	}
+	if (rc < 0)
+		return note_failure(r, "image decode", rc);
 	if (explicit_label) {
 		json_t *e = NULL;
 		if (jpeg) {
-			/* The explicit-label detector averages over blocks of aimark__explicit_image_plane_block pixels:
-			   a JPEG's luminance decoded at up to that DCT scaling serves it as well as a full decode. */
-			aimark__image luma;
-			uint32_t width = 0, height = 0;
-			unsigned denom = 1;
-			rc = aimark__jpeg_decode_luma(data, len, aimark__explicit_image_plane_block, &luma, &width, &height, &denom);
-			if (rc < 0)
-				return note_failure(r, "image decode", rc);
-			rc = aimark__explicit_image_detect_scaled(&luma, width, height, denom, o->explicit_text, &e);
-			aimark__image_dispose(&luma);
+			if (watermark && denom <= aimark__explicit_image_plane_block(width, height)) {
+				rc = aimark__explicit_image_detect_scaled(&img, width, height, denom, o->explicit_text, &e);
+			} else {
+				aimark__image luma;
+				unsigned ex_denom = 1;
+				rc = aimark__jpeg_decode_luma(data, len, aimark__explicit_image_plane_block, &luma, &width, &height, &ex_denom);
+				if (rc < 0) {
+					aimark__image_dispose(&img);
+					return note_failure(r, "image decode", rc);
+				}
+				rc = aimark__explicit_image_detect_scaled(&luma, width, height, ex_denom, o->explicit_text, &e);
+				aimark__image_dispose(&luma);
+			}
 		} else {
 			rc = aimark__explicit_image_detect(&img, o->explicit_text, &e);
 		}
@@ -139,8 +147,7 @@ static int check_image(aimark_report *r, const unsigned char *data, size_t len, 
 	}
 	if (rc == 0 && watermark) {
 		aimark_wm_result res;
-		rc = jpeg ? aimark__wm_jpeg_detect(data, len, o->watermark_keys, o->n_watermark_keys, &res)
-			     : aimark__wm_image_detect(&img, o->watermark_keys, o->n_watermark_keys, &res);
+		rc = aimark__wm_image_detect(&img, o->watermark_keys, o->n_watermark_keys, &res);
 		if (rc < 0)
 			rc = note_failure(r, "watermark", rc);
 		else {

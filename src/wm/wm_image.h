@@ -106,6 +106,13 @@ int aimark__wm_image_detect_ex(const aimark__image *img, const aimark_wm_key *co
 #define AIMARK__WM_WORK_AREA 262144.0
 
 /*
+ * The largest DCT scaling denominator for detecting the watermark of a width x height JPEG: the one that
+ * keeps at least 90% of the working area (a 1 MP JPEG decodes at 1/2, at half the cost of a full decode).
+ * For aimark__jpeg_decode_luma.
+ */
+uint32_t aimark__wm_jpeg_max_denom(uint32_t width, uint32_t height);
+
+/*
  * Detection straight from a JPEG file: decodes only the luminance, at the
  * largest DCT scaling (1/2 .. 1/8) that keeps at least 90% of the working area, then
  * aimark__wm_image_detect(). Much cheaper than a full decode for large images.
