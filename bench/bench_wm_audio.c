@@ -318,9 +318,10 @@ static int cmd_detect(int argc, char **argv)
 			aimark__wm_audio_detector_stats(d, &st);
 			int exact = res.detected && memcmp(res.payload, BENCH_PAYLOAD, 8) == 0;
 			printf("{\"file\":\"%s\",\"detected\":%d,\"exact\":%d,\"z\":%.2f,\"bit_errors\":%d,\"fa\":%.3g,"
-			       "\"decodes\":%d,\"windows\":%d,\"time_scale\":%.4f,\"freq_scale\":%.4f,\"seconds\":%.2f,\"ms\":%.1f}\n",
+			       "\"decodes\":%d,\"windows\":%d,\"accumulated\":%d,\"time_scale\":%.4f,\"freq_scale\":%.4f,"
+			       "\"seconds\":%.2f,\"ms\":%.1f}\n",
 			       argv[i], res.detected, exact, res.score, res.bit_errors, res.false_alarm_probability, st.decodes,
-			       st.windows, st.time_scale, st.freq_scale, (double)w.frames / w.rate, (t1 - t0) * 1e3);
+			       st.windows, st.accumulated, st.time_scale, st.freq_scale, (double)w.frames / w.rate, (t1 - t0) * 1e3);
 		}
 		aimark_wm_audio_detector_free(d);
 		free(w.s);

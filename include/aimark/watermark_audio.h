@@ -8,7 +8,9 @@
  * pattern. The detector searches time scale, pitch shift and offset, so it
  * finds the mark in any excerpt of about 5 to 10 s, after resampling, lossy
  * codecs, telephone band and speed, tempo or pitch changes of up to 5%.
- * docs/watermark-audio.md describes the method and its measured robustness.
+ * Over longer audio whose timing is unchanged it also adds up the evidence
+ * of the whole stream, so a weaker mark (a lower strength) is found in a
+ * minute of audio. docs/watermark-audio.md describes the method and its measured robustness.
  *
  * Both directions are streaming and use memory bounded by the sample rate
  * and channel count only, never by the length of the audio: a service can
@@ -81,7 +83,8 @@ AIMARK_API AIMARK_NODISCARD int aimark_wm_audio_detector_new(aimark_wm_audio_det
 
 /**
  * Feeds `frames` interleaved frames. The detector analyses a sliding window
- * of about 10 s every 4.8 s and stops working (cheaply ignores further
+ * of about 10 s every 4.8 s, and the whole stream so far (at unchanged
+ * timing) once it is longer than a window, and stops working (cheaply ignores further
  * input) once it has an authenticated payload. Returns 0, AIMARK_EINVAL or
  * AIMARK_ENOMEM.
  */

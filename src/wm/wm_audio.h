@@ -100,6 +100,7 @@ typedef struct aimark__wma_stats {
 	double best_sync_z;  /* strongest synchronisation z-score */
 	double time_scale;   /* of the best hypothesis (observed slot length / 80 ms) */
 	double freq_scale;   /* of the best hypothesis (observed / original frequency) */
+	int accumulated;     /* the payload came from the stream-long folds, not from one window */
 } aimark__wma_stats;
 
 void aimark__wm_audio_detector_stats(const aimark_wm_audio_detector *d, aimark__wma_stats *st);

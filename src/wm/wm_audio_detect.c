@@ -13,6 +13,14 @@
  * neighbouring slots' mean removed per cell), clipped, and folded onto one
  * block of PERIOD slots. The sync pattern is correlated at every block
  * offset; the TOP best (z-score) hypotheses are refined and decoded.
+ *
+ * Accumulation over the whole stream: at time scale 1 the slot grid of every
+ * window is anchored to the stream's first frame, so the whitened residuals of
+ * each slot can also be folded, once, into one block per slot phase and
+ * frequency shift that grows with the stream. When no window alone
+ * authenticates, these stream-long folds are searched and decoded too: a mark
+ * too weak for 10 s of audio is found in a minute of it, as long as the
+ * timing is unchanged (codecs, filters, noise, resampling, pitch shifts).
  */
 #include <float.h>
 #include <math.h>
@@ -41,6 +49,9 @@
 #define ACT_SPAN 3   /* slots each side for the activity estimate */
 #define NEIGH_SPAN 2 /* slots each side in the neighbour mean (weights 1/distance) */
 #define CLIP 2.5f    /* clip of normalised residuals */
+/* Slots at a window's edges whose whitening lacks neighbours; accumulation takes them from the next window. */
+#define EDGE_SLOTS (ACT_SPAN > NEIGH_SPAN ? ACT_SPAN : NEIGH_SPAN)
+#define ACC_FOLDS (PHASES * SHIFTS) /* stream-long folds: time scale 1, every slot phase and frequency shift */
 /* Power floor (relative to a full-scale sine's bin power of about (n/4)^2: far below any real signal). */
 #define LOG_FLOOR 1e-9f
 static const double TIME_SCALES[N_SCALES] = { 1.0, 0.99, 1.01, 0.98, 1.02, 0.97, 1.03, 0.96, 1.04, 0.95, 1.05 };
@@ -52,6 +63,7 @@ typedef struct hyp {
 	int shift;      /* fine-bin shift */
 	int offset;     /* block slot of window slot 0 */
 	int key;
+	int acc;        /* index of the stream-long fold, or -1 for the window's own */
 } hyp;
 
 struct aimark_wm_audio_detector {
@@ -89,6 +101,10 @@ struct aimark_wm_audio_detector {
 	float *Rw;                 /* max_slots x BANDS: residuals */
 	float *act;                /* max_slots: mean |residual| */
 	size_t max_slots;
+	/* stream-long folds (time scale 1; index phase * SHIFTS + shift + MARGIN) */
+	float *acc;                /* ACC_FOLDS x CELLS */
+	int64_t acc_next[ACC_FOLDS]; /* first stream slot not yet folded in */
+	int acc_searches;          /* searches of the stream-long folds */
 	/* results */
 	int done;
 	aimark_wm_result res;
@@ -129,6 +145,7 @@ void aimark_wm_audio_detector_free(aimark_wm_audio_detector *d)
 	aimark__free(d->slotN);
 	aimark__free(d->Rw);
 	aimark__free(d->act);
+	aimark__free(d->acc);
 	aimark__free(d);
 }
 
@@ -187,9 +204,10 @@ int aimark_wm_audio_detector_new(aimark_wm_audio_detector **out, const aimark_wm
 	d->slotN = aimark__calloc(d->max_slots, sizeof *d->slotN);
 	d->Rw = aimark__calloc(d->max_slots * AIMARK__WMA_BANDS, sizeof *d->Rw);
 	d->act = aimark__calloc(d->max_slots, sizeof *d->act);
+	d->acc = aimark__calloc((size_t)ACC_FOLDS * AIMARK__WMA_CELLS, sizeof *d->acc);
 	int rc = 0;
 	if (!d->lay || !d->win || !d->buf || !d->mono || !d->pending || !d->stage || !d->fine_idx || !d->fine_w || !d->feat ||
-	    !d->slotE || !d->cum || !d->A || !d->R || !d->slotN || !d->Rw || !d->act)
+	    !d->slotE || !d->cum || !d->A || !d->R || !d->slotN || !d->Rw || !d->act || !d->acc)
 		rc = aimark__error_set(AIMARK_ENOMEM, "out of memory");
 	if (rc == 0)
 		rc = aimark__fft_new(&d->fft, n);
@@ -269,7 +287,7 @@ static void transform(aimark_wm_audio_detector *d, const float *second)
 	}
 }
 
-static int analyse(aimark_wm_audio_detector *d);
+static int analyse(aimark_wm_audio_detector *d, int last);
 
 int aimark_wm_audio_detector_feed(aimark_wm_audio_detector *d, const float *samples, size_t frames)
 {
@@ -303,7 +321,7 @@ int aimark_wm_audio_detector_feed(aimark_wm_audio_detector *d, const float *samp
 		memmove(d->mono, d->mono + hop, (n - hop) * sizeof *d->mono);
 		d->mono_fill = n - hop;
 		if (d->frames >= d->next_analysis) {
-			RETURN_IF_ERR(analyse(d));
+			RETURN_IF_ERR(analyse(d, 0));
 			if (d->done)
 				return 0;
 		}
@@ -371,7 +389,11 @@ static size_t bin_slots(aimark_wm_audio_detector *d, size_t len, double slot_len
 	return nslots;
 }
 
-/* Band log-energies of the slots at fine shift `shift`, whitened, clipped and folded into d->R. */
+/*
+ * Band log-energies of the slots at fine shift `shift`, whitened, clipped and
+ * folded into d->R; the whitened residuals stay in d->Rw (0 for a slot
+ * without any).
+ */
 static void whiten_fold(aimark_wm_audio_detector *d, size_t nslots, int shift)
 {
 	const int B = AIMARK__WMA_BANDS;
@@ -447,20 +469,48 @@ static void whiten_fold(aimark_wm_audio_detector *d, size_t nslots, int shift)
 				cnt++;
 			}
 		}
-		if (act[j] <= 0 || cnt == 0)
+		float *rj = r + j * B;
+		if (act[j] <= 0 || cnt == 0) {
+			memset(rj, 0, B * sizeof *rj);
 			continue;
+		}
+		/* act[] of every slot is known, so rj can be overwritten with its final value */
 		float g = (float)cnt / s, lim = CLIP;
 		float *R = d->R + (j % AIMARK__WMA_PERIOD) * B;
-		const float *rj = r + j * B;
 		for (int b = 0; b < B; b++) {
 			float v = rj[b] * g;
-			R[b] += v > lim ? lim : v < -lim ? -lim : v;
+			rj[b] = v > lim ? lim : v < -lim ? -lim : v;
+			R[b] += rj[b];
 		}
 	}
 }
 
-/* Correlates d->R with key k's sync pattern at every block offset; returns the best z and its offset. */
-static double correlate(const aimark_wm_audio_detector *d, size_t k, int *best_offset)
+/*
+ * Folds the window's whitened slots (d->Rw, nslots of them; window slot 0
+ * is stream slot `slot0`) into stream-long fold `a`, each stream slot once:
+ * those not folded yet whose whitening had all its neighbours, or up to the
+ * window's end when it is the stream's (`last`: the stream has ended, or the
+ * caller asked for a verdict; slots folded then stay folded if more follows).
+ */
+static void accumulate(aimark_wm_audio_detector *d, int a, size_t nslots, int64_t slot0, int first_window, int last)
+{
+	const int B = AIMARK__WMA_BANDS, P = AIMARK__WMA_PERIOD;
+	int64_t lo = first_window ? slot0 : slot0 + EDGE_SLOTS, hi = slot0 + (int64_t)nslots - (last ? 0 : EDGE_SLOTS);
+	if (lo < d->acc_next[a])
+		lo = d->acc_next[a];
+	float *fold = d->acc + (size_t)a * AIMARK__WMA_CELLS;
+	for (int64_t J = lo; J < hi; J++) {
+		const float *rj = d->Rw + (size_t)(J - slot0) * B;
+		float *dst = fold + (size_t)(J % P) * B;
+		for (int b = 0; b < B; b++)
+			dst[b] += rj[b];
+	}
+	if (hi > d->acc_next[a])
+		d->acc_next[a] = hi;
+}
+
+/* Correlates `fold` (one block) with key k's sync pattern at every block offset; returns the best z and its offset. */
+static double correlate(const aimark_wm_audio_detector *d, const float *fold, size_t k, int *best_offset)
 {
 	const aimark__wma_layout *l = &d->lay[k];
 	const int B = AIMARK__WMA_BANDS, P = AIMARK__WMA_PERIOD;
@@ -469,8 +519,8 @@ static double correlate(const aimark_wm_audio_detector *d, size_t k, int *best_o
 	*best_offset = 0;
 	/* R doubled along the block so that every offset reads a contiguous run. */
 	float R2[2 * AIMARK__WMA_CELLS];
-	memcpy(R2, d->R, sizeof(float) * AIMARK__WMA_CELLS);
-	memcpy(R2 + AIMARK__WMA_CELLS, d->R, sizeof(float) * AIMARK__WMA_CELLS);
+	memcpy(R2, fold, sizeof(float) * AIMARK__WMA_CELLS);
+	memcpy(R2 + AIMARK__WMA_CELLS, fold, sizeof(float) * AIMARK__WMA_CELLS);
 	for (int j0 = 0; j0 < P; j0++) {
 		/* window fold position of block cell c: c - j0 * B (mod CELLS) */
 		const float *base = R2 + (P - j0) * B;
@@ -497,7 +547,7 @@ static double eval_hyp(aimark_wm_audio_detector *d, size_t len, size_t k, hyp *h
 		return 0;
 	}
 	whiten_fold(d, ns, h->shift);
-	return correlate(d, k, &h->offset);
+	return correlate(d, d->R, k, &h->offset);
 }
 
 static void keep_top(hyp *top, const hyp *h)
@@ -517,10 +567,11 @@ static double normal_tail(double z)
 	return 0.5 * erfc(z / sqrt(2.0));
 }
 
-/* Decodes the payload under hypothesis h (d->R must hold its fold). */
+/* Decodes the payload under hypothesis h (d->R must hold its fold unless it is a stream-long one). */
 static int decode_hyp(aimark_wm_audio_detector *d, const hyp *h)
 {
 	const aimark__wma_layout *l = &d->lay[h->key];
+	const float *fold = h->acc >= 0 ? d->acc + (size_t)h->acc * AIMARK__WMA_CELLS : d->R;
 	const int B = AIMARK__WMA_BANDS, P = AIMARK__WMA_PERIOD;
 	float soft[AIMARK__WM_CODED_BITS];
 	memset(soft, 0, sizeof soft);
@@ -532,7 +583,7 @@ static int decode_hyp(aimark_wm_audio_detector *d, const hyp *h)
 		int q = cell / B, b = cell % B, p = q - h->offset;
 		if (p < 0)
 			p += P;
-		soft[bit] += l->cell_sign[cell] * d->R[p * B + b];
+		soft[bit] += l->cell_sign[cell] * fold[p * B + b];
 	}
 	for (int i = 0; i < AIMARK__WM_CODED_BITS; i++)
 		ss += (double)soft[i] * soft[i];
@@ -560,6 +611,7 @@ static int decode_hyp(aimark_wm_audio_detector *d, const hyp *h)
 	}
 	if (auth) {
 		d->done = 1;
+		d->st.accumulated = h->acc >= 0;
 		d->res.detected = 1;
 		d->res.authenticated = 1;
 		d->res.key_index = h->key;
@@ -574,7 +626,34 @@ static int decode_hyp(aimark_wm_audio_detector *d, const hyp *h)
 /* Cap on decodes so that decodes x 2^-48 stays below the threshold. */
 #define MAX_DECODES 250000
 
-static int analyse(aimark_wm_audio_detector *d)
+/*
+ * Searches the stream-long folds (each key, every block offset) and decodes
+ * the TOP best. Only once the stream is longer than one window: before that
+ * they hold no more than the window itself.
+ */
+static int search_accumulated(aimark_wm_audio_detector *d)
+{
+	hyp top[TOP];
+	for (int i = 0; i < TOP; i++)
+		top[i].z = -DBL_MAX;
+	d->acc_searches++;
+	for (int a = 0; a < ACC_FOLDS; a++) {
+		const float *fold = d->acc + (size_t)a * AIMARK__WMA_CELLS;
+		for (size_t k = 0; k < d->n_keys; k++) {
+			hyp h = { 0, 1.0, d->slot_frames * (a / SHIFTS) / PHASES, a % SHIFTS - MARGIN, 0, (int)k, a };
+			h.z = correlate(d, fold, k, &h.offset);
+			if (h.z > d->st.best_sync_z)
+				d->st.best_sync_z = h.z;
+			keep_top(top, &h);
+		}
+	}
+	for (int t = 0; t < TOP && top[t].z > -DBL_MAX && !d->done && d->st.decodes < MAX_DECODES; t++)
+		RETURN_IF_ERR(decode_hyp(d, &top[t]));
+	return 0;
+}
+
+/* Analyses the window ending at the newest frame; `last` when the stream has ended. */
+static int analyse(aimark_wm_audio_detector *d, int last)
 {
 	uint64_t step = (uint64_t)ceil(STEP_SEC / d->frame_sec);
 	d->analysed_upto = d->frames;
@@ -590,16 +669,29 @@ static int analyse(aimark_wm_audio_detector *d)
 		top[i].z = -DBL_MAX;
 	for (int si = 0; si < N_SCALES; si++) {
 		double slot_len = d->slot_frames * TIME_SCALES[si];
+		/*
+		 * At time scale 1 the phases are those of the stream's slot grid
+		 * (stream slot J starts at frame J x slot_len + phase index x slot_len / PHASES),
+		 * so that the window's slots can be accumulated.
+		 */
+		double anchor = si == 0 ? fmod(slot_len - fmod((double)first, slot_len / PHASES), slot_len / PHASES) : 0;
 		for (int ph = 0; ph < PHASES; ph++) {
-			double phase = slot_len * ph / PHASES;
+			double phase = anchor + slot_len * ph / PHASES;
 			size_t ns = bin_slots(d, len, slot_len, phase);
 			if (ns < 2)
 				continue;
+			/* the stream phase index and stream slot of window slot 0 */
+			double q = ((double)first + phase) / (slot_len / PHASES);
+			int64_t qi = (int64_t)floor(q + 0.5);
+			int acc_phase = (int)(qi % PHASES);
+			int64_t slot0 = qi / PHASES;
 			for (int sh = -MARGIN; sh <= MARGIN; sh++) {
 				whiten_fold(d, ns, sh);
+				if (si == 0)
+					accumulate(d, acc_phase * SHIFTS + sh + MARGIN, ns, slot0, first == 0, last);
 				for (size_t k = 0; k < d->n_keys; k++) {
-					hyp h = { 0, TIME_SCALES[si], phase, sh, 0, (int)k };
-					h.z = correlate(d, k, &h.offset);
+					hyp h = { 0, TIME_SCALES[si], phase, sh, 0, (int)k, -1 };
+					h.z = correlate(d, d->R, k, &h.offset);
 					if (h.z > d->st.best_sync_z)
 						d->st.best_sync_z = h.z;
 					keep_top(top, &h);
@@ -628,8 +720,10 @@ static int analyse(aimark_wm_audio_detector *d)
 			d->st.best_sync_z = best.z;
 		RETURN_IF_ERR(decode_hyp(d, &best));
 		if (d->done || d->st.decodes >= MAX_DECODES)
-			break;
+			return 0;
 	}
+	if (d->frames > d->cap)
+		RETURN_IF_ERR(search_accumulated(d));
 	return 0;
 }
 
@@ -643,7 +737,7 @@ int aimark_wm_audio_detector_result(aimark_wm_audio_detector *d, aimark_wm_resul
 		}
 		double pending_sec = (double)(d->frames - d->analysed_upto) * d->frame_sec;
 		if (d->st.windows == 0 || pending_sec >= 1.0)
-			RETURN_IF_ERR(analyse(d));
+			RETURN_IF_ERR(analyse(d, 1));
 	}
 	*res = d->res;
 	if (d->res.authenticated) {
@@ -652,7 +746,8 @@ int aimark_wm_audio_detector_result(aimark_wm_audio_detector *d, aimark_wm_resul
 			res->detected = 0;
 		}
 	} else {
-		double hyps = (double)d->st.windows * (double)d->n_keys * N_SCALES * PHASES * SHIFTS * AIMARK__WMA_PERIOD;
+		double hyps = ((double)d->st.windows * N_SCALES + d->acc_searches) * (double)d->n_keys * PHASES * SHIFTS *
+			      AIMARK__WMA_PERIOD;
 		double p = hyps * normal_tail(d->st.best_sync_z);
 		res->false_alarm_probability = p > 1 || d->st.windows == 0 ? 1.0 : p;
 		res->score = d->st.best_sync_z;

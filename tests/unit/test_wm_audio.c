@@ -10,6 +10,7 @@
 
 static const unsigned char PAYLOAD[8] = { 0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef };
 
+
 static uint32_t rng_state;
 static float frand(void) /* uniform -1..1, deterministic */
 {
@@ -310,6 +311,45 @@ static void test_short_excerpt(void **state)
 	free(s);
 }
 
+/*
+ * A mark too weak for any one 10 s window of a noise host: 80 s of it are
+ * found by the stream-long folds (from an offset off the slot grid), while a
+ * 12 s excerpt of the same audio gives nothing.
+ */
+static void test_long_weak_mark_accumulates(void **state)
+{
+	(void)state;
+	unsigned rate = 8000;
+	size_t frames = 83 * (size_t)rate, off = 1234, len = 80 * (size_t)rate;
+	float *s = malloc(frames * sizeof *s);
+	assert_non_null(s);
+	rng_state = 41;
+	float lp = 0;
+	for (size_t i = 0; i < frames; i++) { /* noise, low-passed */
+		lp = 0.9f * lp + frand();
+		s[i] = 0.05f * lp;
+	}
+	aimark_wm_key *k = key_from(9);
+	assert_int_equal(aimark__wm_audio_embed(s, frames, rate, 1, k, PAYLOAD, 0.15f), 0);
+	const aimark_wm_key *keys[1] = { k };
+	aimark_wm_audio_detector *d = NULL;
+	aimark_wm_result res;
+	aimark__wma_stats st;
+	assert_int_equal(aimark_wm_audio_detector_new(&d, keys, 1, rate, 1), 0);
+	assert_int_equal(aimark_wm_audio_detector_feed(d, s + off, len), 0);
+	assert_int_equal(aimark_wm_audio_detector_result(d, &res), 0);
+	aimark__wm_audio_detector_stats(d, &st);
+	aimark_wm_audio_detector_free(d);
+	assert_int_equal(res.detected, 1);
+	assert_memory_equal(res.payload, PAYLOAD, 8);
+	assert_int_equal(st.accumulated, 1);
+	assert_true(res.false_alarm_probability <= 1e-9);
+	detect1(s + off, 12 * (size_t)rate, rate, 1, k, &res);
+	assert_int_equal(res.detected, 0);
+	aimark_wm_key_free(k);
+	free(s);
+}
+
 /* Through aimark_mark_memory: the decoder's layout reaches the engine, so a 5.1 WAV keeps its LFE samples. */
 static void test_pipeline_keeps_lfe(void **state)
 {
@@ -570,6 +610,7 @@ int main(void)
 		cmocka_unit_test(test_stereo_downmix),
 		cmocka_unit_test(test_bad_arguments),
 		cmocka_unit_test(test_short_excerpt),
+		cmocka_unit_test(test_long_weak_mark_accumulates),
 		cmocka_unit_test(test_lfe_untouched),
 		cmocka_unit_test(test_pipeline_keeps_lfe),
 		cmocka_unit_test(test_strength_clamp),
