@@ -136,44 +136,7 @@ for f in "$ROOT"/samples/audio/speech-zh.wav "$ROOT"/samples/audio/speech-en.fla
   done
 done
 
-python3 - "$OUT" <<'PY'
-import json, sys, collections
-out = sys.argv[1]
-rows = [json.loads(l) for l in open(f"{out}/attacks.jsonl")]
-q = [json.loads(l) for l in open(f"{out}/quality.jsonl")]
-def agg(kind):
-    sel = [r for r in q if kind in r["file"].split("/")[-1]]
-    n = len(sel)
-    return (n, sum(r["snr_db"] for r in sel)/n, sum(r["segsnr_db"] for r in sel)/n, sum(r["lsd_db"] for r in sel)/n,
-            sum(r["band_snr_db"] for r in sel)/n, min(r["band_snr_db"] for r in sel))
-print("| content | clips | SNR dB | segmental SNR dB | LSD dB | SNR in 700-4300 Hz dB (lowest) |")
-print("|---|---|---|---|---|---|")
-for k in ("speech", "music"):
-    n, s, g, l, b, bmin = agg(k)
-    print(f"| {k} | {n} | {s:.1f} | {g:.1f} | {l:.2f} | {b:.1f} ({bmin:.1f}) |")
-print()
-by = collections.OrderedDict()
-for r in rows:
-    by.setdefault(r["attack"], []).append(r)
-print("| attack | exact payload, all | speech | music | median sync z |")
-print("|---|---|---|---|---|")
-for a, rs in by.items():
-    ok = sum(r.get("exact", 0) for r in rs)
-    sp = [r for r in rs if "speech" in r["clip"]]
-    mu = [r for r in rs if "music" in r["clip"]]
-    zs = sorted(r.get("z", 0) for r in rs)
-    print(f"| {a} | {ok}/{len(rs)} ({100.0*ok/len(rs):.0f}%) | {sum(r.get('exact',0) for r in sp)}/{len(sp)} | "
-          f"{sum(r.get('exact',0) for r in mu)}/{len(mu)} | {zs[len(zs)//2]:.1f} |")
-import os
-bq = f"{out}/bundled-quality.jsonl"
-if os.path.exists(bq) and os.path.getsize(bq) > 0:
-    print("\n| bundled sample | strength | SNR dB | segmental SNR dB | LSD dB | SNR in 700-4300 Hz dB |")
-    print("|---|---|---|---|---|---|")
-    for r in (json.loads(l) for l in open(bq)):
-        print(f"| {r['clip']} | {r['strength']} | {r['snr_db']:.1f} | {r['segsnr_db']:.1f} | {r['lsd_db']:.2f} | {r['band_snr_db']:.1f} |")
-wrong = [r for r in rows if r.get("detected") and not r.get("exact")]
-print(f"\nwrong payloads reported as detected: {len(wrong)}")
-PY
+python3 "$ROOT/bench/wm_audio_report.py" main "$OUT"
 
 # ---- long audio at audiowmark's loudness ----
 # audiowmark's test suite asserts an SNR of at least 32.3 dB for its default strength on white noise, and its
@@ -207,33 +170,7 @@ if [ "$QUIET_STRENGTH" != 0 ]; then
       "$BIN" detect "$OUT/tmp/att.wav" | sed "s|\"file\":\"[^\"]*\"|\"attack\":\"$a\",\"clip\":\"$(basename "$f")\"|" >> "$OUT/long.jsonl"
     done
   done
-  python3 - "$OUT" <<'PY'
-import json, sys, collections
-out = sys.argv[1]
-q = [json.loads(l) for l in open(f"{out}/long-quality.jsonl")]
-print("| clip | SNR dB | segmental SNR dB | LSD dB | SNR in 700-4300 Hz dB |")
-print("|---|---|---|---|---|")
-for r in q:
-    print(f"| {r['file'].split('/')[-1][:-4]} | {r['snr_db']:.1f} | {r['segsnr_db']:.1f} | {r['lsd_db']:.2f} | {r['band_snr_db']:.1f} |")
-for r in (json.loads(l) for l in open(f"{out}/white-quality.jsonl")):
-    print(f"| white noise, strength {r['strength']} | {r['snr_db']:.1f} | {r['segsnr_db']:.1f} | {r['lsd_db']:.2f} | {r['band_snr_db']:.1f} |")
-print()
-by = collections.OrderedDict()
-for l in open(f"{out}/long.jsonl"):
-    r = json.loads(l)
-    by.setdefault(r["attack"], []).append(r)
-print("| attack | exact payload | speech | music | found by the stream-long folds | median sync z |")
-print("|---|---|---|---|---|---|")
-for a, rs in by.items():
-    ok = sum(r.get("exact", 0) for r in rs)
-    sp = [r for r in rs if "speech" in r["clip"]]
-    mu = [r for r in rs if "music" in r["clip"]]
-    zs = sorted(r.get("z", 0) for r in rs)
-    print(f"| {a} | {ok}/{len(rs)} | {sum(r.get('exact',0) for r in sp)}/{len(sp)} | "
-          f"{sum(r.get('exact',0) for r in mu)}/{len(mu)} | {sum(r.get('accumulated',0) for r in rs)} | {zs[len(zs)//2]:.1f} |")
-wrong = [r for rs in by.values() for r in rs if r.get("detected") and not r.get("exact")]
-print(f"\nwrong payloads reported as detected: {len(wrong)}")
-PY
+  python3 "$ROOT/bench/wm_audio_report.py" long "$OUT"
   if [ "$LONG_FA_TRIALS" -gt 0 ]; then
     echo "== false alarms: $LONG_FA_TRIALS random keys on 60 s of the unmarked long clips (stream-long folds searched)"
     "$BIN" fa "$LONG_FA_TRIALS" 60 "$OUT"/long-src/*.wav | tee "$OUT/fa-long.json"

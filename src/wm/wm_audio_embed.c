@@ -38,6 +38,7 @@ struct aimark_wm_audio_embedder {
 	size_t n, hop;
 	float eps_db;                        /* change in dB of a band at the frame's geometric-mean power */
 	float target;                        /* energy of the change / the frame's: 10^(-TARGET_SNR_DB / 10) x strength^2 */
+	float band_target;                   /* energy of the change / the band's: 10^(-BAND_SNR_DB / 10) x strength^2 */
 	unsigned char mark_ch[AIMARK__WMA_MAX_CHANNELS]; /* channels that carry the mark (all but LFE) */
 	unsigned n_mark, n_pairs;
 	int8_t sign[AIMARK__WMA_CELLS];      /* final +-1 of every cell for this payload */
@@ -160,6 +161,7 @@ int aimark__wm_audio_embedder_new_layout(aimark_wm_audio_embedder **out, const a
 	e->hop = e->n / 2;
 	e->eps_db = AIMARK__WMA_EPS_DB * strength;
 	e->target = (float)(pow(10.0, -AIMARK__WMA_TARGET_SNR_DB / 10.0) * strength * strength);
+	e->band_target = (float)(pow(10.0, -AIMARK__WMA_BAND_SNR_DB / 10.0) * strength * strength);
 	/* The LFE channel (when the layout says which it is) stays unmarked: the band 700 Hz - 3.4 kHz is not its content. */
 	for (unsigned c = 0, bit = 0; c < channels; c++) {
 		int lfe = 0;
@@ -369,11 +371,18 @@ static void band_gains(const aimark_wm_audio_embedder *e, const float *spec, con
 	 * the frame's whole energy (times strength^2), within [A_MIN, A_MAX]:
 	 * frames whose energy lies mostly outside the band (voiced speech) take a
 	 * larger change for the same audibility, frames dominated by the band a
-	 * smaller one. Bisection on the exact energy of the change.
+	 * smaller one. But never less than BAND_SNR_DB below the band's own
+	 * energy: in frames of bass the band's content would not hide a larger
+	 * change. Bisection on the exact energy of the change.
 	 */
 	float alpha = 1.0f;
 	if (etot > 0) {
+		float eband = 0;
+		for (int b = 0; b < B; b++)
+			eband += P[b];
 		float target = etot * e->target, lo = A_MIN, hi = A_MAX;
+		if (target > eband * e->band_target)
+			target = eband * e->band_target;
 		for (int it = 0; it < 12; it++) {
 			float a = 0.5f * (lo + hi), m = 0;
 			for (int b = 0; b < B; b++) {
