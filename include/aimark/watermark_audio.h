@@ -10,7 +10,8 @@
  * codecs, telephone band and speed, tempo or pitch changes of up to 5%.
  * Over longer audio whose timing is unchanged it also adds up the evidence
  * of the whole stream, so a weaker mark (a lower strength) is found in a
- * minute of audio. docs/watermark-audio.md describes the method and its measured robustness.
+ * minute of audio. docs/watermark-audio.md describes the method and its
+ * measured robustness.
  *
  * Both directions are streaming and use memory bounded by the sample rate
  * and channel count only, never by the length of the audio: a service can
@@ -84,9 +85,9 @@ AIMARK_API AIMARK_NODISCARD int aimark_wm_audio_detector_new(aimark_wm_audio_det
 /**
  * Feeds `frames` interleaved frames. The detector analyses a sliding window
  * of about 10 s every 4.8 s, and the whole stream so far (at unchanged
- * timing) once it is longer than a window, and stops working (cheaply ignores further
- * input) once it has an authenticated payload. Returns 0, AIMARK_EINVAL or
- * AIMARK_ENOMEM.
+ * timing) once it is longer than a window, and stops working (cheaply
+ * ignores further input) once it has an authenticated payload. Returns 0,
+ * AIMARK_EINVAL or AIMARK_ENOMEM.
  */
 AIMARK_API AIMARK_NODISCARD int aimark_wm_audio_detector_feed(aimark_wm_audio_detector *d, const float *samples,
 	size_t frames);
