@@ -346,6 +346,28 @@ static void test_long_weak_mark_accumulates(void **state)
 	assert_true(res.false_alarm_probability <= 1e-9);
 	detect1(s + off, 12 * (size_t)rate, rate, 1, k, &res);
 	assert_int_equal(res.detected, 0);
+	/* Streamed in odd blocks, with a verdict asked for after 20 s (too early), then the rest: still found. */
+	assert_int_equal(aimark_wm_audio_detector_new(&d, keys, 1, rate, 1), 0);
+	size_t fed = 0, early = 20 * (size_t)rate;
+	while (fed < len) {
+		size_t n = len - fed < 12345 ? len - fed : 12345;
+		if (fed < early && fed + n >= early) {
+			n = early - fed;
+			assert_int_equal(aimark_wm_audio_detector_feed(d, s + off + fed, n), 0);
+			fed += n;
+			assert_int_equal(aimark_wm_audio_detector_result(d, &res), 0);
+			assert_int_equal(res.detected, 0);
+			continue;
+		}
+		assert_int_equal(aimark_wm_audio_detector_feed(d, s + off + fed, n), 0);
+		fed += n;
+	}
+	assert_int_equal(aimark_wm_audio_detector_result(d, &res), 0);
+	aimark__wm_audio_detector_stats(d, &st);
+	aimark_wm_audio_detector_free(d);
+	assert_int_equal(res.detected, 1);
+	assert_memory_equal(res.payload, PAYLOAD, 8);
+	assert_int_equal(st.accumulated, 1);
 	aimark_wm_key_free(k);
 	free(s);
 }
