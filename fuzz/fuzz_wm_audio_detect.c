@@ -4,7 +4,9 @@
  * byte 2 the feed block size (its low bit also gives the embedder a full
  * channel layout, so that with 4+ channels the LFE one is skipped), byte 3
  * the strength (above 4 is clamped by the hook); the rest are 16-bit
- * samples, repeated to about 2.5 s so that a window is analysed.
+ * samples, repeated to about 2.5 s so that a window is analysed, or, when
+ * byte 0 / 6 is odd and there are at most 2 channels, to 16 s, so that the
+ * stream-long folds are built and searched too.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -30,7 +32,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (nsamp == 0)
 		return 0;
 	unsigned ch = channels ? channels : 1;
-	size_t frames = (size_t)(2.5 * (rate < 22050 ? rate : 22050));
+	double seconds = (data[0] / 6) % 2 && ch <= 2 ? 16.0 : 2.5;
+	size_t frames = (size_t)(seconds * (rate < 22050 ? rate : 22050));
 	float *s = malloc(frames * ch * sizeof *s);
 	if (s == NULL)
 		return 0;
