@@ -190,7 +190,7 @@ static double band_snr(const wav *a, const wav *b, size_t n)
 {
 	const size_t N = 4096, ch = a->channels;
 	aimark__fft *fft = NULL;
-	float *buf = malloc(4 * N * sizeof *buf);
+	float *buf = malloc(2 * N * sizeof *buf); /* one complex frame */
 	if (buf == NULL || aimark__fft_new(&fft, N)) {
 		free(buf);
 		return NAN;
