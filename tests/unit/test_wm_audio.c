@@ -312,8 +312,36 @@ static void test_short_excerpt(void **state)
 }
 
 /*
+ * Feeds `len` mono frames in blocks of `block` to a detector for key k; when
+ * `early` is not 0, asks for a verdict after `early` frames and requires it
+ * to find nothing yet.
+ */
+static void detect_in_blocks(const float *s, size_t len, unsigned rate, const aimark_wm_key *k, size_t block,
+			     size_t early, aimark_wm_result *res, aimark__wma_stats *st)
+{
+	const aimark_wm_key *keys[1] = { k };
+	aimark_wm_audio_detector *d = NULL;
+	assert_int_equal(aimark_wm_audio_detector_new(&d, keys, 1, rate, 1), 0);
+	for (size_t fed = 0; fed < len;) {
+		size_t n = len - fed < block ? len - fed : block;
+		if (early > fed && early <= fed + n)
+			n = early - fed;
+		assert_int_equal(aimark_wm_audio_detector_feed(d, s + fed, n), 0);
+		fed += n;
+		if (fed == early) {
+			assert_int_equal(aimark_wm_audio_detector_result(d, res), 0);
+			assert_int_equal(res->detected, 0);
+		}
+	}
+	assert_int_equal(aimark_wm_audio_detector_result(d, res), 0);
+	aimark__wm_audio_detector_stats(d, st);
+	aimark_wm_audio_detector_free(d);
+}
+
+/*
  * A mark too weak for any one 10 s window of a noise host: 80 s of it are
- * found by the stream-long folds (from an offset off the slot grid), while a
+ * found by the stream-long folds (from an offset off the slot grid), also
+ * when streamed in odd blocks with a verdict asked for too early, while a
  * 12 s excerpt of the same audio gives nothing.
  */
 static void test_long_weak_mark_accumulates(void **state)
@@ -331,43 +359,19 @@ static void test_long_weak_mark_accumulates(void **state)
 	}
 	aimark_wm_key *k = key_from(9);
 	assert_int_equal(aimark__wm_audio_embed(s, frames, rate, 1, k, PAYLOAD, 0.15f), 0);
-	const aimark_wm_key *keys[1] = { k };
-	aimark_wm_audio_detector *d = NULL;
 	aimark_wm_result res;
 	aimark__wma_stats st;
-	assert_int_equal(aimark_wm_audio_detector_new(&d, keys, 1, rate, 1), 0);
-	assert_int_equal(aimark_wm_audio_detector_feed(d, s + off, len), 0);
-	assert_int_equal(aimark_wm_audio_detector_result(d, &res), 0);
-	aimark__wm_audio_detector_stats(d, &st);
-	aimark_wm_audio_detector_free(d);
+	detect_in_blocks(s + off, len, rate, k, len, 0, &res, &st);
 	assert_int_equal(res.detected, 1);
 	assert_memory_equal(res.payload, PAYLOAD, 8);
 	assert_int_equal(st.accumulated, 1);
 	assert_true(res.false_alarm_probability <= 1e-9);
-	detect1(s + off, 12 * (size_t)rate, rate, 1, k, &res);
-	assert_int_equal(res.detected, 0);
-	/* Streamed in odd blocks, with a verdict asked for after 20 s (too early), then the rest: still found. */
-	assert_int_equal(aimark_wm_audio_detector_new(&d, keys, 1, rate, 1), 0);
-	size_t fed = 0, early = 20 * (size_t)rate;
-	while (fed < len) {
-		size_t n = len - fed < 12345 ? len - fed : 12345;
-		if (fed < early && fed + n >= early) {
-			n = early - fed;
-			assert_int_equal(aimark_wm_audio_detector_feed(d, s + off + fed, n), 0);
-			fed += n;
-			assert_int_equal(aimark_wm_audio_detector_result(d, &res), 0);
-			assert_int_equal(res.detected, 0);
-			continue;
-		}
-		assert_int_equal(aimark_wm_audio_detector_feed(d, s + off + fed, n), 0);
-		fed += n;
-	}
-	assert_int_equal(aimark_wm_audio_detector_result(d, &res), 0);
-	aimark__wm_audio_detector_stats(d, &st);
-	aimark_wm_audio_detector_free(d);
+	detect_in_blocks(s + off, len, rate, k, 12345, 20 * (size_t)rate, &res, &st);
 	assert_int_equal(res.detected, 1);
 	assert_memory_equal(res.payload, PAYLOAD, 8);
 	assert_int_equal(st.accumulated, 1);
+	detect1(s + off, 12 * (size_t)rate, rate, 1, k, &res);
+	assert_int_equal(res.detected, 0);
 	aimark_wm_key_free(k);
 	free(s);
 }
