@@ -10,7 +10,8 @@
  * Analysis of a window: for every time scale in TIME_SCALES and slot phase,
  * frames are summed into slots; for every frequency shift the fine bins are
  * summed into bands, log-compressed, whitened (band mean removed per slot,
- * neighbouring slots' mean removed per cell), clipped, and folded onto one
+ * neighbouring slots' mean removed per cell, then half the adjacent bands'
+ * residual), clipped, and folded onto one
  * block of PERIOD slots. The sync pattern is correlated at every block
  * offset; the TOP best (z-score) hypotheses are refined and decoded.
  *
@@ -49,6 +50,7 @@
 #define ACT_SPAN 3   /* slots each side for the activity estimate */
 #define NEIGH_SPAN 2 /* slots each side in the neighbour mean (weights 1/distance) */
 #define CLIP 2.5f    /* clip of normalised residuals */
+#define FREQ_NEIGH 0.5f /* share of the adjacent bands' mean residual removed from each cell's (measured optimum) */
 /* Slots at a window's edges whose whitening lacks neighbours; accumulation takes them from the next window. */
 #define EDGE_SLOTS (ACT_SPAN > NEIGH_SPAN ? ACT_SPAN : NEIGH_SPAN)
 #define ACC_FOLDS (PHASES * SHIFTS) /* stream-long folds: time scale 1, every slot phase and frequency shift */
@@ -421,7 +423,8 @@ static void whiten_fold(aimark_wm_audio_detector *d, size_t nslots, int shift)
 	/*
 	 * r = A[j] - weighted mean of the live neighbours A[j-2..j+2] (weight
 	 * 1/distance: four neighbours average out more of their own marks and
-	 * cell noise than two, at little cost in envelope tracking). Each slot's r is
+	 * cell noise than two, at little cost in envelope tracking), less half the
+	 * mean r of the adjacent bands (FREQ_NEIGH). Each slot's r is
 	 * divided by the mean |r| of the slots around it (host activity: steady
 	 * passages count more than transients and pauses), then clipped.
 	 */
@@ -452,9 +455,17 @@ static void whiten_fold(aimark_wm_audio_detector *d, size_t nslots, int shift)
 			memset(rj, 0, B * sizeof *rj);
 			continue;
 		}
-		float s = 0;
+		float t[AIMARK__WMA_BANDS], s = 0;
+		for (int b = 0; b < B; b++)
+			t[b] = a[b] - nbm[b] / wsum;
+		/*
+		 * Then FREQ_NEIGH x the mean residual of the adjacent bands: the host's
+		 * residual spans neighbouring bands (a formant or a note moving), the
+		 * mark's signs are independent from band to band.
+		 */
 		for (int b = 0; b < B; b++) {
-			rj[b] = a[b] - nbm[b] / wsum;
+			float nb = b == 0 ? t[1] : b == B - 1 ? t[B - 2] : 0.5f * (t[b - 1] + t[b + 1]);
+			rj[b] = t[b] - FREQ_NEIGH * nb;
 			s += fabsf(rj[b]);
 		}
 		act[j] = s / B;
