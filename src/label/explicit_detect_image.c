@@ -468,9 +468,8 @@ static int search_text(aimark__label_font *font, const view *v, const char *text
 	 * original whose shortest side was below 20x the floor, resized by
 	 * 0.45x-2.2x, has a label of another relative size.
 	 */
-	const double floor_side = FLOOR_SIDE;
 	for (double r = RESIZE_MAX; r >= RESIZE_MIN; r /= 1.05) {
-		if (shortest / r >= floor_side || fabs(r - 1.0) < 0.02)
+		if (shortest / r >= FLOOR_SIDE || fabs(r - 1.0) < 0.02)
 			continue;
 		uint32_t w0 = (uint32_t)lround(W / r), h0 = (uint32_t)lround(H / r);
 		if (w0 == 0 || h0 == 0)

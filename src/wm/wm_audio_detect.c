@@ -685,14 +685,15 @@ static int analyse(aimark_wm_audio_detector *d, int last)
 		 * (stream slot J starts at frame J x slot_len + phase index x slot_len / PHASES),
 		 * so that the window's slots can be accumulated.
 		 */
-		double anchor = si == 0 ? fmod(slot_len - fmod((double)first, slot_len / PHASES), slot_len / PHASES) : 0;
+		const double quarter = slot_len / PHASES;
+		double anchor = si == 0 ? fmod(quarter - fmod((double)first, quarter), quarter) : 0;
 		for (int ph = 0; ph < PHASES; ph++) {
 			double phase = anchor + slot_len * ph / PHASES;
 			size_t ns = bin_slots(d, len, slot_len, phase);
 			if (ns < 2)
 				continue;
 			/* the stream phase index and stream slot of window slot 0 */
-			double q = ((double)first + phase) / (slot_len / PHASES);
+			double q = ((double)first + phase) / quarter;
 			int64_t qi = (int64_t)floor(q + 0.5);
 			int acc_phase = (int)(qi % PHASES);
 			int64_t slot0 = qi / PHASES;
