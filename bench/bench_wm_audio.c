@@ -3,6 +3,7 @@
  * out only (bench/wm_audio.sh converts everything else with ffmpeg and sox).
  *
  *   bench_wm_audio embed IN.wav OUT.wav [strength]     mark with the bench key and payload; prints SNR
+ *   bench_wm_audio embed-matched IN.wav OUT.wav REF.wav  mark no louder than REF (another system's marking of IN)
  *   bench_wm_audio detect FILE.wav...                  one result line per file
  *   bench_wm_audio quality ORIG.wav MARKED.wav         SNR, segmental SNR, log-spectral distance, SNR in 700-4300 Hz
  *   bench_wm_audio speed FILE.wav [reps]               embed and detect in multiples of real time (CPU time)
@@ -323,6 +324,70 @@ static int cmd_embed(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * Marks IN at the largest strength whose change is no louder than REF's (another system's marking of
+ * the same IN) by both measures: SNR and SNR within 700-4300 Hz at least REF's. Bisection over the
+ * strength (the loudness falls monotonically with it), each candidate written to OUT and measured as
+ * written, so that both systems are compared at equal loudness clip by clip.
+ */
+static int cmd_embed_matched(int argc, char **argv)
+{
+	if (argc < 5)
+		return 2;
+	wav orig, ref, w, q;
+	if (wav_read(argv[2], &orig) || wav_read(argv[4], &ref) || ref.channels != orig.channels) {
+		fprintf(stderr, "cannot read %s or %s (or their channels differ)\n", argv[2], argv[4]);
+		return 1;
+	}
+	double rsnr, rseg, rlsd, rband;
+	quality(&orig, &ref, &rsnr, &rseg, &rlsd, &rband);
+	aimark_wm_key *k = bench_key();
+	double lo = 0.02, hi = 4.0, best = 0;
+	double snr = 0, seg = 0, lsd = 0, bsnr = 0;
+	for (int it = 0; it < 12; it++) {
+		double s = it == 0 ? 1.0 : sqrt(lo * hi); /* loudness is about linear in log(strength) */
+		memset(&w, 0, sizeof w);
+		if (wav_read(argv[2], &w) ||
+		    aimark__wm_audio_embed(w.s, w.frames, w.rate, w.channels, k, BENCH_PAYLOAD, (float)s) ||
+		    wav_write(argv[3], &w) || wav_read(argv[3], &q)) {
+			fprintf(stderr, "embed-matched: %s failed at strength %.3f\n", argv[2], s);
+			return 1;
+		}
+		free(w.s);
+		double a, b, c, d;
+		quality(&orig, &q, &a, &b, &c, &d);
+		free(q.s);
+		if (a >= rsnr && d >= rband) {
+			lo = s;
+			best = s;
+		} else {
+			hi = s;
+		}
+	}
+	if (best == 0) {
+		fprintf(stderr, "embed-matched: no strength down to %.2f is as quiet as %s\n", lo, argv[4]);
+		return 1;
+	}
+	/* OUT holds the last candidate: mark it again at the best one */
+	if (wav_read(argv[2], &w) ||
+	    aimark__wm_audio_embed(w.s, w.frames, w.rate, w.channels, k, BENCH_PAYLOAD, (float)best) ||
+	    wav_write(argv[3], &w) || wav_read(argv[3], &q)) {
+		fprintf(stderr, "embed-matched: %s failed\n", argv[2]);
+		return 1;
+	}
+	quality(&orig, &q, &snr, &seg, &lsd, &bsnr);
+	printf("{\"file\":\"%s\",\"strength\":%.4f,\"snr_db\":%.2f,\"segsnr_db\":%.2f,\"lsd_db\":%.3f,"
+	       "\"band_snr_db\":%.2f,\"ref_snr_db\":%.2f,\"ref_segsnr_db\":%.2f,\"ref_lsd_db\":%.3f,"
+	       "\"ref_band_snr_db\":%.2f}\n",
+	       argv[2], best, snr, seg, lsd, bsnr, rsnr, rseg, rlsd, rband);
+	free(w.s);
+	free(q.s);
+	free(orig.s);
+	free(ref.s);
+	aimark_wm_key_free(k);
+	return 0;
+}
+
 static int cmd_quality(int argc, char **argv)
 {
 	wav a, b;
@@ -553,6 +618,8 @@ int main(int argc, char **argv)
 		return cmd_embed(argc, argv);
 	if (!strcmp(argv[1], "detect"))
 		return cmd_detect(argc, argv);
+	if (!strcmp(argv[1], "embed-matched"))
+		return cmd_embed_matched(argc, argv);
 	if (!strcmp(argv[1], "quality"))
 		return cmd_quality(argc, argv);
 	if (!strcmp(argv[1], "speed"))
@@ -562,6 +629,6 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "memory"))
 		return cmd_memory(argc, argv);
 usage:
-	fprintf(stderr, "usage: bench_wm_audio embed|detect|quality|speed|fa|memory ... (see the source)\n");
+	fprintf(stderr, "usage: bench_wm_audio embed|embed-matched|detect|quality|speed|fa|memory ... (see the source)\n");
 	return 2;
 }

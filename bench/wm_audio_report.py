@@ -3,6 +3,7 @@
 
     wm_audio_report.py main OUT   quality of the 12 s clips, attacks on their 10 s excerpts, bundled samples
     wm_audio_report.py long OUT   quality of the long clips and white noise, attacks on the whole long files
+    wm_audio_report.py side OUT   side by side with audiowmark: loudness, attacks at equal loudness, speed
 """
 import collections
 import json
@@ -74,7 +75,67 @@ def report_long(out):
     attack_table(read_jsonl(f"{out}/long.jsonl"), percent=False, with_folds=True)
 
 
+def count(rows, key="exact"):
+    return sum(r.get(key, 0) for r in rows)
+
+
+def report_side(out):
+    """audiowmark at its default strength against this mark at the same loudness (and at strength 1)."""
+    mq = read_jsonl(f"{out}/matched-quality.jsonl")
+    print("| content | clips | audiowmark SNR dB (lowest) | audiowmark SNR in 700-4300 Hz dB (lowest) | "
+          "this mark no louder: strength (range) | its SNR dB | its SNR in 700-4300 Hz dB |")
+    print("|---|---|---|---|---|---|---|")
+    for kind in ("speech", "music"):
+        sel = [r for r in mq if kind in os.path.basename(r["file"])]
+        n = len(sel)
+        st = sorted(r["strength"] for r in sel)
+
+        def mean(k):
+            return sum(r[k] for r in sel) / n
+
+        print(f"| {kind} | {n} | {mean('ref_snr_db'):.1f} ({min(r['ref_snr_db'] for r in sel):.1f}) | "
+              f"{mean('ref_band_snr_db'):.1f} ({min(r['ref_band_snr_db'] for r in sel):.1f}) | "
+              f"{st[n // 2]:.2f} ({st[0]:.2f}-{st[-1]:.2f}) | {mean('snr_db'):.1f} | {mean('band_snr_db'):.1f} |")
+    side = [r for r in read_jsonl(f"{out}/side.jsonl") if "error" not in r]
+    main = read_jsonl(f"{out}/attacks.jsonl")
+    print("\n| attack | this mark, strength 1 | this mark at audiowmark's loudness | speech / music | "
+          "audiowmark, default strength: message printed | speech / music | printed first |")
+    print("|---|---|---|---|---|---|---|")
+    attacks = list(collections.OrderedDict((r["attack"], 1) for r in side))
+    for a in attacks:
+        ours = [r for r in side if r["attack"] == a and r["system"] == "aimark"]
+        aw = [r for r in side if r["attack"] == a and r["system"] == "audiowmark"]
+        full = [r for r in main if r["attack"] == a]
+
+        def split(rs):
+            sp = [r for r in rs if "speech" in r["clip"]]
+            mu = [r for r in rs if "music" in r["clip"]]
+            return f"{count(sp)}/{len(sp)} / {count(mu)}/{len(mu)}"
+
+        print(f"| {a} | {count(full)}/{len(full)} | {count(ours)}/{len(ours)} | {split(ours)} | "
+              f"{count(aw)}/{len(aw)} | {split(aw)} | {count(aw, 'top')}/{len(aw)} |")
+    ours_all = [r for r in side if r["system"] == "aimark"]
+    aw_all = [r for r in side if r["system"] == "audiowmark"]
+    wrong = [r for r in ours_all if r.get("detected") and not r.get("exact")]
+    print(f"\nall rows: this mark at audiowmark's loudness {count(ours_all)}/{len(ours_all)}, "
+          f"audiowmark {count(aw_all)}/{len(aw_all)}; wrong payloads reported by this mark: {len(wrong)}")
+    un = read_jsonl(f"{out}/aw-unmarked.jsonl")
+    print(f"audiowmark on 10 s excerpts of the {len(un)} unmarked clips: {sum(r['patterns'] for r in un)} "
+          f"patterns printed (every one a wrong message), on {sum(1 for r in un if r['patterns'])} of the clips")
+    ours_speed = {os.path.basename(r["file"]): r for r in read_jsonl(f"{out}/speed.jsonl")}
+    print("\n| file | audiowmark embed x real time | this mark | audiowmark detect, marked | this mark | "
+          "audiowmark detect, unmarked | this mark |")
+    print("|---|---|---|---|---|---|---|")
+    for r in read_jsonl(f"{out}/aw-speed.jsonl"):
+        o = ours_speed.get(r["file"], {})
+        d = r["seconds"]
+        print(f"| {r['file']} | {d / r['embed_cpu_s']:.0f} | {o.get('embed_x_realtime', '-')} | "
+              f"{d / r['detect_marked_cpu_s']:.0f} | {o.get('detect_marked_x_realtime', '-')} | "
+              f"{d / r['detect_unmarked_cpu_s']:.0f} | {o.get('detect_unmarked_x_realtime', '-')} |")
+
+
 if __name__ == "__main__":
-    if len(sys.argv) != 3 or sys.argv[1] not in ("main", "long"):
+    modes = {"main": report_main, "long": report_long, "side": report_side}
+    if len(sys.argv) != 3 or sys.argv[1] not in modes:
         sys.exit(__doc__)
-    (report_main if sys.argv[1] == "main" else report_long)(sys.argv[2])
+    modes[sys.argv[1]](sys.argv[2])
