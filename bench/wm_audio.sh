@@ -193,42 +193,53 @@ echo "== memory: 30 minutes streamed through embedder and detector"
 if [ -n "${AUDIOWMARK:-}" ]; then
   [ -x "$AUDIOWMARK" ] || { echo "wm_audio.sh: AUDIOWMARK=$AUDIOWMARK is not executable" >&2; exit 2; }
   AWM_MSG=0123456789abcdef0011223344556677
-  echo "== side by side: audiowmark at its default strength; this mark at the same loudness, clip by clip"
-  mkdir -p "$OUT/aw-marked" "$OUT/matched"
-  : > "$OUT/matched-quality.jsonl"
-  for f in "$OUT"/src/*.wav; do
-    b=$(basename "$f")
-    "$AUDIOWMARK" add -q "$f" "$OUT/aw-marked/$b" "$AWM_MSG"
-    "$BIN" embed-matched "$f" "$OUT/matched/$b" "$OUT/aw-marked/$b" >> "$OUT/matched-quality.jsonl"
-  done
   aw_detect() { # FILE: one JSON fragment
     local o; o=$("$AUDIOWMARK" cmp "$1" "$AWM_MSG" 2>/dev/null || true)
     echo "$o" | awk -v m="$AWM_MSG" '/^pattern/ { n++; if (n == 1) top = ($3 == m) } /^match_count/ { mc = $2 }
       END { printf "\"exact\":%d,\"top\":%d,\"patterns\":%d", (mc > 0), top + 0, n + 0 }'
   }
-  : > "$OUT/side.jsonl"
-  for a in $ATTACKS excerpt-5s; do
-    echo "   $a"
-    for sys in audiowmark aimark; do
-      dir=$OUT/matched; [ "$sys" = audiowmark ] && dir=$OUT/aw-marked
-      for f in "$dir"/*.wav; do
-        b=$(basename "$f")
-        if [ "$a" = excerpt-5s ]; then
-          sox "$f" "$OUT/tmp/ex.wav" trim 2.1 5
-        else
-          if ! attack "$a" "$f" "$OUT/tmp/att.wav"; then
-            echo "{\"system\":\"$sys\",\"attack\":\"$a\",\"clip\":\"$b\",\"error\":\"attack failed\"}" >> "$OUT/side.jsonl"; continue
+  # side_by_side SRC_DIR TAG EXCERPT: marks SRC_DIR/*.wav with both (TAG-aw-marked, TAG-matched), writes
+  # TAG-matched-quality.jsonl and TAG.jsonl; EXCERPT=10 cuts 10 s (and adds 5 s excerpts), 0 keeps whole files
+  side_by_side() {
+    local src=$1 tag=$2 excerpt=$3 a sys dir f b
+    mkdir -p "$OUT/$tag-aw-marked" "$OUT/$tag-matched"
+    : > "$OUT/$tag-matched-quality.jsonl"
+    for f in "$src"/*.wav; do
+      b=$(basename "$f")
+      "$AUDIOWMARK" add -q "$f" "$OUT/$tag-aw-marked/$b" "$AWM_MSG"
+      "$BIN" embed-matched "$f" "$OUT/$tag-matched/$b" "$OUT/$tag-aw-marked/$b" >> "$OUT/$tag-matched-quality.jsonl"
+    done
+    : > "$OUT/$tag.jsonl"
+    for a in $ATTACKS $([ "$excerpt" = 0 ] || echo excerpt-5s); do
+      echo "   $a"
+      for sys in audiowmark aimark; do
+        dir=$OUT/$tag-matched; [ "$sys" = audiowmark ] && dir=$OUT/$tag-aw-marked
+        for f in "$dir"/*.wav; do
+          b=$(basename "$f")
+          if [ "$a" = excerpt-5s ]; then
+            sox "$f" "$OUT/tmp/ex.wav" trim 2.1 5
+          elif ! attack "$a" "$f" "$OUT/tmp/att.wav"; then
+            echo "{\"system\":\"$sys\",\"attack\":\"$a\",\"clip\":\"$b\",\"error\":\"attack failed\"}" >> "$OUT/$tag.jsonl"; continue
+          elif [ "$excerpt" = 0 ]; then
+            mv "$OUT/tmp/att.wav" "$OUT/tmp/ex.wav"
+          else
+            sox "$OUT/tmp/att.wav" "$OUT/tmp/ex.wav" trim 1.3 "$excerpt"
           fi
-          sox "$OUT/tmp/att.wav" "$OUT/tmp/ex.wav" trim 1.3 10
-        fi
-        if [ "$sys" = audiowmark ]; then
-          echo "{\"system\":\"audiowmark\",\"attack\":\"$a\",\"clip\":\"$b\",$(aw_detect "$OUT/tmp/ex.wav")}"
-        else
-          "$BIN" detect "$OUT/tmp/ex.wav" | sed "s|\"file\":\"[^\"]*\"|\"system\":\"aimark\",\"attack\":\"$a\",\"clip\":\"$b\"|"
-        fi >> "$OUT/side.jsonl"
+          if [ "$sys" = audiowmark ]; then
+            echo "{\"system\":\"audiowmark\",\"attack\":\"$a\",\"clip\":\"$b\",$(aw_detect "$OUT/tmp/ex.wav")}"
+          else
+            "$BIN" detect "$OUT/tmp/ex.wav" | sed "s|\"file\":\"[^\"]*\"|\"system\":\"aimark\",\"attack\":\"$a\",\"clip\":\"$b\"|"
+          fi >> "$OUT/$tag.jsonl"
+        done
       done
     done
-  done
+  }
+  echo "== side by side: audiowmark at its default strength, this mark at the same loudness clip by clip; 10 s excerpts"
+  side_by_side "$OUT/src" side 10
+  if [ -d "$OUT/long-src" ]; then
+    echo "== side by side on the long clips (39-60 s), whole files"
+    side_by_side "$OUT/long-src" side-long 0
+  fi
   echo "== side by side: what audiowmark prints for 10 s excerpts of the unmarked clips"
   : > "$OUT/aw-unmarked.jsonl"
   for f in "$OUT"/src/*.wav; do

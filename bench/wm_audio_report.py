@@ -79,15 +79,17 @@ def count(rows, key="exact"):
     return sum(r.get(key, 0) for r in rows)
 
 
-def report_side(out):
-    """audiowmark at its default strength against this mark at the same loudness (and at strength 1)."""
-    mq = read_jsonl(f"{out}/matched-quality.jsonl")
+def side_tables(out, tag, own_file, own_label):
+    """Loudness and attack tables of one side-by-side set (TAG-matched-quality.jsonl, TAG.jsonl)."""
+    mq = read_jsonl(f"{out}/{tag}-matched-quality.jsonl")
     print("| content | clips | audiowmark SNR dB (lowest) | audiowmark SNR in 700-4300 Hz dB (lowest) | "
-          "this mark no louder: strength (range) | its SNR dB | its SNR in 700-4300 Hz dB |")
+          "this mark no louder: strength, median (range) | its SNR dB | its SNR in 700-4300 Hz dB |")
     print("|---|---|---|---|---|---|---|")
     for kind in ("speech", "music"):
         sel = [r for r in mq if kind in os.path.basename(r["file"])]
         n = len(sel)
+        if n == 0:
+            continue
         st = sorted(r["strength"] for r in sel)
 
         def mean(k):
@@ -96,29 +98,39 @@ def report_side(out):
         print(f"| {kind} | {n} | {mean('ref_snr_db'):.1f} ({min(r['ref_snr_db'] for r in sel):.1f}) | "
               f"{mean('ref_band_snr_db'):.1f} ({min(r['ref_band_snr_db'] for r in sel):.1f}) | "
               f"{st[n // 2]:.2f} ({st[0]:.2f}-{st[-1]:.2f}) | {mean('snr_db'):.1f} | {mean('band_snr_db'):.1f} |")
-    side = [r for r in read_jsonl(f"{out}/side.jsonl") if "error" not in r]
-    main = read_jsonl(f"{out}/attacks.jsonl")
-    print("\n| attack | this mark, strength 1 | this mark at audiowmark's loudness | speech / music | "
+    side = [r for r in read_jsonl(f"{out}/{tag}.jsonl") if "error" not in r]
+    own = read_jsonl(f"{out}/{own_file}") if os.path.exists(f"{out}/{own_file}") else []
+    print(f"\n| attack | {own_label} | this mark at audiowmark's loudness | speech / music | "
           "audiowmark, default strength: message printed | speech / music | printed first |")
     print("|---|---|---|---|---|---|---|")
-    attacks = list(collections.OrderedDict((r["attack"], 1) for r in side))
-    for a in attacks:
+
+    def split(rs):
+        sp = [r for r in rs if "speech" in r["clip"]]
+        mu = [r for r in rs if "music" in r["clip"]]
+        return f"{count(sp)}/{len(sp)} / {count(mu)}/{len(mu)}"
+
+    for a in collections.OrderedDict((r["attack"], 1) for r in side):
         ours = [r for r in side if r["attack"] == a and r["system"] == "aimark"]
         aw = [r for r in side if r["attack"] == a and r["system"] == "audiowmark"]
-        full = [r for r in main if r["attack"] == a]
-
-        def split(rs):
-            sp = [r for r in rs if "speech" in r["clip"]]
-            mu = [r for r in rs if "music" in r["clip"]]
-            return f"{count(sp)}/{len(sp)} / {count(mu)}/{len(mu)}"
-
+        full = [r for r in own if r["attack"] == a]
         print(f"| {a} | {count(full)}/{len(full)} | {count(ours)}/{len(ours)} | {split(ours)} | "
               f"{count(aw)}/{len(aw)} | {split(aw)} | {count(aw, 'top')}/{len(aw)} |")
     ours_all = [r for r in side if r["system"] == "aimark"]
     aw_all = [r for r in side if r["system"] == "audiowmark"]
     wrong = [r for r in ours_all if r.get("detected") and not r.get("exact")]
     print(f"\nall rows: this mark at audiowmark's loudness {count(ours_all)}/{len(ours_all)}, "
-          f"audiowmark {count(aw_all)}/{len(aw_all)}; wrong payloads reported by this mark: {len(wrong)}")
+          f"audiowmark {count(aw_all)}/{len(aw_all)} (printed first: {count(aw_all, 'top')}); "
+          f"wrong payloads reported by this mark: {len(wrong)}")
+
+
+def report_side(out):
+    """audiowmark at its default strength against this mark at the same loudness, clip by clip."""
+    print("### 12 s clips, 10 s excerpts\n")
+    side_tables(out, "side", "attacks.jsonl", "this mark, bench strength")
+    if os.path.exists(f"{out}/side-long.jsonl"):
+        print("\n### Long clips (39-60 s), whole files\n")
+        side_tables(out, "side-long", "long.jsonl", "this mark, QUIET_STRENGTH")
+    print()
     un = read_jsonl(f"{out}/aw-unmarked.jsonl")
     print(f"audiowmark on 10 s excerpts of the {len(un)} unmarked clips: {sum(r['patterns'] for r in un)} "
           f"patterns printed (every one a wrong message), on {sum(1 for r in un if r['patterns'])} of the clips")
