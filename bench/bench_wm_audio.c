@@ -346,7 +346,6 @@ static int cmd_embed_matched(int argc, char **argv)
 	double snr = 0, seg = 0, lsd = 0, bsnr = 0;
 	for (int it = 0; it < 12; it++) {
 		double s = it == 0 ? 1.0 : sqrt(lo * hi); /* loudness is about linear in log(strength) */
-		memset(&w, 0, sizeof w);
 		if (wav_read(argv[2], &w) ||
 		    aimark__wm_audio_embed(w.s, w.frames, w.rate, w.channels, k, BENCH_PAYLOAD, (float)s) ||
 		    wav_write(argv[3], &w) || wav_read(argv[3], &q)) {

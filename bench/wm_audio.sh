@@ -240,6 +240,11 @@ if [ -n "${AUDIOWMARK:-}" ]; then
     echo "== side by side on the long clips (39-60 s), whole files"
     side_by_side "$OUT/long-src" side-long 0
   fi
+  if [ -f "$OUT/tmp/white.wav" ]; then
+    echo "== side by side: loudness on the long section's white noise"
+    "$AUDIOWMARK" add -q "$OUT/tmp/white.wav" "$OUT/tmp/white-aw.wav" "$AWM_MSG"
+    "$BIN" embed-matched "$OUT/tmp/white.wav" "$OUT/tmp/white-matched.wav" "$OUT/tmp/white-aw.wav" | tee "$OUT/white-matched.jsonl"
+  fi
   echo "== side by side: what audiowmark prints for 10 s excerpts of the unmarked clips"
   : > "$OUT/aw-unmarked.jsonl"
   for f in "$OUT"/src/*.wav; do

@@ -131,6 +131,10 @@ def report_side(out):
         print("\n### Long clips (39-60 s), whole files\n")
         side_tables(out, "side-long", "long.jsonl", "this mark, QUIET_STRENGTH")
     print()
+    if os.path.exists(f"{out}/white-matched.jsonl"):
+        for r in read_jsonl(f"{out}/white-matched.jsonl"):
+            print(f"white noise: audiowmark SNR {r['ref_snr_db']:.1f} dB, in 700-4300 Hz {r['ref_band_snr_db']:.1f} dB; "
+                  f"this mark as quiet at strength {r['strength']:.2f} ({r['snr_db']:.1f} / {r['band_snr_db']:.1f} dB)")
     un = read_jsonl(f"{out}/aw-unmarked.jsonl")
     print(f"audiowmark on 10 s excerpts of the {len(un)} unmarked clips: {sum(r['patterns'] for r in un)} "
           f"patterns printed (every one a wrong message), on {sum(1 for r in un if r['patterns'])} of the clips")
