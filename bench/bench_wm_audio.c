@@ -335,8 +335,9 @@ static int cmd_embed_matched(int argc, char **argv)
 	if (argc < 5)
 		return 2;
 	wav orig, ref, w, q;
-	if (wav_read(argv[2], &orig) || wav_read(argv[4], &ref) || ref.channels != orig.channels) {
-		fprintf(stderr, "cannot read %s or %s (or their channels differ)\n", argv[2], argv[4]);
+	if (wav_read(argv[2], &orig) || wav_read(argv[4], &ref) || ref.channels != orig.channels ||
+	    ref.rate != orig.rate) {
+		fprintf(stderr, "cannot read %s or %s (or their rates or channels differ)\n", argv[2], argv[4]);
 		return 1;
 	}
 	double rsnr, rseg, rlsd, rband;

@@ -186,13 +186,15 @@ echo "== memory: 30 minutes streamed through embedder and detector"
 "$BIN" memory "$OUT/tmp/music-60s.wav" 30 | tee "$OUT/memory.json"
 
 # ---- side by side with audiowmark (optional: AUDIOWMARK=path; how to get it: bench/AUDIO.md) ----
-# audiowmark marks the 12 s clips at its default strength; this mark is then embedded in each clip at the
+# audiowmark marks the 12 s clips and the long clips at its default strength; this mark is then embedded in each at the
 # largest strength that is no louder than audiowmark's by both SNR and SNR in 700-4300 Hz (embed-matched),
 # and both go through the same attacks and excerpts. audiowmark counts as finding the payload when its
 # 128-bit message is among the patterns it prints (it prints wrong ones too; "top": printed first).
 if [ -n "${AUDIOWMARK:-}" ]; then
   [ -x "$AUDIOWMARK" ] || { echo "wm_audio.sh: AUDIOWMARK=$AUDIOWMARK is not executable" >&2; exit 2; }
   AWM_MSG=0123456789abcdef0011223344556677
+  TIMEFORMAT="%U %S" # bash's `time`: user and system CPU seconds, summed by cpu()
+  cpu() { echo "$1" | awk '{ printf "%.3f", $1 + $2 }'; }
   aw_detect() { # FILE: one JSON fragment
     local o; o=$("$AUDIOWMARK" cmp "$1" "$AWM_MSG" 2>/dev/null || true)
     echo "$o" | awk -v m="$AWM_MSG" '/^pattern/ { n++; if (n == 1) top = ($3 == m) } /^match_count/ { mc = $2 }
@@ -240,6 +242,17 @@ if [ -n "${AUDIOWMARK:-}" ]; then
     echo "== side by side on the long clips (39-60 s), whole files"
     side_by_side "$OUT/long-src" side-long 0
   fi
+  # four of the six rows: its slow search takes about 10 s of CPU per 10 s excerpt
+  echo "== side by side: audiowmark's slow search (--detect-speed) on speed +-5%, tempo +5%, pitch +50 cents, 10 s excerpts"
+  : > "$OUT/side-detect-speed.jsonl"
+  for a in speed+5 speed-5 tempo+5 pitch+50c; do
+    for f in "$OUT"/side-aw-marked/*.wav; do
+      attack "$a" "$f" "$OUT/tmp/att.wav" && sox "$OUT/tmp/att.wav" "$OUT/tmp/ex.wav" trim 1.3 10 || continue
+      t=$( { time "$AUDIOWMARK" cmp --detect-speed "$OUT/tmp/ex.wav" "$AWM_MSG" > "$OUT/tmp/aw-ds.txt" 2>/dev/null; } 2>&1 ) || true
+      mc=$(awk '/^match_count/ { print $2 }' "$OUT/tmp/aw-ds.txt")
+      echo "{\"attack\":\"$a\",\"clip\":\"$(basename "$f")\",\"exact\":$([ "${mc:-0}" -ge 1 ] && echo 1 || echo 0),\"cpu_s\":$(cpu "$t")}" >> "$OUT/side-detect-speed.jsonl"
+    done
+  done
   if [ -f "$OUT/tmp/white.wav" ]; then
     echo "== side by side: loudness on the long section's white noise"
     "$AUDIOWMARK" add -q "$OUT/tmp/white.wav" "$OUT/tmp/white-aw.wav" "$AWM_MSG"
@@ -255,11 +268,9 @@ if [ -n "${AUDIOWMARK:-}" ]; then
   : > "$OUT/aw-speed.jsonl"
   for f in "$OUT/tmp/music-60s.wav" "$OUT/tmp/speech-all.wav"; do
     dur=$(soxi -D "$f")
-    TIMEFORMAT="%U %S"
     te=$( { time "$AUDIOWMARK" add -q "$f" "$OUT/tmp/aw-speed.wav" "$AWM_MSG" >/dev/null 2>&1; } 2>&1 )
     td=$( { time "$AUDIOWMARK" get "$OUT/tmp/aw-speed.wav" >/dev/null 2>&1; } 2>&1 )
     tu=$( { time "$AUDIOWMARK" get "$f" >/dev/null 2>&1; } 2>&1 )
-    cpu() { echo "$1" | awk '{ printf "%.3f", $1 + $2 }'; }
     echo "{\"file\":\"$(basename "$f")\",\"seconds\":$dur,\"embed_cpu_s\":$(cpu "$te"),\"detect_marked_cpu_s\":$(cpu "$td"),\"detect_unmarked_cpu_s\":$(cpu "$tu")}" >> "$OUT/aw-speed.jsonl"
   done
   cat "$OUT/aw-speed.jsonl"

@@ -131,6 +131,14 @@ def report_side(out):
         print("\n### Long clips (39-60 s), whole files\n")
         side_tables(out, "side-long", "long.jsonl", "this mark, QUIET_STRENGTH")
     print()
+    if os.path.exists(f"{out}/side-detect-speed.jsonl"):
+        ds = read_jsonl(f"{out}/side-detect-speed.jsonl")
+        print("| attack | audiowmark with --detect-speed | CPU s per 10 s excerpt (mean) |")
+        print("|---|---|---|")
+        for a in collections.OrderedDict((r["attack"], 1) for r in ds):
+            rs = [r for r in ds if r["attack"] == a]
+            print(f"| {a} | {count(rs)}/{len(rs)} | {sum(r['cpu_s'] for r in rs) / len(rs):.1f} |")
+        print()
     if os.path.exists(f"{out}/white-matched.jsonl"):
         for r in read_jsonl(f"{out}/white-matched.jsonl"):
             print(f"white noise: audiowmark SNR {r['ref_snr_db']:.1f} dB, in 700-4300 Hz {r['ref_band_snr_db']:.1f} dB; "
