@@ -250,7 +250,14 @@ static void quality(const wav *a, const wav *b, double *snr, double *segsnr, dou
 		N <<= 1;
 	double acc = 0;
 	size_t cnt = 0;
-	double *re = malloc(N * sizeof *re * 4);
+	/* the window and the DFT's twiddles (angle 2 pi m / N), so that the loop below calls no libm */
+	double *win = malloc(N * sizeof *win), *cs = malloc(N * sizeof *cs), *sn = malloc(N * sizeof *sn);
+	double *xa = malloc(N * sizeof *xa), *xb = malloc(N * sizeof *xb);
+	for (size_t m = 0; m < N; m++) {
+		win[m] = 0.5 - 0.5 * cos(2 * M_PI * m / N);
+		cs[m] = cos(2 * M_PI * (double)m / N);
+		sn[m] = -sin(2 * M_PI * (double)m / N);
+	}
 	for (size_t f0 = 0; f0 + N <= n; f0 += N) {
 		double ea = 0;
 		for (size_t i = 0; i < N; i++)
@@ -258,22 +265,25 @@ static void quality(const wav *a, const wav *b, double *snr, double *segsnr, dou
 				ea += a->s[(f0 + i) * ch + c] * a->s[(f0 + i) * ch + c];
 		if (ea < 1e-6 * N)
 			continue;
+		for (size_t i = 0; i < N; i++) { /* windowed mono mixes */
+			double sa = 0, sb = 0;
+			for (size_t c = 0; c < ch; c++) {
+				sa += a->s[(f0 + i) * ch + c];
+				sb += b->s[(f0 + i) * ch + c];
+			}
+			xa[i] = win[i] * sa;
+			xb[i] = win[i] * sb;
+		}
 		/* DFT on a coarse set of bins (every 4th) is enough for a distance measure. */
 		double d2 = 0;
 		size_t kmax = (size_t)(N * fmin(16000.0, a->rate / 2.0) / a->rate), kb = 0;
 		for (size_t k = (size_t)(N * 50.0 / a->rate) + 1; k < kmax; k += 4, kb++) {
 			double ar = 0, ai = 0, br = 0, bi = 0;
-			for (size_t i = 0; i < N; i++) {
-				double w = 0.5 - 0.5 * cos(2 * M_PI * i / N), xa = 0, xb = 0;
-				for (size_t c = 0; c < ch; c++) {
-					xa += a->s[(f0 + i) * ch + c];
-					xb += b->s[(f0 + i) * ch + c];
-				}
-				double ph = -2 * M_PI * (double)k * i / N, cs = cos(ph), sn = sin(ph);
-				ar += w * xa * cs;
-				ai += w * xa * sn;
-				br += w * xb * cs;
-				bi += w * xb * sn;
+			for (size_t i = 0, m = 0; i < N; i++, m = (m + k) & (N - 1)) { /* m = k i mod N */
+				ar += xa[i] * cs[m];
+				ai += xa[i] * sn[m];
+				br += xb[i] * cs[m];
+				bi += xb[i] * sn[m];
 			}
 			double pa = ar * ar + ai * ai + 1e-12, pb = br * br + bi * bi + 1e-12;
 			double dl = 10 * log10(pa / pb);
@@ -283,9 +293,13 @@ static void quality(const wav *a, const wav *b, double *snr, double *segsnr, dou
 			acc += sqrt(d2 / kb);
 			cnt++;
 		}
-		f0 += 7 * N; /* sample one frame in eight: the DFT above is slow */
+		f0 += 7 * N; /* sample one frame in eight: the DFT above is still O(N^2 / 4) */
 	}
-	free(re);
+	free(win);
+	free(cs);
+	free(sn);
+	free(xa);
+	free(xb);
 	*lsd = cnt ? acc / cnt : 0;
 	*bsnr = band_snr(a, b, n);
 }
