@@ -189,13 +189,17 @@ static aimark_wm_key *bench_key(void)
 #define BAND_HI 4300.0
 static double band_snr(const wav *a, const wav *b, size_t n)
 {
-	const size_t N = 4096, ch = a->channels;
+	enum { N = 4096 };
+	const size_t ch = a->channels;
 	aimark__fft *fft = NULL;
 	float *buf = malloc(2 * N * sizeof *buf); /* one complex frame */
 	if (buf == NULL || aimark__fft_new(&fft, N)) {
 		free(buf);
 		return NAN;
 	}
+	float win[N];
+	for (size_t i = 0; i < N; i++)
+		win[i] = (float)(0.5 - 0.5 * cos(2 * M_PI * (double)i / N));
 	size_t k_lo = (size_t)ceil(BAND_LO * N / a->rate), k_hi = (size_t)floor(BAND_HI * N / a->rate);
 	if (k_hi >= N / 2)
 		k_hi = N / 2 - 1;
@@ -204,9 +208,9 @@ static double band_snr(const wav *a, const wav *b, size_t n)
 		for (size_t f0 = 0; f0 + N <= n; f0 += N / 2) {
 			/* the original as the real part, the difference as the imaginary part of one transform */
 			for (size_t i = 0; i < N; i++) {
-				float w = (float)(0.5 - 0.5 * cos(2 * M_PI * (double)i / N)), x = a->s[(f0 + i) * ch + c];
-				buf[2 * i] = w * x;
-				buf[2 * i + 1] = w * (b->s[(f0 + i) * ch + c] - x);
+				float x = a->s[(f0 + i) * ch + c];
+				buf[2 * i] = win[i] * x;
+				buf[2 * i + 1] = win[i] * (b->s[(f0 + i) * ch + c] - x);
 			}
 			aimark__fft_run(fft, buf, 0);
 			for (size_t k = k_lo; k <= k_hi; k++) {
@@ -222,7 +226,12 @@ static double band_snr(const wav *a, const wav *b, size_t n)
 	return 10 * log10((es + 1e-30) / (ed + 1e-30));
 }
 
-static void quality(const wav *a, const wav *b, double *snr, double *segsnr, double *lsd, double *bsnr)
+/* Loudness of the change b - a, in dB (docs/benchmarks-wm-audio.md, "Quality"). */
+typedef struct quality_db {
+	double snr, segsnr, lsd, band_snr;
+} quality_db;
+
+static void quality(const wav *a, const wav *b, quality_db *qd)
 {
 	size_t n = a->frames < b->frames ? a->frames : b->frames, ch = a->channels;
 	double s = 0, e = 0, seg = 0;
@@ -242,8 +251,8 @@ static void quality(const wav *a, const wav *b, double *snr, double *segsnr, dou
 			nseg++;
 		}
 	}
-	*snr = 10 * log10((s + 1e-30) / (e + 1e-30));
-	*segsnr = nseg ? seg / nseg : 0;
+	qd->snr = 10 * log10((s + 1e-30) / (e + 1e-30));
+	qd->segsnr = nseg ? seg / nseg : 0;
 	/* log-spectral distance over 32 ms frames (mono mix), dB, 50 Hz..min(Nyquist, 16 kHz) */
 	size_t N = 1;
 	while (N < a->rate * 0.032)
@@ -300,42 +309,63 @@ static void quality(const wav *a, const wav *b, double *snr, double *segsnr, dou
 	free(sn);
 	free(xa);
 	free(xb);
-	*lsd = cnt ? acc / cnt : 0;
-	*bsnr = band_snr(a, b, n);
+	qd->lsd = cnt ? acc / cnt : 0;
+	qd->band_snr = band_snr(a, b, n);
+}
+
+/*
+ * Reads IN, marks it with the bench key and payload at `strength`, writes OUT and measures what was
+ * written (16-bit rounding included) against `orig`. `embed_s`: CPU seconds of the marking.
+ */
+static int mark_file(const char *in, const char *out, const aimark_wm_key *k, double strength, const wav *orig,
+		     quality_db *qd, double *embed_s)
+{
+	wav w, q;
+	if (wav_read(in, &w)) {
+		fprintf(stderr, "cannot read %s\n", in);
+		return 1;
+	}
+	double t0 = now();
+	int rc = aimark__wm_audio_embed(w.s, w.frames, w.rate, w.channels, k, BENCH_PAYLOAD, (float)strength);
+	double t1 = now();
+	if (rc)
+		fprintf(stderr, "embed %s at strength %.3f: %s\n", in, strength, aimark_error_last());
+	else if (wav_write(out, &w) || wav_read(out, &q)) {
+		fprintf(stderr, "cannot write and read back %s\n", out);
+		rc = -1;
+	}
+	free(w.s);
+	if (rc)
+		return 1;
+	quality(orig, &q, qd);
+	free(q.s);
+	if (embed_s)
+		*embed_s = t1 - t0;
+	return 0;
 }
 
 static int cmd_embed(int argc, char **argv)
 {
 	if (argc < 4)
 		return 2;
-	float strength = argc > 4 ? (float)atof(argv[4]) : 1.0f;
-	wav w, orig;
-	if (wav_read(argv[2], &w) || wav_read(argv[2], &orig)) {
+	double strength = argc > 4 ? atof(argv[4]) : 1.0, t;
+	wav orig;
+	quality_db qd;
+	if (wav_read(argv[2], &orig)) {
 		fprintf(stderr, "cannot read %s\n", argv[2]);
 		return 1;
 	}
 	aimark_wm_key *k = bench_key();
-	double t0 = now();
-	int rc = aimark__wm_audio_embed(w.s, w.frames, w.rate, w.channels, k, BENCH_PAYLOAD, strength);
-	double t1 = now();
-	if (rc) {
-		fprintf(stderr, "embed: %s\n", aimark_error_last());
-		return 1;
-	}
-	if (wav_write(argv[3], &w)) {
-		fprintf(stderr, "cannot write %s\n", argv[3]);
-		return 1;
-	}
-	wav q;
-	wav_read(argv[3], &q); /* measure what was written (16-bit rounding included) */
-	double snr, seg, lsd, bsnr;
-	quality(&orig, &q, &snr, &seg, &lsd, &bsnr);
-	double dur = (double)w.frames / w.rate;
-	printf("{\"file\":\"%s\",\"seconds\":%.2f,\"rate\":%u,\"channels\":%u,\"snr_db\":%.2f,\"segsnr_db\":%.2f,"
-	       "\"lsd_db\":%.3f,\"band_snr_db\":%.2f,\"embed_x_realtime\":%.1f}\n",
-	       argv[2], dur, w.rate, w.channels, snr, seg, lsd, bsnr, dur / (t1 - t0));
+	int rc = mark_file(argv[2], argv[3], k, strength, &orig, &qd, &t);
 	aimark_wm_key_free(k);
-	return 0;
+	if (rc == 0) {
+		double dur = (double)orig.frames / orig.rate;
+		printf("{\"file\":\"%s\",\"seconds\":%.2f,\"rate\":%u,\"channels\":%u,\"snr_db\":%.2f,\"segsnr_db\":%.2f,"
+		       "\"lsd_db\":%.3f,\"band_snr_db\":%.2f,\"embed_x_realtime\":%.1f}\n",
+		       argv[2], dur, orig.rate, orig.channels, qd.snr, qd.segsnr, qd.lsd, qd.band_snr, dur / t);
+	}
+	free(orig.s);
+	return rc;
 }
 
 /*
@@ -348,58 +378,41 @@ static int cmd_embed_matched(int argc, char **argv)
 {
 	if (argc < 5)
 		return 2;
-	wav orig, ref, w, q;
+	wav orig, ref;
 	if (wav_read(argv[2], &orig) || wav_read(argv[4], &ref) || ref.channels != orig.channels ||
 	    ref.rate != orig.rate) {
 		fprintf(stderr, "cannot read %s or %s (or their rates or channels differ)\n", argv[2], argv[4]);
 		return 1;
 	}
-	double rsnr, rseg, rlsd, rband;
-	quality(&orig, &ref, &rsnr, &rseg, &rlsd, &rband);
+	quality_db rq, qd;
+	quality(&orig, &ref, &rq);
 	aimark_wm_key *k = bench_key();
 	double lo = 0.02, hi = 4.0, best = 0;
-	double snr = 0, seg = 0, lsd = 0, bsnr = 0;
-	for (int it = 0; it < 12; it++) {
+	int rc = 0;
+	for (int it = 0; it < 12 && rc == 0; it++) {
 		double s = it == 0 ? 1.0 : sqrt(lo * hi); /* loudness is about linear in log(strength) */
-		if (wav_read(argv[2], &w) ||
-		    aimark__wm_audio_embed(w.s, w.frames, w.rate, w.channels, k, BENCH_PAYLOAD, (float)s) ||
-		    wav_write(argv[3], &w) || wav_read(argv[3], &q)) {
-			fprintf(stderr, "embed-matched: %s failed at strength %.3f\n", argv[2], s);
-			return 1;
-		}
-		free(w.s);
-		double a, b, c, d;
-		quality(&orig, &q, &a, &b, &c, &d);
-		free(q.s);
-		if (a >= rsnr && d >= rband) {
-			lo = s;
-			best = s;
-		} else {
+		rc = mark_file(argv[2], argv[3], k, s, &orig, &qd, NULL);
+		if (rc == 0 && qd.snr >= rq.snr && qd.band_snr >= rq.band_snr)
+			lo = best = s;
+		else
 			hi = s;
-		}
 	}
-	if (best == 0) {
+	if (rc == 0 && best == 0) {
 		fprintf(stderr, "embed-matched: no strength down to %.2f is as quiet as %s\n", lo, argv[4]);
-		return 1;
+		rc = 1;
 	}
 	/* OUT holds the last candidate: mark it again at the best one */
-	if (wav_read(argv[2], &w) ||
-	    aimark__wm_audio_embed(w.s, w.frames, w.rate, w.channels, k, BENCH_PAYLOAD, (float)best) ||
-	    wav_write(argv[3], &w) || wav_read(argv[3], &q)) {
-		fprintf(stderr, "embed-matched: %s failed\n", argv[2]);
-		return 1;
-	}
-	quality(&orig, &q, &snr, &seg, &lsd, &bsnr);
-	printf("{\"file\":\"%s\",\"strength\":%.4f,\"snr_db\":%.2f,\"segsnr_db\":%.2f,\"lsd_db\":%.3f,"
-	       "\"band_snr_db\":%.2f,\"ref_snr_db\":%.2f,\"ref_segsnr_db\":%.2f,\"ref_lsd_db\":%.3f,"
-	       "\"ref_band_snr_db\":%.2f}\n",
-	       argv[2], best, snr, seg, lsd, bsnr, rsnr, rseg, rlsd, rband);
-	free(w.s);
-	free(q.s);
+	if (rc == 0)
+		rc = mark_file(argv[2], argv[3], k, best, &orig, &qd, NULL);
+	if (rc == 0)
+		printf("{\"file\":\"%s\",\"strength\":%.4f,\"snr_db\":%.2f,\"segsnr_db\":%.2f,\"lsd_db\":%.3f,"
+		       "\"band_snr_db\":%.2f,\"ref_snr_db\":%.2f,\"ref_segsnr_db\":%.2f,\"ref_lsd_db\":%.3f,"
+		       "\"ref_band_snr_db\":%.2f}\n",
+		       argv[2], best, qd.snr, qd.segsnr, qd.lsd, qd.band_snr, rq.snr, rq.segsnr, rq.lsd, rq.band_snr);
+	aimark_wm_key_free(k);
 	free(orig.s);
 	free(ref.s);
-	aimark_wm_key_free(k);
-	return 0;
+	return rc;
 }
 
 static int cmd_quality(int argc, char **argv)
@@ -407,9 +420,10 @@ static int cmd_quality(int argc, char **argv)
 	wav a, b;
 	if (argc < 4 || wav_read(argv[2], &a) || wav_read(argv[3], &b) || a.channels != b.channels)
 		return 2;
-	double snr, seg, lsd, bsnr;
-	quality(&a, &b, &snr, &seg, &lsd, &bsnr);
-	printf("{\"snr_db\":%.2f,\"segsnr_db\":%.2f,\"lsd_db\":%.3f,\"band_snr_db\":%.2f}\n", snr, seg, lsd, bsnr);
+	quality_db qd;
+	quality(&a, &b, &qd);
+	printf("{\"snr_db\":%.2f,\"segsnr_db\":%.2f,\"lsd_db\":%.3f,\"band_snr_db\":%.2f}\n", qd.snr, qd.segsnr, qd.lsd,
+	       qd.band_snr);
 	return 0;
 }
 

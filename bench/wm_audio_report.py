@@ -16,22 +16,34 @@ def read_jsonl(path):
         return [json.loads(line) for line in f if line.strip()]
 
 
-def attack_table(rows, percent, with_folds):
-    """One row per attack: exact payloads over all clips, speech, music; median sync z."""
+def count(rows, key="exact"):
+    return sum(r.get(key, 0) for r in rows)
+
+
+def by_attack(rows):
+    """Rows grouped by attack, in the order the attacks first appear."""
     by = collections.OrderedDict()
     for r in rows:
         by.setdefault(r["attack"], []).append(r)
+    return by
+
+
+def speech_music(rows):
+    return ([r for r in rows if "speech" in r["clip"]], [r for r in rows if "music" in r["clip"]])
+
+
+def attack_table(rows, percent, with_folds):
+    """One row per attack: exact payloads over all clips, speech, music; median sync z."""
+    by = by_attack(rows)
     folds = " found by the stream-long folds |" if with_folds else ""
     print(f"| attack | exact payload{', all' if percent else ''} | speech | music |{folds} median sync z |")
     print("|---|---|---|---|" + ("---|" if with_folds else "") + "---|")
     for attack, rs in by.items():
-        ok = sum(r.get("exact", 0) for r in rs)
-        speech = [r for r in rs if "speech" in r["clip"]]
-        music = [r for r in rs if "music" in r["clip"]]
+        ok = count(rs)
+        speech, music = speech_music(rs)
         zs = sorted(r.get("z", 0) for r in rs)
         share = f" ({100.0 * ok / len(rs):.0f}%)" if percent else ""
-        cells = [f"{ok}/{len(rs)}{share}", f"{sum(r.get('exact', 0) for r in speech)}/{len(speech)}",
-                 f"{sum(r.get('exact', 0) for r in music)}/{len(music)}"]
+        cells = [f"{ok}/{len(rs)}{share}", f"{count(speech)}/{len(speech)}", f"{count(music)}/{len(music)}"]
         if with_folds:
             cells.append(str(sum(r.get("accumulated", 0) for r in rs)))
         cells.append(f"{zs[len(zs) // 2]:.1f}")
@@ -75,10 +87,6 @@ def report_long(out):
     attack_table(read_jsonl(f"{out}/long.jsonl"), percent=False, with_folds=True)
 
 
-def count(rows, key="exact"):
-    return sum(r.get(key, 0) for r in rows)
-
-
 def side_tables(out, tag, own_file, own_label):
     """Loudness and attack tables of one side-by-side set (TAG-matched-quality.jsonl, TAG.jsonl)."""
     mq = read_jsonl(f"{out}/{tag}-matched-quality.jsonl")
@@ -105,14 +113,14 @@ def side_tables(out, tag, own_file, own_label):
     print("|---|---|---|---|---|---|---|")
 
     def split(rs):
-        sp = [r for r in rs if "speech" in r["clip"]]
-        mu = [r for r in rs if "music" in r["clip"]]
+        sp, mu = speech_music(rs)
         return f"{count(sp)}/{len(sp)} / {count(mu)}/{len(mu)}"
 
-    for a in collections.OrderedDict((r["attack"], 1) for r in side):
-        ours = [r for r in side if r["attack"] == a and r["system"] == "aimark"]
-        aw = [r for r in side if r["attack"] == a and r["system"] == "audiowmark"]
-        full = [r for r in own if r["attack"] == a]
+    own_by = by_attack(own)
+    for a, rs in by_attack(side).items():
+        ours = [r for r in rs if r["system"] == "aimark"]
+        aw = [r for r in rs if r["system"] == "audiowmark"]
+        full = own_by.get(a, [])
         print(f"| {a} | {count(full)}/{len(full)} | {count(ours)}/{len(ours)} | {split(ours)} | "
               f"{count(aw)}/{len(aw)} | {split(aw)} | {count(aw, 'top')}/{len(aw)} |")
     ours_all = [r for r in side if r["system"] == "aimark"]
@@ -135,8 +143,7 @@ def report_side(out):
         ds = read_jsonl(f"{out}/side-detect-speed.jsonl")
         print("| attack | audiowmark with --detect-speed | CPU s per 10 s excerpt (mean) |")
         print("|---|---|---|")
-        for a in collections.OrderedDict((r["attack"], 1) for r in ds):
-            rs = [r for r in ds if r["attack"] == a]
+        for a, rs in by_attack(ds).items():
             print(f"| {a} | {count(rs)}/{len(rs)} | {sum(r['cpu_s'] for r in rs) / len(rs):.1f} |")
         print()
     if os.path.exists(f"{out}/white-matched.jsonl"):

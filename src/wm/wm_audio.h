@@ -15,11 +15,12 @@
  * for each hypothesis of time scale (0.95..1.05), slot phase and frequency
  * shift (+-5%) whitens the log energies (across bands, removing gain and
  * compression; across neighbouring slots, removing filters and the host's
- * slow envelope; half the adjacent bands' residual), folds them onto one block and correlates with the sync
- * pattern at every block offset. The best hypotheses are decoded (soft
- * Viterbi) and checked against the 48-bit authenticator: a detection is an
- * authenticated payload, so the false-alarm probability is bounded by the
- * number of decodes tried times 2^-48. See docs/watermark-audio.md.
+ * slow envelope; then half the adjacent bands' residual), folds them onto
+ * one block and correlates with the sync pattern at every block offset.
+ * The best hypotheses are decoded (soft Viterbi) and checked against the
+ * 48-bit authenticator: a detection is an authenticated payload, so the
+ * false-alarm probability is bounded by the number of decodes tried times
+ * 2^-48. See docs/watermark-audio.md.
  */
 #ifndef AIMARK_WM_AUDIO_H
 #define AIMARK_WM_AUDIO_H

@@ -11,9 +11,9 @@
  * frames are summed into slots; for every frequency shift the fine bins are
  * summed into bands, log-compressed, whitened (band mean removed per slot,
  * neighbouring slots' mean removed per cell, then half the adjacent bands'
- * residual), clipped, and folded onto one
- * block of PERIOD slots. The sync pattern is correlated at every block
- * offset; the TOP best (z-score) hypotheses are refined and decoded.
+ * residual), clipped, and folded onto one block of PERIOD slots. The sync
+ * pattern is correlated at every block offset; the TOP best (z-score)
+ * hypotheses are refined and decoded.
  *
  * Accumulation over the whole stream: at time scale 1 the slot grid of every
  * window is anchored to the stream's first frame, so the whitened residuals of
