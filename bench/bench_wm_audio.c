@@ -370,9 +370,10 @@ static int cmd_embed(int argc, char **argv)
 
 /*
  * Marks IN at the largest strength whose change is no louder than REF's (another system's marking of
- * the same IN) by both measures: SNR and SNR within 700-4300 Hz at least REF's. Bisection over the
- * strength (the loudness falls monotonically with it), each candidate written to OUT and measured as
- * written, so that both systems are compared at equal loudness clip by clip.
+ * the same IN) by every measure: SNR, segmental SNR and SNR within 700-4300 Hz at least REF's, and
+ * log-spectral distance at most REF's. Bisection over the strength (the loudness falls monotonically
+ * with it), each candidate written to OUT and measured as written, so that both systems are compared
+ * at equal loudness clip by clip.
  */
 static int cmd_embed_matched(int argc, char **argv)
 {
@@ -392,7 +393,7 @@ static int cmd_embed_matched(int argc, char **argv)
 	for (int it = 0; it < 12 && rc == 0; it++) {
 		double s = it == 0 ? 1.0 : sqrt(lo * hi); /* loudness is about linear in log(strength) */
 		rc = mark_file(argv[2], argv[3], k, s, &orig, &qd, NULL);
-		if (rc == 0 && qd.snr >= rq.snr && qd.band_snr >= rq.band_snr)
+		if (rc == 0 && qd.snr >= rq.snr && qd.segsnr >= rq.segsnr && qd.band_snr >= rq.band_snr && qd.lsd <= rq.lsd)
 			lo = best = s;
 		else
 			hi = s;

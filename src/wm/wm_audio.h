@@ -2,11 +2,11 @@
  * Audio watermark engine (plain float buffers; no codec headers).
  *
  * The mark lives in a grid of cells: 80 ms time slots x 16 bands spaced
- * evenly in log-frequency from 700 Hz to 3.4 kHz. Each cell's energy is
- * scaled by +-EPS_DB (times the strength, more in weak bands and less in
- * strong ones), less a share of the host's own residual in the cell (the
- * embedder looks three slots ahead); the sign comes from a keyed
- * pattern. A block is 60 slots (4.8 s) x 16 bands = 960 cells: 240 keyed
+ * evenly in log-frequency from 700 Hz to 3.4 kHz. Each cell's mean log
+ * energy is moved by +-EPS_DB (times the strength, more in weak bands and
+ * less in strong ones, and within a band more in its weak bins), less a
+ * share of the host's own residual in the cell (the embedder looks three
+ * slots ahead); the sign comes from a keyed pattern. A block is 60 slots (4.8 s) x 16 bands = 960 cells: 240 keyed
  * synchronisation cells with keyed signs and 720 data cells carrying the 360
  * coded bits of wm_payload.h twice each (XOR a keyed mask). Blocks repeat
  * back to back from the stream's first sample.

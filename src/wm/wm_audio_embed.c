@@ -3,9 +3,10 @@
  *
  * Short-time Fourier analysis with a sqrt-Hann window and 50% overlap (the
  * squared windows sum to one, so unchanged spectra reconstruct exactly).
- * Only the difference is synthesised: for each frame the in-band bins are
- * multiplied by (gain - 1) of their cell, transformed back, windowed and
- * overlap-added onto the delayed input. Channels go through the transform
+ * Only the difference is synthesised: for each frame every in-band bin is
+ * multiplied by its gain - 1 (the sign of its cell, the size of its band and
+ * of the bin within the band), transformed back, windowed and overlap-added
+ * onto the delayed input. Channels go through the transform
  * in pairs (one as the real, one as the imaginary part): the gains are real
  * and even in frequency, so the two channels stay separate. Every marked
  * channel gets the same band signs (the sizes follow the pair's spectrum,
@@ -53,6 +54,9 @@ struct aimark_wm_audio_embedder {
 	float *spec;                         /* spectra of analysed frames not yet synthesised, per pair, 2n each */
 	size_t spec_frames;
 	float *slot_acc;                     /* SLOT_RING x pairs x BANDS: sum over the slot's frames of band log2 power */
+	float *frame_log;                    /* per kept spectrum (as spec): each band's mean log2 bin power */
+	float *bin_power, *bin_x, *bin_gain; /* n/2 + 1 each: band_gains() work space */
+	float alpha[(AIMARK__WMA_MAX_CHANNELS + 1) / 2]; /* each pair's last scale of the change (band_gains) */
 	uint16_t slot_cnt[SLOT_RING];        /* frames per slot in the ring */
 	int64_t acc_slot;                    /* newest slot in the ring, -1 before any */
 	float *tail;                         /* second half of the last synthesised frame, hop x channels */
@@ -71,6 +75,7 @@ struct aimark_wm_audio_embedder {
 
 #define LOOK_SLOTS 2 /* neighbour slots each side in the detector's whitening (wm_audio_detect.c, NEIGH_SPAN) */
 #define W_MAX 3.0f /* largest band weight (and 1/W_MAX the smallest) */
+#define BIN_W_MAX 3.0f /* largest weight of a bin within its band (and 1/BIN_W_MAX the smallest), before normalising */
 #define A_MIN 0.35f /* bounds of the per-frame scale of EPS_DB */
 #define A_MAX 2.0f
 #define LOG_FLOOR 1e-9f /* added to bin powers before the log, as the detector does */
@@ -101,6 +106,10 @@ void aimark_wm_audio_embedder_free(aimark_wm_audio_embedder *e)
 	aimark__free(e->hist);
 	aimark__free(e->spec);
 	aimark__free(e->slot_acc);
+	aimark__free(e->frame_log);
+	aimark__free(e->bin_power);
+	aimark__free(e->bin_x);
+	aimark__free(e->bin_gain);
 	aimark__free(e->tail);
 	aimark__free(e->outhop);
 	aimark__free(e->buf);
@@ -187,6 +196,8 @@ int aimark__wm_audio_embedder_new_layout(aimark_wm_audio_embedder **out, const a
 	e->fifo_cap = (e->delay + 4) * (e->n / 2);
 	e->acc_slot = -1;
 	e->end_frames = UINT64_MAX;
+	for (unsigned p = 0; p < sizeof e->alpha / sizeof e->alpha[0]; p++)
+		e->alpha[p] = 1.0f;
 	size_t n = e->n, hc = e->hop * channels, np = e->n_pairs ? e->n_pairs : 1;
 	e->bin_band = aimark__calloc(n / 2 + 1, sizeof *e->bin_band);
 	e->win = aimark__calloc(n, sizeof *e->win);
@@ -194,12 +205,16 @@ int aimark__wm_audio_embedder_new_layout(aimark_wm_audio_embedder **out, const a
 	e->hist = aimark__calloc(e->hist_hops * hc, sizeof *e->hist);
 	e->spec = aimark__calloc(e->spec_frames * np * 2 * n, sizeof *e->spec);
 	e->slot_acc = aimark__calloc(SLOT_RING * np * AIMARK__WMA_BANDS, sizeof *e->slot_acc);
+	e->frame_log = aimark__calloc(e->spec_frames * np * AIMARK__WMA_BANDS, sizeof *e->frame_log);
+	e->bin_power = aimark__calloc(n / 2 + 1, sizeof *e->bin_power);
+	e->bin_x = aimark__calloc(n / 2 + 1, sizeof *e->bin_x);
+	e->bin_gain = aimark__calloc(n / 2 + 1, sizeof *e->bin_gain);
 	e->tail = aimark__calloc(hc, sizeof *e->tail);
 	e->outhop = aimark__calloc(hc, sizeof *e->outhop);
 	e->buf = aimark__calloc(2 * n, sizeof *e->buf);
 	e->fifo = aimark__calloc(e->fifo_cap * channels, sizeof *e->fifo);
-	if (!e->bin_band || !e->win || !e->cur || !e->hist || !e->spec || !e->slot_acc || !e->tail || !e->outhop ||
-	    !e->buf || !e->fifo) {
+	if (!e->bin_band || !e->win || !e->cur || !e->hist || !e->spec || !e->slot_acc || !e->frame_log || !e->bin_power ||
+	    !e->bin_x || !e->bin_gain || !e->tail || !e->outhop || !e->buf || !e->fifo) {
 		aimark_wm_audio_embedder_free(e);
 		return aimark__error_set(AIMARK_ENOMEM, "out of memory");
 	}
@@ -323,27 +338,87 @@ static int host_residual(const aimark_wm_audio_embedder *e, unsigned p, int64_t 
 }
 
 /*
- * Gain - 1 of every band for this frame (`spec`: the pair's spectrum). The
- * change in dB is EPS_DB x strength x w x alpha, where w = sqrt(G / P_band)
- * clamped to [1/W_MAX, W_MAX] and G is the geometric mean of the frame's band
- * powers: weak bands get a larger relative change, strong bands a smaller
- * one. The detector counts every cell alike in the log domain, while a weak
- * band's change costs little energy (and sits under the strong bands'
- * masking), so the same robustness comes at a higher SNR than one gain for
- * all bands (docs/watermark-audio.md, "How much each cell changes").
+ * Energy of the change when bin k's amplitude is scaled by exp(a x_k) (bins
+ * lo..hi, powers pk), and its derivative in a.
+ */
+static float change_energy(const float *pk, const float *xk, size_t lo, size_t hi, float a, float *slope)
+{
+	float m = 0, dm = 0;
+	for (size_t k = lo; k <= hi; k++) {
+		float t = expf(a * xk[k]), g = t - 1.0f;
+		m += pk[k] * g * g;
+		dm += pk[k] * g * t * xk[k];
+	}
+	*slope = 2.0f * dm;
+	return m;
+}
+
+/*
+ * The scale in [A_MIN, A_MAX] at which the change's energy meets `target`, or
+ * the bound it lies beyond, to 2% of the energy. Newton's method on log
+ * energy against log scale (where the energy, about a power of the scale,
+ * is nearly a straight line), from `a` (the previous frame's scale:
+ * neighbouring frames' are close); a step that leaves the bracket known so
+ * far halves it.
+ */
+static float solve_scale(const float *pk, const float *xk, size_t lo, size_t hi, float target, float a)
+{
+	float a_lo = A_MIN, a_hi = A_MAX;
+	for (int it = 0; it < 12; it++) {
+		float slope, m = change_energy(pk, xk, lo, hi, a, &slope);
+		if (fabsf(m - target) <= 0.02f * target)
+			return a;
+		if (m < target) {
+			if (a == A_MAX)
+				return a;
+			a_lo = a;
+		} else {
+			if (a == A_MIN)
+				return a;
+			a_hi = a;
+		}
+		/* d log m / d log a = a m' / m; the step in log a is log(target / m) over it */
+		float next = m > 0 && slope > 0 ? a * powf(target / m, m / (a * slope)) : A_MAX;
+		next = next > A_MAX ? A_MAX : next < A_MIN ? A_MIN : next;
+		if (!(next >= a_lo && next <= a_hi) || next == a)
+			next = 0.5f * (a_lo + a_hi);
+		a = next;
+	}
+	return a;
+}
+
+/*
+ * Gain - 1 of every in-band bin for this frame (`spec`: the pair's spectrum,
+ * `band_log`: each band's mean log2 bin power). A bin's change in dB is
+ * EPS_DB x strength x w x v x alpha:
+ *  - w = sqrt(G / P_band) clamped to [1/W_MAX, W_MAX], G the geometric mean
+ *    of the frame's band powers: weak bands get a larger relative change,
+ *    strong bands a smaller one;
+ *  - v = (G_band / P_bin)^(1/4) clamped to [1/BIN_W_MAX, BIN_W_MAX], G_band
+ *    the geometric mean of the band's bin powers, then scaled so that v
+ *    averages 1 over the band: within a band, the bins between partials
+ *    change more and the partials less, and the band's mean log change (what
+ *    the detector reads) is unchanged.
+ * The detector counts every cell, and every bin within it, alike in the log
+ * domain, while a weak band's or bin's change costs little energy, so the
+ * same robustness comes at a higher SNR (docs/watermark-audio.md, "How much
+ * each cell changes").
  * `h` (may be NULL): the host's residual of the cells (log2 power); a share
  * of it is cancelled (informed embedding, "Informed embedding" in the doc).
  */
-static void band_gains(const aimark_wm_audio_embedder *e, const float *spec, const int8_t *row, const float *h,
-		       float *gain)
+static void band_gains(aimark_wm_audio_embedder *e, unsigned pair, const float *spec, const float *band_log,
+		       const int8_t *row, const float *h, float *gain)
 {
 	const int B = AIMARK__WMA_BANDS;
-	const size_t n = e->n;
+	const size_t n = e->n, lo = e->k_lo, hi = e->k_hi < n ? e->k_hi : n - 1;
+	float *pk = e->bin_power, *xk = e->bin_x;
 	float P[AIMARK__WMA_BANDS] = { 0 }, etot = 0;
 	for (size_t k = 0; k < 2 * n; k++)
 		etot += spec[k] * spec[k];
-	for (size_t k = e->k_lo; k <= e->k_hi && k < n; k++)
-		P[e->bin_band[k]] += pair_power(spec, n, k);
+	for (size_t k = lo; k <= hi; k++) {
+		pk[k] = pair_power(spec, n, k);
+		P[e->bin_band[k]] += pk[k];
+	}
 	float lm = 0;
 	int live = 0;
 	for (int b = 0; b < B; b++) {
@@ -354,7 +429,7 @@ static void band_gains(const aimark_wm_audio_embedder *e, const float *spec, con
 	}
 	lm = live > 0 ? lm / (float)live : 0;
 	const float c = e->eps_db * (float)(M_LN10 / 20.0);
-	float x[AIMARK__WMA_BANDS];
+	float x[AIMARK__WMA_BANDS], g_band[AIMARK__WMA_BANDS], v_sum[AIMARK__WMA_BANDS] = { 0 };
 	for (int b = 0; b < B; b++) {
 		float w = P[b] > 0 ? expf(0.5f * (lm - logf(P[b]))) : W_MAX;
 		w = w > W_MAX ? W_MAX : w < 1.0f / W_MAX ? 1.0f / W_MAX : w;
@@ -365,39 +440,41 @@ static void band_gains(const aimark_wm_audio_embedder *e, const float *spec, con
 			r = r > lim ? lim : r < -lim ? -lim : r;
 			x[b] -= ISS_LAMBDA * r;
 		}
+		g_band[b] = exp2f(band_log[b]);
 	}
+	for (size_t k = lo; k <= hi; k++) {
+		int b = e->bin_band[k];
+		/* the same LOG_FLOOR as the geometric mean: a silent bin gets the largest weight, not a division by 0 */
+		float v = sqrtf(sqrtf(g_band[b] / (pk[k] + LOG_FLOOR)));
+		v = v > BIN_W_MAX ? BIN_W_MAX : v < 1.0f / BIN_W_MAX ? 1.0f / BIN_W_MAX : v;
+		xk[k] = v;
+		v_sum[b] += v;
+	}
+	for (int b = 0; b < B; b++)
+		x[b] = v_sum[b] > 0 ? x[b] * e->band_bins[b] / v_sum[b] : 0;
+	for (size_t k = lo; k <= hi; k++)
+		xk[k] *= x[e->bin_band[k]];
 	/*
-	 * Scale all bands by alpha so that the change lies TARGET_SNR_DB below
+	 * Scale all bins by alpha so that the change lies TARGET_SNR_DB below
 	 * the frame's whole energy (times strength^2), within [A_MIN, A_MAX]:
 	 * frames whose energy lies mostly outside the band (voiced speech) take a
 	 * larger change for the same audibility, frames dominated by the band a
 	 * smaller one. But never less than BAND_SNR_DB below the band's own
 	 * energy: in frames of bass the band's content would not hide a larger
-	 * change. Bisection on the exact energy of the change.
+	 * change.
 	 */
 	float alpha = 1.0f;
 	if (etot > 0) {
 		float eband = 0;
 		for (int b = 0; b < B; b++)
 			eband += P[b];
-		float target = etot * e->target, lo = A_MIN, hi = A_MAX;
+		float target = etot * e->target;
 		if (target > eband * e->band_target)
 			target = eband * e->band_target;
-		for (int it = 0; it < 12; it++) {
-			float a = 0.5f * (lo + hi), m = 0;
-			for (int b = 0; b < B; b++) {
-				float g = expf(a * x[b]) - 1.0f;
-				m += P[b] * g * g;
-			}
-			if (m > target)
-				hi = a;
-			else
-				lo = a;
-		}
-		alpha = 0.5f * (lo + hi);
+		alpha = e->alpha[pair] = solve_scale(pk, xk, lo, hi, target, e->alpha[pair]);
 	}
-	for (int b = 0; b < B; b++)
-		gain[b] = expf(alpha * x[b]) - 1.0f;
+	for (size_t k = lo; k <= hi; k++)
+		gain[k] = expf(alpha * xk[k]) - 1.0f;
 }
 
 static const float *hist_hop(const aimark_wm_audio_embedder *e, uint64_t i)
@@ -405,7 +482,10 @@ static const float *hist_hop(const aimark_wm_audio_embedder *e, uint64_t i)
 	return e->hist + (size_t)(i % e->hist_hops) * e->hop * e->channels;
 }
 
-/* Frame k = hops k-1 and k: transform each channel pair, keep the spectra, add the band log powers to its slot. */
+/*
+ * Frame k = hops k-1 and k: transform each channel pair, keep the spectra and
+ * the band log powers, and add these to the frame's slot.
+ */
 static void analyse_frame(aimark_wm_audio_embedder *e, uint64_t k)
 {
 	const int B = AIMARK__WMA_BANDS;
@@ -433,16 +513,18 @@ static void analyse_frame(aimark_wm_audio_embedder *e, uint64_t k)
 			buf[2 * (hop + i) + 1] = pair ? e->win[hop + i] * h1[i * ch + c2] : 0.0f;
 		}
 		aimark__fft_run(e->fft, buf, 0);
-		if (!count)
-			continue;
 		/* mean log2 power of each band's bins, as the detector measures it */
-		float L[AIMARK__WMA_BANDS] = { 0 };
+		float *L = e->frame_log + ((size_t)(k % e->spec_frames) * e->n_pairs + p) * B;
+		memset(L, 0, B * sizeof *L);
 		for (size_t q = e->k_lo; q <= e->k_hi && q < n; q++)
 			L[e->bin_band[q]] += log2f(pair_power(buf, n, q) + LOG_FLOOR);
+		for (int b = 0; b < B; b++)
+			L[b] = e->band_bins[b] > 0 ? L[b] / e->band_bins[b] : 0;
+		if (!count)
+			continue;
 		float *acc = e->slot_acc + ((size_t)(s % SLOT_RING) * e->n_pairs + p) * B;
 		for (int b = 0; b < B; b++)
-			if (e->band_bins[b] > 0)
-				acc[b] += L[b] / e->band_bins[b];
+			acc[b] += L[b];
 	}
 }
 
@@ -456,7 +538,7 @@ static void synth_frame(aimark_wm_audio_embedder *e, uint64_t m, size_t emit)
 	size_t n = e->n, hop = e->hop, ch = e->channels;
 	int64_t slot = slot_of(e, m);
 	const int8_t *row = e->sign + (slot % AIMARK__WMA_PERIOD) * AIMARK__WMA_BANDS;
-	float gain[AIMARK__WMA_BANDS], h[AIMARK__WMA_BANDS];
+	float *gain = e->bin_gain, h[AIMARK__WMA_BANDS];
 	float *buf = e->buf;
 	const float scale = 1.0f / (float)n;
 	if (m > 0)
@@ -465,15 +547,17 @@ static void synth_frame(aimark_wm_audio_embedder *e, uint64_t m, size_t emit)
 		unsigned mi = 2 * p;
 		size_t c = e->mark_ch[mi], c2 = mi + 1 < e->n_mark ? e->mark_ch[mi + 1] : c;
 		int pair = mi + 1 < e->n_mark;
-		memcpy(buf, e->spec + ((size_t)(m % e->spec_frames) * e->n_pairs + p) * 2 * n, 2 * n * sizeof *buf);
+		size_t kept = (size_t)(m % e->spec_frames) * e->n_pairs + p;
+		memcpy(buf, e->spec + kept * 2 * n, 2 * n * sizeof *buf);
 		size_t lo = e->k_lo, hi = e->k_hi;
-		band_gains(e, buf, row, host_residual(e, p, slot, h) ? h : NULL, gain);
+		band_gains(e, p, buf, e->frame_log + kept * AIMARK__WMA_BANDS, row,
+			   host_residual(e, p, slot, h) ? h : NULL, gain);
 		if (lo > hi) {
 			memset(buf, 0, 2 * n * sizeof *buf);
 		} else {
 			memset(buf, 0, 2 * lo * sizeof *buf);
 			for (size_t k = lo; k <= hi; k++) {
-				float g = gain[e->bin_band[k]];
+				float g = gain[k];
 				buf[2 * k] *= g;
 				buf[2 * k + 1] *= g;
 				size_t mm = n - k;
