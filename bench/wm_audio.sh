@@ -187,7 +187,8 @@ echo "== memory: 30 minutes streamed through embedder and detector"
 
 # ---- side by side with audiowmark (optional: AUDIOWMARK=path; how to get it: bench/AUDIO.md) ----
 # audiowmark marks the 12 s clips and the long clips at its default strength; this mark is then embedded in each at the
-# largest strength that is no louder than audiowmark's by both SNR and SNR in 700-4300 Hz (embed-matched),
+# largest strength that is no louder than audiowmark's by any of SNR, segmental SNR, SNR in 700-4300 Hz and
+# log-spectral distance (embed-matched),
 # and both go through the same attacks and excerpts. audiowmark counts as finding the payload when its
 # 128-bit message is among the patterns it prints (it prints wrong ones too; "top": printed first).
 if [ -n "${AUDIOWMARK:-}" ]; then

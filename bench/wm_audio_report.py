@@ -90,9 +90,10 @@ def report_long(out):
 def side_tables(out, tag, own_file, own_label):
     """Loudness and attack tables of one side-by-side set (TAG-matched-quality.jsonl, TAG.jsonl)."""
     mq = read_jsonl(f"{out}/{tag}-matched-quality.jsonl")
-    print("| content | clips | audiowmark SNR dB (lowest) | audiowmark SNR in 700-4300 Hz dB (lowest) | "
-          "this mark no louder: strength, median (range) | its SNR dB | its SNR in 700-4300 Hz dB |")
-    print("|---|---|---|---|---|---|---|")
+    print("| content | clips | audiowmark SNR dB (lowest) | segmental SNR dB | SNR in 700-4300 Hz dB (lowest) | LSD dB | "
+          "this mark no louder: strength, median (range) | its SNR dB | segmental SNR dB | SNR in 700-4300 Hz dB | "
+          "LSD dB |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for kind in ("speech", "music"):
         sel = [r for r in mq if kind in os.path.basename(r["file"])]
         n = len(sel)
@@ -104,8 +105,10 @@ def side_tables(out, tag, own_file, own_label):
             return sum(r[k] for r in sel) / n
 
         print(f"| {kind} | {n} | {mean('ref_snr_db'):.1f} ({min(r['ref_snr_db'] for r in sel):.1f}) | "
-              f"{mean('ref_band_snr_db'):.1f} ({min(r['ref_band_snr_db'] for r in sel):.1f}) | "
-              f"{st[n // 2]:.2f} ({st[0]:.2f}-{st[-1]:.2f}) | {mean('snr_db'):.1f} | {mean('band_snr_db'):.1f} |")
+              f"{mean('ref_segsnr_db'):.1f} | "
+              f"{mean('ref_band_snr_db'):.1f} ({min(r['ref_band_snr_db'] for r in sel):.1f}) | {mean('ref_lsd_db'):.2f} | "
+              f"{st[n // 2]:.2f} ({st[0]:.2f}-{st[-1]:.2f}) | {mean('snr_db'):.1f} | {mean('segsnr_db'):.1f} | "
+              f"{mean('band_snr_db'):.1f} | {mean('lsd_db'):.2f} |")
     side = [r for r in read_jsonl(f"{out}/{tag}.jsonl") if "error" not in r]
     own = read_jsonl(f"{out}/{own_file}") if os.path.exists(f"{out}/{own_file}") else []
     print(f"\n| attack | {own_label} | this mark at audiowmark's loudness | speech / music | "
@@ -148,8 +151,9 @@ def report_side(out):
         print()
     if os.path.exists(f"{out}/white-matched.jsonl"):
         for r in read_jsonl(f"{out}/white-matched.jsonl"):
-            print(f"white noise: audiowmark SNR {r['ref_snr_db']:.1f} dB, in 700-4300 Hz {r['ref_band_snr_db']:.1f} dB; "
-                  f"this mark as quiet at strength {r['strength']:.2f} ({r['snr_db']:.1f} / {r['band_snr_db']:.1f} dB)")
+            print(f"white noise: audiowmark SNR {r['ref_snr_db']:.1f} dB, in 700-4300 Hz {r['ref_band_snr_db']:.1f} dB, "
+                  f"LSD {r['ref_lsd_db']:.2f} dB; this mark as quiet at strength {r['strength']:.2f} "
+                  f"({r['snr_db']:.1f} / {r['band_snr_db']:.1f} dB, LSD {r['lsd_db']:.2f} dB)")
     un = read_jsonl(f"{out}/aw-unmarked.jsonl")
     print(f"audiowmark on 10 s excerpts of the {len(un)} unmarked clips: {sum(r['patterns'] for r in un)} "
           f"patterns printed (every one a wrong message), on {sum(1 for r in un if r['patterns'])} of the clips")
