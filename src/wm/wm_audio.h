@@ -6,10 +6,11 @@
  * energy is moved by +-EPS_DB (times the strength, more in weak bands and
  * less in strong ones, and within a band more in its weak bins), less a
  * share of the host's own residual in the cell (the embedder looks three
- * slots ahead); the sign comes from a keyed pattern. A block is 60 slots (4.8 s) x 16 bands = 960 cells: 240 keyed
- * synchronisation cells with keyed signs and 720 data cells carrying the 360
- * coded bits of wm_payload.h twice each (XOR a keyed mask). Blocks repeat
- * back to back from the stream's first sample.
+ * slots ahead); the sign comes from a keyed pattern. A block is 60 slots
+ * (4.8 s) x 16 bands = 960 cells: 240 keyed synchronisation cells with
+ * keyed signs and 720 data cells carrying the 360 coded bits of
+ * wm_payload.h twice each (XOR a keyed mask). Blocks repeat back to back
+ * from the stream's first sample.
  *
  * The detector measures band energies on a finer log-frequency grid, then
  * for each hypothesis of time scale (0.95..1.05), slot phase and frequency
